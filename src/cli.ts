@@ -1,0 +1,1 @@
+console.log('shipspeak-db: cli placeholder', process.argv.slice(2));

@@ -1,0 +1,50 @@
+/**
+ * The one small interface every engine implements. Everything above this line (runner, gateway, tests,
+ * report) talks to a `Database` and never to PGlite or node-postgres directly, so each suite can run on
+ * either engine unchanged.
+ */
+export type Engine = 'pglite' | 'postgres';
+
+export interface QueryResult<T = Record<string, unknown>> {
+  rows: T[];
+  /** Rows affected by INSERT/UPDATE/DELETE, or rows returned by SELECT. */
+  rowCount: number;
+  fields: { name: string; dataTypeID: number }[];
+}
+
+/** What can run SQL: the database itself or an open transaction. */
+export interface Queryable {
+  /** One statement with `$1…$n` bind parameters. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** A multi-statement script (simple protocol, no parameters). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: Engine;
+  /** Human-readable description for logs and reports (never contains a password). */
+  readonly description: string;
+  /**
+   * Runs `fn` inside BEGIN … COMMIT on one connection; any throw rolls back and is re-thrown.
+   * Transactions on one Database may run concurrently (node-postgres pool) or serialised (PGlite).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A PostgreSQL error as both engines report it (SQLSTATE plus the server's fields). */
+export interface PgError extends Error {
+  code: string;
+  detail?: string;
+  hint?: string;
+  where?: string;
+  position?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  schema?: string;
+}
+
+export function isPgError(e: unknown): e is PgError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgError).code);
+}

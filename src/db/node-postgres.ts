@@ -1,0 +1,97 @@
+import pg from 'pg';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+// Return int8 and numeric as JS numbers only where safe: keep bigint/numeric as strings (PostgREST does the
+// same for numeric precision); dates stay strings so both engines serialise alike.
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '']);
+
+/** True when the URL points at this machine (loopback or a unix socket directory). */
+export function isLocalUrl(url: string): boolean {
+  const u = new URL(url);
+  const host = decodeURIComponent(u.hostname || u.searchParams.get('host') || '');
+  return LOCAL_HOSTS.has(host) || host.startsWith('/') || host.startsWith('127.');
+}
+
+/**
+ * Encryption in transit: a non-local database must use TLS with certificate verification. An explicit
+ * `sslmode=disable` towards a remote host is refused rather than silently honoured.
+ */
+export function connectionConfig(url: string): pg.PoolConfig {
+  const u = new URL(url);
+  const sslmode = u.searchParams.get('sslmode');
+  if (isLocalUrl(url)) return { connectionString: url };
+  if (sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer') {
+    throw new Error(
+      `DATABASE_URL points at remote host ${u.hostname} with sslmode=${sslmode}: TLS is required for non-local databases (use sslmode=verify-full or require)`,
+    );
+  }
+  u.searchParams.delete('sslmode');
+  return { connectionString: u.toString(), ssl: { rejectUnauthorized: sslmode !== 'require' } };
+}
+
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+      const r = await target.query(sql, params);
+      return {
+        rows: r.rows as T[],
+        rowCount: r.rowCount ?? r.rows.length,
+        fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+      };
+    },
+    async exec(sql: string): Promise<void> {
+      await target.query(sql);
+    },
+  };
+}
+
+export interface NodePostgresOptions {
+  max?: number;
+  /** Runs once on every new pooled connection (e.g. `set search_path`). */
+  onConnect?: (client: pg.PoolClient) => Promise<void>;
+}
+
+/** node-postgres pool for DATABASE_URL or the ephemeral cluster. Transactions run concurrently. */
+export async function openNodePostgres(url: string, options: NodePostgresOptions = {}): Promise<Database & { pool: pg.Pool }> {
+  const pool = new pg.Pool({ ...connectionConfig(url), max: options.max ?? 10 });
+  // An idle client losing its server (cluster stopped) must not crash the process.
+  pool.on('error', () => undefined);
+  if (options.onConnect) pool.on('connect', (c) => void options.onConnect!(c));
+  const client = await pool.connect().catch((e: Error) => {
+    void pool.end();
+    throw new Error(`cannot connect to ${redactUrl(url)}: ${e.message}`);
+  });
+  client.release();
+  const base = wrap(pool);
+  return {
+    engine: 'postgres',
+    description: `PostgreSQL (${redactUrl(url)})`,
+    pool,
+    ...base,
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query('begin');
+        const result = await fn(wrap(c));
+        await c.query('commit');
+        return result;
+      } catch (e) {
+        await c.query('rollback').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

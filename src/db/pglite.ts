@@ -1,0 +1,49 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+type PGliteLike = Pick<PGlite, 'query' | 'exec'>;
+
+function wrap(target: PGliteLike): Queryable {
+  return {
+    async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+      const r = await target.query<T>(sql, params);
+      return {
+        rows: r.rows,
+        rowCount: r.affectedRows ?? r.rows.length,
+        fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+      };
+    },
+    async exec(sql: string): Promise<void> {
+      await target.exec(sql);
+    },
+  };
+}
+
+export interface PGliteOptions {
+  /** Directory to persist the database in; omitted = in memory. */
+  dataDir?: string;
+  /** A dump made by `dumpPGlite` to start from (much faster than bootstrap + migrate each time). */
+  loadDataDir?: Blob | File;
+}
+
+/** Embedded PostgreSQL (WASM, in-process). Single connection: transactions are serialised by PGlite. */
+export async function openPGlite(options: PGliteOptions = {}): Promise<Database & { pglite: PGlite }> {
+  const pglite = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  const base = wrap(pglite);
+  return {
+    engine: 'pglite',
+    description: options.dataDir ? `PGlite (${options.dataDir})` : 'PGlite (in memory)',
+    pglite,
+    ...base,
+    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    close: () => pglite.close(),
+  };
+}
+
+/** Snapshot of a PGlite database, to start further instances from it in ~0.4 s instead of ~2 s. */
+export async function dumpPGlite(db: Database & { pglite: PGlite }): Promise<Blob> {
+  return db.pglite.dumpDataDir('none');
+}

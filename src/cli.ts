@@ -1,1 +1,52 @@
-console.log('shipspeak-db: cli placeholder', process.argv.slice(2));
+import { parseArgs } from 'node:util';
+import { openDatabase } from './db/open.js';
+import { migrateCommand } from './commands/migrate.js';
+import { seedCommand } from './commands/seed.js';
+
+const USAGE = `usage: shipspeak-db <command>
+  migrate up [--to NNNN]              apply pending migrations (bootstrap first where missing)
+  migrate down (--to NNNN | --steps K) revert applied migrations, newest first
+  migrate status                      applied / pending / drifted / missing, one line each
+  seed [--name dev]                   load fixtures/<name>-seed.sql (migrates first)
+The database is DATABASE_URL when set, otherwise an in-memory PGlite (use --data-dir to keep it).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      steps: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, action] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const out = (line: string) => console.log(line);
+  const db = await openDatabase();
+  try {
+    switch (command) {
+      case 'migrate':
+        return await migrateCommand(db, { action, to: values.to, steps: values.steps }, out);
+      case 'seed':
+        return await seedCommand(db, values.name ?? 'dev', out);
+      default:
+        console.error(`unknown command "${command}"\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`shipspeak-db: ${e.message}`);
+    process.exit(1);
+  },
+);

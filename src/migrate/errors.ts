@@ -1,0 +1,10 @@
+/** A refusal to plan or run migrations. `file` names the file at fault so the message is actionable. */
+export class MigrationError extends Error {
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}

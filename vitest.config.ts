@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest project per suite so each npm script runs its suite alone; `npm test` chains them.
+// Suites that need a real PostgreSQL get it from tests/support/global-setup.ts (DATABASE_URL or a
+// throw-away cluster started from the local binaries).
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'migrations',
+          include: ['tests/migrations/**/*.test.ts', 'tests/bootstrap/**/*.test.ts', 'tests/db/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'rls',
+          include: ['tests/rls/**/*.test.ts', 'tests/rest/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'privacy',
+          include: ['tests/privacy/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});

@@ -2,12 +2,15 @@ import { parseArgs } from 'node:util';
 import { openDatabase } from './db/open.js';
 import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
+import { policiesCommand } from './commands/policies.js';
 
 const USAGE = `usage: shipspeak-db <command>
   migrate up [--to NNNN]              apply pending migrations (bootstrap first where missing)
   migrate down (--to NNNN | --steps K) revert applied migrations, newest first
   migrate status                      applied / pending / drifted / missing, one line each
   seed [--name dev]                   load fixtures/<name>-seed.sql (migrates first)
+  policies diff                       compare the database's RLS policies with sql/policies
+  policies migration <name>           write the migration pair that applies sql/policies changes
 The database is DATABASE_URL when set, otherwise an in-memory PGlite (use --data-dir to keep it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'migrate':
         return await migrateCommand(db, { action, to: values.to, steps: values.steps }, out);
+      case 'policies':
+        return await policiesCommand(db, action, positionals[2], out);
       case 'seed':
         return await seedCommand(db, values.name ?? 'dev', out);
       default:

@@ -39,7 +39,10 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database 
     pglite,
     ...base,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
-    close: () => pglite.close(),
+    // Idempotent, like pg.Pool#end after the first call: teardown code may close twice.
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
   };
 }
 

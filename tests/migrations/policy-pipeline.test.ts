@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { catalogSnapshot } from '../../src/db/catalog-snapshot.js';
+import { loadPolicyFiles, policyDrift, writePolicyMigration } from '../../src/migrate/policies.js';
+import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
+import { pgliteFactory } from '../support/pglite-template.js';
+import { sqlTree } from '../support/sql-tree.js';
+
+const fresh = pgliteFactory();
+let db: Database;
+afterEach(async () => db?.close());
+
+function notesTree(): string {
+  const root = sqlTree({
+    'migrations/0001_notes.sql': `create table public.notes (id int primary key, owner text not null);\nalter table public.notes enable row level security;\n`,
+    'down/0001_notes.sql': `drop table public.notes;\n`,
+  });
+  mkdirSync(join(root, 'policies'));
+  writeFileSync(
+    join(root, 'policies/notes.sql'),
+    `create policy notes_select_own on public.notes as permissive for select to public using (owner = current_user);\n` +
+      `comment on policy notes_select_own on public.notes is 'owners read their notes';\n`,
+  );
+  return root;
+}
+
+describe('sql/policies enters the versioned pipeline through generated migrations', () => {
+  it('detects drift, generates a reversible migration, and is in sync after applying it', async () => {
+    const root = notesTree();
+    db = await fresh();
+    await migrateUp(db, { sqlDir: root });
+    const withoutPolicies = await catalogSnapshot(db);
+
+    const drift = await policyDrift(db, root);
+    expect(drift.map((d) => [d.table, d.current.length, d.expected.length])).toEqual([['notes', 0, 1]]);
+
+    const written = await writePolicyMigration(db, 'notes_policies', root);
+    expect(written!.up).toBe(join(root, 'migrations/0002_notes_policies.sql'));
+    await migrateUp(db, { sqlDir: root });
+    expect(await policyDrift(db, root)).toEqual([]);
+    const withPolicies = await catalogSnapshot(db);
+    expect(withPolicies.policies!['public.notes.notes_select_own']).toMatchObject({ cmd: 'SELECT', comment: 'owners read their notes' });
+
+    // A policy change: the file is edited, a new migration is generated, and its down restores the old policy exactly.
+    writeFileSync(
+      join(root, 'policies/notes.sql'),
+      `create policy notes_select_own on public.notes as permissive for select to public using (owner = session_user);\n` +
+        `comment on policy notes_select_own on public.notes is 'owners read their notes (session user)';\n`,
+    );
+    expect((await policyDrift(db, root)).map((d) => d.table)).toEqual(['notes']);
+    await writePolicyMigration(db, 'notes_session_user', root);
+    expect(readFileSync(join(root, 'down/0003_notes_session_user.sql'), 'utf8')).toContain('using ((owner = CURRENT_USER))');
+    await migrateUp(db, { sqlDir: root });
+    expect(await policyDrift(db, root)).toEqual([]);
+
+    await migrateDown(db, { sqlDir: root, steps: 1 });
+    expect(await catalogSnapshot(db)).toEqual(withPolicies);
+    await migrateDown(db, { sqlDir: root, steps: 1 });
+    expect(await catalogSnapshot(db)).toEqual(withoutPolicies);
+  });
+
+  it('writes nothing when the files and the database agree', async () => {
+    const root = notesTree();
+    db = await fresh();
+    await migrateUp(db, { sqlDir: root });
+    await writePolicyMigration(db, 'first', root);
+    await migrateUp(db, { sqlDir: root });
+    expect(await writePolicyMigration(db, 'second', root)).toBeNull();
+  });
+
+  it('refuses a policy file that does anything but create and comment on its own table\'s policies', () => {
+    const root = notesTree();
+    writeFileSync(join(root, 'policies/notes.sql'), `alter table public.notes disable row level security;\n`);
+    expect(() => loadPolicyFiles(root)).toThrow(/policies\/notes\.sql may only contain create policy/);
+    writeFileSync(join(root, 'policies/notes.sql'), `create policy p on public.other for select to public using (true);\n`);
+    expect(() => loadPolicyFiles(root)).toThrow(/holds the policies of public\.notes only; a statement targets public\.other/);
+    writeFileSync(join(root, 'policies/Notes.sql'), `select 1;`);
+    expect(() => loadPolicyFiles(root)).toThrow(/malformed policy file name/);
+  });
+});

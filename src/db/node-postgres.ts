@@ -7,13 +7,15 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '']);
+const LOCAL_HOSTS = new Set(['localhost', '::1', '[::1]', '']);
+// Only a literal loopback address counts: a DNS name such as 127.example.com must still use TLS.
+const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /** True when the URL points at this machine (loopback or a unix socket directory). */
 export function isLocalUrl(url: string): boolean {
   const u = new URL(url);
   const host = decodeURIComponent(u.hostname || u.searchParams.get('host') || '');
-  return LOCAL_HOSTS.has(host) || host.startsWith('/') || host.startsWith('127.');
+  return LOCAL_HOSTS.has(host) || host.startsWith('/') || IPV4_LOOPBACK.test(host);
 }
 
 /**
@@ -36,6 +38,7 @@ export function connectionConfig(url: string): pg.PoolConfig {
 export function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
+  if (u.searchParams.has('password')) u.searchParams.set('password', '***');
   return u.toString();
 }
 

@@ -1,0 +1,52 @@
+/**
+ * vitest globalSetup (runs once per project, in the main vitest process): find or start the real
+ * PostgreSQL 15 and hand its superuser URL to test files through `inject('pgUrl')`.
+ *
+ * Test files should not read these values directly: use `tests/support/pg.ts` (`describePg`, `requirePg`),
+ * which turns "no PostgreSQL" into a failure in CI and a loud NOT RUN locally.
+ */
+import type { TestProject } from 'vitest/node';
+import { isUnavailable, resolveServer } from '../../src/db/server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of a real PostgreSQL 15; '' when unavailable. */
+    pgUrl: string;
+    /** Why there is no PostgreSQL ('' when there is one). */
+    pgUnavailable: string;
+  }
+}
+
+function banner(lines: string[]): string {
+  const width = Math.max(...lines.map((l) => l.length)) + 4;
+  const bar = '#'.repeat(width);
+  return ['', bar, ...lines.map((l) => `# ${l.padEnd(width - 4)} #`), bar, ''].join('\n');
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Throws in CI when PostgreSQL is missing: the run fails before any test is collected.
+  const server = await resolveServer();
+  if (isUnavailable(server)) {
+    project.provide('pgUrl', '');
+    project.provide('pgUnavailable', server.unavailable);
+    console.warn(
+      banner([
+        `PostgreSQL 15 NOT AVAILABLE for project "${project.name || 'default'}"`,
+        'Every suite that needs it is reported as NOT RUN (skipped), not passed.',
+        ...server.unavailable.split('; '),
+      ]),
+    );
+    return async () => undefined;
+  }
+  project.provide('pgUrl', server.url);
+  project.provide('pgUnavailable', '');
+  const timing = server.cluster
+    ? ` — initdb ${server.cluster.timings.initdbMs} ms, start ${server.cluster.timings.startMs} ms`
+    : '';
+  console.log(`[global-setup:${project.name}] ${server.description}${timing}`);
+  return async () => {
+    await server.stop();
+    const stopMs = server.cluster?.timings.stopMs;
+    if (stopMs !== undefined) console.log(`[global-setup:${project.name}] ephemeral cluster stopped in ${stopMs} ms`);
+  };
+}

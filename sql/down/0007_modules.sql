@@ -1,0 +1,3 @@
+-- Inverse of 0007_modules.
+
+drop table public.modules;

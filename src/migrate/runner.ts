@@ -4,6 +4,10 @@ import { loadMigrations, SQL_DIR, type MigrationFile } from './files.js';
 import { ensureHistory, MIGRATION_LOCK_KEY, readHistory, recordApplied, recordReverted } from './history.js';
 import { assertRunnable, plan, type PlannedMigration } from './plan.js';
 
+// A migration that waits for a table lock queues every later query on that table behind it; on a live
+// database it is better to fail fast and retry. Set after the advisory lock, which may wait for another runner.
+const LOCK_TIMEOUT = process.env.MIGRATION_LOCK_TIMEOUT ?? '10s';
+
 export interface RunOptions {
   /** Root holding migrations/ and down/ (tests point it at scratch trees). */
   sqlDir?: string;
@@ -67,6 +71,7 @@ export async function migrateUp(db: Database, options: UpOptions = {}): Promise<
         }
         return null;
       }
+      await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
       const started = performance.now();
       await runScript(tx, file, 'up');
       const durationMs = performance.now() - started;
@@ -103,6 +108,7 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const still = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [file.version]);
       if (still.rows.length === 0) return null;
+      await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
       const started = performance.now();
       await runScript(tx, file, 'down');
       await recordReverted(tx, file.version);

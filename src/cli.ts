@@ -3,6 +3,8 @@ import { openDatabase } from './db/open.js';
 import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
 import { policiesCommand } from './commands/policies.js';
+import { TYPES_FILE, typesCommand } from './commands/types.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 const USAGE = `usage: shipspeak-db <command>
   migrate up [--to NNNN]              apply pending migrations (bootstrap first where missing)
@@ -11,6 +13,7 @@ const USAGE = `usage: shipspeak-db <command>
   seed [--name dev]                   load fixtures/<name>-seed.sql (migrates first)
   policies diff                       compare the database's RLS policies with sql/policies
   policies migration <name>           write the migration pair that applies sql/policies changes
+  types [--check]                     regenerate types/database.types.ts with the Supabase CLI (--check: fail if stale)
 The database is DATABASE_URL when set, otherwise an in-memory PGlite (use --data-dir to keep it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      check: { type: 'boolean' },
     },
   });
   const [command, action] = positionals;
@@ -30,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const out = (line: string) => console.log(line);
+  if (command === 'types') {
+    // Needs a real PostgreSQL (the CLI reads its catalog), not the command's default engine.
+    return typesCommand(values.check ?? false, existsSync(TYPES_FILE) ? readFileSync(TYPES_FILE, 'utf8') : null, out);
+  }
   const db = await openDatabase();
   try {
     switch (command) {

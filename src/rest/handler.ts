@@ -1,0 +1,378 @@
+import type { Database, Queryable } from '../db/database.js';
+import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotFound, toApiError } from './errors.js';
+import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
+import { appliedPreferences, parsePreferences, type Preferences } from './preferences.js';
+import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
+import { contentRange, readStatus, requestRange } from './range.js';
+import type { SchemaCache, Table } from './schema-cache.js';
+import { qualified } from './schema-cache.js';
+import {
+  buildDelete,
+  buildInsert,
+  buildRead,
+  buildRpc,
+  buildUpdate,
+  relOfTable,
+  resolveRoutine,
+  rpcKind,
+  type BodyShape,
+  type Statement,
+} from './sql-builder.js';
+
+/**
+ * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
+ * Response out. Order of work follows PostgREST: authenticate, negotiate schema and media type, parse and plan
+ * against the schema cache (all before touching the database), then ONE transaction per request that first
+ * impersonates the role and publishes the request (claims, method, path, headers) and then runs ONE statement.
+ */
+export interface HandlerConfig {
+  db: Database;
+  jwtKey: Uint8Array;
+  jwtAudience?: string;
+  schemas: string[];
+  anonRole: string;
+  allowedRoles: string[];
+  statementTimeoutMs: number;
+  /** URL path prefix of the API (Supabase: `/rest/v1`). */
+  prefix: string;
+  schemaCache: () => Promise<SchemaCache>;
+}
+
+interface Auth {
+  role: string;
+  claims: JwtClaims;
+  /** PostgREST answers 42501 with 401 for the anonymous role and 403 for everyone else. */
+  authenticated: boolean;
+}
+
+interface Outcome {
+  n: number;
+  body: string | null;
+  total?: number;
+  inserted?: number;
+}
+
+const SETUP_SQL = `select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),
+  set_config('request.method', $3, true), set_config('request.path', $4, true), set_config('request.headers', $5, true),
+  set_config('statement_timeout', $6, true), set_config('transaction_read_only', $7, true), set_config('role', $8, true)`;
+
+export function createHandler(cfg: HandlerConfig): (request: Request) => Promise<Response> {
+  return async function handle(request: Request): Promise<Response> {
+    let auth: Auth | undefined;
+    try {
+      const url = new URL(request.url);
+      if (!url.pathname.startsWith(cfg.prefix)) throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
+      const path = url.pathname.slice(cfg.prefix.length) || '/';
+      auth = await authenticate(cfg, request.headers);
+      const cache = await cfg.schemaCache();
+      checkRole(auth, cfg, cache);
+      const method = request.method.toUpperCase();
+      const schema = negotiateSchema(cfg, request.headers, method);
+      if (method === 'OPTIONS') return new Response(null, { status: 200, headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' } });
+      const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer')) };
+      let res: Response;
+      if (segments.length === 0) res = root(ctx);
+      else if (segments.length === 2 && segments[0] === 'rpc') res = await rpc(ctx, segments[1]!);
+      else if (segments.length === 1) res = await table(ctx, segments[0]!);
+      else throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
+      if (schema.viaProfile) res.headers.set('Content-Profile', schema.name);
+      return res;
+    } catch (e) {
+      return errorResponse(toApiError(e, auth?.authenticated ?? false), request.method.toUpperCase());
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- auth & negotiation
+
+async function authenticate(cfg: HandlerConfig, headers: Headers): Promise<Auth> {
+  const token = requestToken(headers);
+  const claims = token === null ? {} : await verifyJwt(token, cfg.jwtKey, cfg.jwtAudience ? { audience: cfg.jwtAudience } : {});
+  const raw = claims.role ?? cfg.anonRole;
+  const role = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  return { role, claims: { ...claims, role }, authenticated: role !== cfg.anonRole };
+}
+
+/**
+ * PostgREST's authenticator may only become roles granted to it; here `allowedRoles` is that grant. Like the
+ * database would answer: an unknown role → 22023 (401, PostgREST issue #3601), a known but ungranted one → 42501.
+ */
+function checkRole(auth: Auth, cfg: HandlerConfig, cache: SchemaCache): void {
+  if (cfg.allowedRoles.includes(auth.role) && cache.roles.has(auth.role)) return;
+  if (!cache.roles.has(auth.role)) {
+    throw new ApiError(401, '22023', `role "${auth.role}" does not exist`, null, null, { 'WWW-Authenticate': 'Bearer' });
+  }
+  const status = auth.authenticated ? 403 : 401;
+  throw new ApiError(status, '42501', `permission denied to set role "${auth.role}"`, null, null, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+}
+
+function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): { name: string; viaProfile: boolean } {
+  const header = method === 'GET' || method === 'HEAD' ? 'accept-profile' : 'content-profile';
+  const requested = headers.get(header);
+  if (requested === null) return { name: cfg.schemas[0]!, viaProfile: false };
+  if (!cfg.schemas.includes(requested)) {
+    throw new ApiError(406, 'PGRST106', `Invalid schema: ${requested}`, null, `Only the following schemas are exposed: ${cfg.schemas.join(', ')}`);
+  }
+  return { name: requested, viaProfile: cfg.schemas.length > 1 };
+}
+
+interface Media {
+  shape: 'array' | 'object';
+  stripNulls: boolean;
+  contentType: string;
+}
+
+function negotiateMedia(accept: string | null): Media {
+  const ranges = (accept ?? '*/*').split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of ranges) {
+    const [type = '', ...params] = r.split(';').map((p) => p.trim().toLowerCase());
+    const stripNulls = params.includes('nulls=stripped');
+    if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') {
+      return { shape: 'object', stripNulls, contentType: `application/vnd.pgrst.object+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
+    }
+    if (type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
+      return { shape: 'array', stripNulls, contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
+    }
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
+  }
+  throw new ApiError(406, 'PGRST107', `None of these media types are available: ${ranges.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------- execution
+
+interface RequestCtx {
+  cfg: HandlerConfig;
+  cache: SchemaCache;
+  schema: { name: string; viaProfile: boolean };
+  auth: Auth;
+  request: Request;
+  url: URL;
+  method: string;
+  path: string;
+  prefs: Preferences;
+}
+
+async function run(ctx: RequestCtx, stmt: Statement, readOnly: boolean, singular: boolean): Promise<Outcome> {
+  const { cfg, auth, request } = ctx;
+  const headers = JSON.stringify(Object.fromEntries(request.headers));
+  const searchPath = [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)].map((s) => `"${s.replace(/"/g, '""')}"`).join(', ');
+  return cfg.db.transaction(async (tx: Queryable) => {
+    await tx.query(SETUP_SQL, [
+      searchPath,
+      JSON.stringify(auth.claims),
+      ctx.method,
+      ctx.path,
+      headers,
+      String(cfg.statementTimeoutMs),
+      readOnly ? 'on' : 'off',
+      auth.role,
+    ]);
+    const r = await tx.query<Outcome>(stmt.sql, stmt.params);
+    const row = r.rows[0]!;
+    // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
+    if (singular && row.n !== 1) throw singularityError(row.n);
+    return row;
+  });
+}
+
+function respond(status: number, body: string | null, headers: Record<string, string | null>, method: string): Response {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(headers)) if (v !== null) h.set(k, v);
+  const empty = body === null || method === 'HEAD' || status === 204;
+  return new Response(empty ? null : body, { status, headers: h });
+}
+
+/** The JSON request body; `emptyAs` is what an empty body means (RPC without arguments). */
+async function readBody(ctx: RequestCtx, emptyAs?: unknown): Promise<unknown> {
+  const type = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && type !== '') throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
+  const text = await ctx.request.text();
+  if (emptyAs !== undefined && text.trim() === '') return emptyAs;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- routes
+
+function root(ctx: RequestCtx): Response {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${ctx.method}`);
+  const paths: Record<string, object> = { '/': {} };
+  for (const t of ctx.cache.tables.values()) if (t.schema === ctx.schema.name) paths[`/${t.name}`] = {};
+  for (const [key] of ctx.cache.routines) if (key.startsWith(`${ctx.schema.name}.`)) paths[`/rpc/${key.slice(ctx.schema.name.length + 1)}`] = {};
+  const doc = { swagger: '2.0', info: { title: 'ShipSpeak gateway (PostgREST-compatible subset)', version: '0' }, basePath: '/', paths };
+  return respond(200, JSON.stringify(doc), { 'Content-Type': 'application/openapi+json; charset=utf-8' }, ctx.method);
+}
+
+function findTable(ctx: RequestCtx, name: string): Table {
+  const t = ctx.cache.tables.get(qualified(ctx.schema.name, name));
+  if (!t) throw tableNotFound(ctx.schema.name, name, suggest(name, [...ctx.cache.tables.values()].filter((x) => x.schema === ctx.schema.name).map((x) => x.name), ctx.schema.name));
+  return t;
+}
+
+/** "Perhaps you meant …" for a close table name (PostgREST uses a fuzzy match, ≥ 0.75 similarity). */
+function suggest(name: string, candidates: string[], schema: string): string | null {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0]!;
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const tmp = d[j]!;
+        d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = tmp;
+      }
+    }
+    return d[b.length]!;
+  };
+  let best: string | null = null;
+  let bestScore = 0.75;
+  for (const c of candidates) {
+    const score = 1 - dist(name, c) / Math.max(name.length, c.length);
+    if (score >= bestScore) [best, bestScore] = [c, score];
+  }
+  return best ? `Perhaps you meant the table '${schema}.${best}'` : null;
+}
+
+async function table(ctx: RequestCtx, name: string): Promise<Response> {
+  const t = findTable(ctx, name);
+  const { method, prefs } = ctx;
+  const q = parseQueryParams(ctx.url.searchParams);
+  const media = negotiateMedia(ctx.request.headers.get('accept'));
+  const singular = media.shape === 'object';
+  const count = prefs.count !== undefined;
+  if (method === 'GET' || method === 'HEAD') {
+    const top = q.levels.get('')!;
+    const range = requestRange(ctx.request.headers.get('range'), top.limit, top.offset);
+    const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
+    const stmt = buildRead(ctx.cache, ctx.schema.name, relOfTable(t), {
+      select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
+    });
+    const out = await run(ctx, stmt, true, singular);
+    return readResponse(ctx, out, range.offset, count, media, ['count']);
+  }
+  if (method === 'POST') return insert(ctx, t, q, media);
+  if (method === 'PATCH' || method === 'DELETE') {
+    const top = q.levels.get('')!;
+    if (top.limit !== undefined || top.offset !== undefined || top.order.length > 0) {
+      // PostgREST can limit an update/delete; this gateway cannot, and must not silently touch more rows.
+      throw new ApiError(400, 'PGRST127', 'Feature not implemented', `limit, offset and order on ${method} are not supported by this gateway`);
+    }
+    const representation = prefs.return === 'representation';
+    const o = { select: q.select, levels: q.levels, shape: representation ? media.shape : ('none' as BodyShape), stripNulls: media.stripNulls };
+    let stmt: Statement;
+    if (method === 'PATCH') {
+      const patch = await readBody(ctx);
+      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+      stmt = buildUpdate(ctx.cache, ctx.schema.name, t, { ...o, patch: patch as Record<string, unknown> });
+    } else stmt = buildDelete(ctx.cache, ctx.schema.name, t, o);
+    const out = await run(ctx, stmt, false, singular);
+    const cr = method === 'PATCH' ? contentRange(0, out.n - 1, count ? out.n : undefined) : contentRange(1, 0, count ? out.n : undefined);
+    return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
+      'Content-Type': representation ? media.contentType : null,
+      'Content-Range': cr,
+      'Preference-Applied': appliedPreferences(prefs, ['return', 'count']),
+    }, method);
+  }
+  throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
+}
+
+function readResponse(ctx: RequestCtx, out: Outcome, offset: number, count: boolean, media: Media, applied: (keyof Preferences)[]): Response {
+  const total = count ? out.total : undefined;
+  const { status, contentRange: cr } = readStatus(offset, out.n, total);
+  if (status === 416) {
+    const err = new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`, null, { 'Content-Range': cr });
+    return errorResponse(err, ctx.method);
+  }
+  return respond(status, out.body ?? (media.shape === 'object' ? 'null' : '[]'), {
+    'Content-Type': media.contentType,
+    'Content-Range': cr,
+    'Preference-Applied': appliedPreferences(ctx.prefs, applied),
+  }, ctx.method);
+}
+
+async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): Promise<Response> {
+  const { prefs } = ctx;
+  const payload = await readBody(ctx);
+  const rows = Array.isArray(payload) ? payload : [payload];
+  if (!rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+  const objects = rows as Record<string, unknown>[];
+  let columns: string[];
+  if (q.columns) columns = q.columns;
+  else {
+    // Without `columns=`, PostgREST requires every object of a bulk insert to carry the same keys.
+    columns = Object.keys(objects[0] ?? {});
+    const same = (o: Record<string, unknown>) => Object.keys(o).length === columns.length && columns.every((c) => c in o);
+    if (!objects.every(same)) throw new ApiError(400, 'PGRST102', 'All object keys must match');
+  }
+  if (columns.length === 0 && objects.length > 1) throw new ApiError(400, 'PGRST102', 'All object keys must match', 'This gateway inserts an empty object only one at a time');
+  const resolution = prefs.resolution;
+  const conflictCols = q.onConflict ?? (resolution ? t.pk : undefined);
+  const onConflict =
+    resolution && conflictCols && conflictCols.length
+      ? { columns: conflictCols, action: resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const) }
+      : undefined;
+  const ret = prefs.return ?? 'minimal';
+  // headers-only needs the primary key of the new row for Location; representation the requested select.
+  const pkSelect: SelectItem[] = t.pk.map((c) => ({ kind: 'column', field: { name: c, json: [] } }));
+  const select = ret === 'headers-only' ? pkSelect : q.select;
+  const shape: BodyShape = ret === 'minimal' ? 'none' : ret === 'headers-only' ? (t.pk.length ? 'array' : 'none') : media.shape;
+  const levels = ret === 'headers-only' ? new Map([['', { conditions: [], order: [] }]]) : q.levels;
+  const singular = media.shape === 'object';
+  if (objects.length === 0) {
+    return respond(201, ret === 'representation' ? (singular ? 'null' : '[]') : null, { 'Content-Type': ret === 'representation' ? media.contentType : null, 'Content-Range': contentRange(1, 0, prefs.count ? 0 : undefined) }, ctx.method);
+  }
+  const stmt = buildInsert(ctx.cache, ctx.schema.name, t, {
+    select, levels, shape, stripNulls: media.stripNulls, rows: objects, columns, missingDefault: prefs.missing === 'default', ...(onConflict ? { onConflict } : {}),
+  });
+  const out = await run(ctx, stmt, false, singular);
+  let location: string | null = null;
+  if (ret === 'headers-only' && out.body && t.pk.length) {
+    const first = (JSON.parse(out.body) as Record<string, unknown>[] | Record<string, unknown>);
+    const row = Array.isArray(first) ? first[0] : first;
+    if (row) location = `/${t.name}?${t.pk.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(row[c]))}`).join('&')}`;
+  }
+  const status = onConflict?.action === 'merge' && out.inserted === 0 ? 200 : 201;
+  return respond(status, ret === 'representation' ? out.body ?? (singular ? 'null' : '[]') : null, {
+    'Content-Type': ret === 'representation' ? media.contentType : null,
+    Location: location,
+    'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
+    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count'] : ['missing', 'return', 'count']),
+  }, ctx.method);
+}
+
+async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
+  const { method, prefs } = ctx;
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
+  const overloads = ctx.cache.routines.get(qualified(ctx.schema.name, name)) ?? [];
+  const argNames = new Set(overloads.flatMap((r) => r.args.map((a) => a.name)));
+  const viaPost = method === 'POST';
+  const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => argNames.has(k));
+  let args: Record<string, unknown>;
+  if (viaPost) {
+    const body = await readBody(ctx, {});
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+    args = body as Record<string, unknown>;
+  } else args = Object.fromEntries(q.args);
+  const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, Object.keys(args), viaPost);
+  const media = negotiateMedia(ctx.request.headers.get('accept'));
+  const top = q.levels.get('')!;
+  const range = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
+  const count = prefs.count !== undefined;
+  const kind = rpcKind(routine);
+  const stmt = buildRpc(ctx.cache, ctx.schema.name, routine, {
+    args, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
+  });
+  // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
+  const readOnly = !viaPost || routine.volatility !== 'v';
+  const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
+  const out = await run(ctx, stmt, readOnly, singular);
+  if (kind === 'void') return respond(204, null, {}, method);
+  if (kind === 'scalar' || kind === 'row') {
+    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined) }, method);
+  }
+  return readResponse(ctx, out, range.offset, count, media, ['count']);
+}

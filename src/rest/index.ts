@@ -1,0 +1,78 @@
+import type { Database } from '../db/database.js';
+import { fetchAdapter } from './fetch-adapter.js';
+import { createHandler } from './handler.js';
+import { secretKey } from './jwt.js';
+import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
+import { listen, type RunningServer } from './server.js';
+
+/**
+ * A small PostgREST-compatible gateway over a `Database`, so unmodified supabase-js can run our suites
+ * against PGlite or plain PostgreSQL. See handler.ts for the request life cycle.
+ */
+export interface GatewayOptions {
+  db: Database;
+  /** HS256 secret the JWTs are signed with; at least 32 characters, as PostgREST requires. */
+  jwtSecret: string;
+  /** Exposed schemas (PostgREST `db-schemas`); the first is the default. */
+  schemas?: string[];
+  anonRole?: string;
+  /** Roles a JWT may ask for (the roles granted to PostgREST's `authenticator`). */
+  allowedRoles?: string[];
+  statementTimeoutMs?: number;
+  /** When set, JWTs carrying an `aud` claim must name it (PostgREST `jwt-aud`). */
+  jwtAudience?: string;
+}
+
+export interface Gateway {
+  handle(request: Request): Promise<Response>;
+  /** In-process transport: pass as supabase-js `global.fetch`. */
+  fetch: typeof fetch;
+  /** HTTP transport on 127.0.0.1 (port 0 = any free port). */
+  listen(port?: number): Promise<RunningServer>;
+  /** Re-reads tables, columns, foreign keys, functions and roles (PostgREST `NOTIFY pgrst, 'reload schema'`). */
+  reloadSchemaCache(): Promise<void>;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const {
+    db,
+    jwtSecret,
+    schemas = ['public'],
+    anonRole = 'anon',
+    allowedRoles = ['anon', 'authenticated', 'service_role'],
+    statementTimeoutMs = 8000,
+  } = options;
+  const jwtKey = secretKey(jwtSecret);
+  if (schemas.length === 0) throw new Error('createGateway: at least one schema must be exposed');
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
+  let cache: Promise<SchemaCache> | undefined;
+  const schemaCache = () => {
+    cache ??= loadSchemaCache(db, schemas).catch((e: unknown) => {
+      cache = undefined;
+      throw e;
+    });
+    return cache;
+  };
+  const handle = createHandler({
+    db,
+    jwtKey,
+    ...(options.jwtAudience ? { jwtAudience: options.jwtAudience } : {}),
+    schemas,
+    anonRole,
+    allowedRoles,
+    statementTimeoutMs,
+    prefix: '/rest/v1',
+    schemaCache,
+  });
+  return {
+    handle,
+    fetch: fetchAdapter(handle),
+    listen: (port = 0) => listen(handle, port),
+    async reloadSchemaCache() {
+      cache = undefined;
+      await schemaCache();
+    },
+  };
+}
+
+export type { RunningServer } from './server.js';

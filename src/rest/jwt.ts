@@ -1,0 +1,88 @@
+import { compactVerify, errors as joseErrors } from 'jose';
+import { ApiError, jwtError } from './errors.js';
+
+/**
+ * JWT verification with PostgREST's semantics (src/PostgREST/Auth/Jwt.hs): signature first (PGRST301 on any
+ * decode/crypto failure), then the claims check with 30 s of clock skew (PGRST303), then the role.
+ * `jose` only checks the signature here; the time and audience rules are PostgREST's own, applied by hand so
+ * that e.g. a future `iat` or a non-numeric `exp` fail exactly as they do there.
+ */
+export const MIN_SECRET_LENGTH = 32;
+const ALLOWED_SKEW_SECONDS = 30;
+const HS_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+
+export type JwtClaims = Record<string, unknown>;
+
+export function secretKey(secret: string): Uint8Array {
+  if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `jwtSecret must be at least ${MIN_SECRET_LENGTH} characters long (PostgREST refuses shorter HS256 secrets); got ${typeof secret === 'string' ? secret.length : 0}`,
+    );
+  }
+  return new TextEncoder().encode(secret);
+}
+
+export interface VerifyOptions {
+  /** When set, an `aud` claim must contain it (PostgREST `jwt-aud`). */
+  audience?: string;
+  now?: () => number;
+}
+
+export async function verifyJwt(token: string, key: Uint8Array, options: VerifyOptions = {}): Promise<JwtClaims> {
+  if (token === '') throw jwtError('PGRST301', 'Empty JWT is sent in Authorization header');
+  const parts = token.split('.').length;
+  if (parts !== 3) throw jwtError('PGRST301', `Expected 3 parts in JWT; got ${parts}`);
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(token, key, { algorithms: HS_ALGORITHMS }));
+  } catch (e) {
+    throw decodeError(e);
+  }
+  let claims: unknown;
+  try {
+    claims = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw jwtError('PGRST303', 'Parsing claims failed');
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw jwtError('PGRST303', 'Parsing claims failed');
+  checkClaims(claims as JwtClaims, Math.floor((options.now?.() ?? Date.now()) / 1000), options.audience);
+  return claims as JwtClaims;
+}
+
+function decodeError(e: unknown): ApiError {
+  if (e instanceof joseErrors.JOSEAlgNotAllowed || e instanceof joseErrors.JOSENotSupported) {
+    return jwtError('PGRST301', 'Wrong or unsupported encoding algorithm', e.message);
+  }
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return jwtError('PGRST301', 'JWT cryptographic operation failed');
+  return jwtError('PGRST301', "JWT couldn't be decoded", e instanceof Error ? e.message : null);
+}
+
+function checkClaims(claims: JwtClaims, now: number, audience: string | undefined): void {
+  const time = (name: string, notNumber: string, failed: string, bad: (v: number) => boolean) => {
+    const v = claims[name];
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number') throw jwtError('PGRST303', notNumber);
+    if (bad(Math.floor(v))) throw jwtError('PGRST303', failed);
+  };
+  time('exp', "The JWT 'exp' claim must be a number", 'JWT expired', (exp) => now - ALLOWED_SKEW_SECONDS > exp);
+  time('nbf', "The JWT 'nbf' claim must be a number", 'JWT not yet valid', (nbf) => now + ALLOWED_SKEW_SECONDS < nbf);
+  time('iat', "The JWT 'iat' claim must be a number", 'JWT issued at future', (iat) => now + ALLOWED_SKEW_SECONDS < iat);
+  const aud = claims.aud;
+  if (aud === undefined || aud === null) return;
+  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : null;
+  if (list === null) throw jwtError('PGRST303', "The JWT 'aud' claim must be a string or an array of strings");
+  // Without a configured audience PostgREST accepts any aud; an empty array always matches.
+  if (audience !== undefined && list.length > 0 && !list.includes(audience)) throw jwtError('PGRST303', 'JWT not in audience');
+}
+
+/** The bearer token of a request: `Authorization: Bearer …`, else (Kong's rule) a JWT sent as `apikey`. */
+export function requestToken(headers: Headers): string | null {
+  const auth = headers.get('authorization');
+  if (auth !== null) {
+    const m = /^bearer(?:\s+(.*))?$/i.exec(auth.trim());
+    if (m) return (m[1] ?? '').trim();
+    return null;
+  }
+  const apikey = headers.get('apikey');
+  return apikey !== null && apikey.split('.').length === 3 ? apikey : null;
+}

@@ -1,0 +1,221 @@
+import type { Queryable } from '../db/database.js';
+
+/**
+ * What PostgREST calls the schema cache: the tables, views, columns, foreign keys and functions of the exposed
+ * schemas, read from the catalog once (and again on reload). Every identifier in a request is checked against
+ * it before any SQL is built, so nothing from the URL reaches SQL except as a known, quoted identifier or a
+ * bind parameter. Privileges are deliberately not consulted: the database decides (42501), as in PostgREST.
+ */
+export interface Column {
+  name: string;
+  type: string;
+  notNull: boolean;
+  hasDefault: boolean;
+}
+
+export interface Table {
+  schema: string;
+  name: string;
+  kind: 'table' | 'view';
+  columns: Map<string, Column>;
+  /** Column names in catalog order (`select=*` order). */
+  columnOrder: string[];
+  pk: string[];
+  /** Column sets with a unique constraint or index (incl. the primary key): decides one-to-one. */
+  uniques: string[][];
+}
+
+export interface ForeignKey {
+  name: string;
+  schema: string;
+  table: string;
+  columns: string[];
+  refSchema: string;
+  refTable: string;
+  refColumns: string[];
+}
+
+export interface FunctionArg {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+}
+
+export interface RoutineInfo {
+  schema: string;
+  name: string;
+  args: FunctionArg[];
+  volatility: 'i' | 's' | 'v';
+  returnsSet: boolean;
+  returnsVoid: boolean;
+  /** Output columns when the function returns a row type (table, composite, OUT/TABLE params). */
+  returnColumns: Column[] | null;
+  /** The table whose row type is returned, if any (allows embedding on RPC results). */
+  returnTable: { schema: string; name: string } | null;
+}
+
+export interface SchemaCache {
+  schemas: string[];
+  tables: Map<string, Table>;
+  foreignKeys: ForeignKey[];
+  routines: Map<string, RoutineInfo[]>;
+  /** Existing database roles: tells "role does not exist" (401) from "not allowed to become it" (403). */
+  roles: Set<string>;
+}
+
+export const qualified = (schema: string, name: string): string => `${schema}.${name}`;
+
+const TABLES_SQL = `
+select coalesce(json_agg(json_build_object(
+  'schema', n.nspname,
+  'name', c.relname,
+  'kind', case when c.relkind in ('r', 'p', 'f') then 'table' else 'view' end,
+  'columns', (select coalesce(json_agg(json_build_object(
+                 'name', a.attname,
+                 'type', format_type(a.atttypid, a.atttypmod),
+                 'notNull', a.attnotnull,
+                 'hasDefault', a.atthasdef or a.attidentity <> '' or a.attgenerated <> '') order by a.attnum), '[]')
+              from pg_catalog.pg_attribute a
+              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped),
+  'uniques', (select coalesce(json_agg(cols), '[]') from (
+                select (select json_agg(a.attname order by k.i)
+                        from unnest(i.indkey::int2[]) with ordinality k(attnum, i)
+                        join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum) as cols,
+                       i.indisprimary
+                from pg_catalog.pg_index i
+                where i.indrelid = c.oid and i.indisunique and i.indpred is null and i.indexprs is null
+                order by i.indisprimary desc) u),
+  'pk', (select json_agg(a.attname order by k.i)
+         from pg_catalog.pg_index i
+         cross join unnest(i.indkey::int2[]) with ordinality k(attnum, i)
+         join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+         where i.indrelid = c.oid and i.indisprimary)
+)), '[]')::text as doc
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = any($1::text[]) and c.relkind in ('r', 'p', 'f', 'v', 'm')`;
+
+const FKS_SQL = `
+select coalesce(json_agg(json_build_object(
+  'name', con.conname,
+  'schema', ns.nspname, 'table', cs.relname,
+  'refSchema', nf.nspname, 'refTable', cf.relname,
+  'columns', (select json_agg(a.attname order by k.i) from unnest(con.conkey) with ordinality k(attnum, i)
+              join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum),
+  'refColumns', (select json_agg(a.attname order by k.i) from unnest(con.confkey) with ordinality k(attnum, i)
+                 join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum)
+) order by con.conname), '[]')::text as doc
+from pg_catalog.pg_constraint con
+join pg_catalog.pg_class cs on cs.oid = con.conrelid
+join pg_catalog.pg_namespace ns on ns.oid = cs.relnamespace
+join pg_catalog.pg_class cf on cf.oid = con.confrelid
+join pg_catalog.pg_namespace nf on nf.oid = cf.relnamespace
+where con.contype = 'f' and ns.nspname = any($1::text[]) and nf.nspname = any($1::text[])`;
+
+const ROUTINES_SQL = `
+select coalesce(json_agg(json_build_object(
+  'schema', n.nspname,
+  'name', p.proname,
+  'volatility', p.provolatile,
+  'returnsSet', p.proretset,
+  'returnsVoid', p.prorettype = 'pg_catalog.void'::regtype,
+  'allArgs', (select coalesce(json_agg(json_build_object(
+                 'name', coalesce(p.proargnames[i], ''),
+                 'type', format_type(coalesce(p.proallargtypes[i], p.proargtypes[i - 1]), null),
+                 'mode', coalesce(p.proargmodes[i], 'i')) order by i), '[]')
+              from generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i),
+  'nDefaults', p.pronargdefaults,
+  'retRelSchema', rn.nspname,
+  'retRelName', rc.relname,
+  'retRelKind', rc.relkind,
+  'retColumns', (select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+                   'notNull', false, 'hasDefault', false) order by a.attnum)
+                 from pg_catalog.pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped)
+)), '[]')::text as doc
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+join pg_catalog.pg_type t on t.oid = p.prorettype
+left join pg_catalog.pg_class rc on rc.oid = t.typrelid
+left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+where n.nspname = any($1::text[]) and p.prokind = 'f'`;
+
+const ROLES_SQL = `select coalesce(json_agg(rolname), '[]')::text as doc from pg_catalog.pg_roles where $1::text is not null`;
+
+interface RawTable {
+  schema: string;
+  name: string;
+  kind: 'table' | 'view';
+  columns: Column[];
+  uniques: string[][];
+  pk: string[] | null;
+}
+
+interface RawRoutine {
+  schema: string;
+  name: string;
+  volatility: 'i' | 's' | 'v';
+  returnsSet: boolean;
+  returnsVoid: boolean;
+  allArgs: { name: string; type: string; mode: string }[];
+  nDefaults: number;
+  retRelSchema: string | null;
+  retRelName: string | null;
+  retRelKind: string | null;
+  retColumns: Column[] | null;
+}
+
+async function doc<T>(db: Queryable, sql: string, schemaArray: string): Promise<T> {
+  const r = await db.query<{ doc: string }>(sql, [schemaArray]);
+  return JSON.parse(r.rows[0]!.doc) as T;
+}
+
+export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise<SchemaCache> {
+  // A text[] literal keeps the parameter portable across both engines' array serialisers.
+  const schemaArray = `{${schemas.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+  const [rawTables, foreignKeys, rawRoutines, roles] = await Promise.all([
+    doc<RawTable[]>(db, TABLES_SQL, schemaArray),
+    doc<ForeignKey[]>(db, FKS_SQL, schemaArray),
+    doc<RawRoutine[]>(db, ROUTINES_SQL, schemaArray),
+    doc<string[]>(db, ROLES_SQL, schemaArray),
+  ]);
+  const tables = new Map<string, Table>();
+  for (const t of rawTables) {
+    tables.set(qualified(t.schema, t.name), {
+      schema: t.schema,
+      name: t.name,
+      kind: t.kind,
+      columns: new Map(t.columns.map((c) => [c.name, c])),
+      columnOrder: t.columns.map((c) => c.name),
+      pk: t.pk ?? [],
+      uniques: t.uniques.filter((u): u is string[] => Array.isArray(u)),
+    });
+  }
+  const routines = new Map<string, RoutineInfo[]>();
+  for (const r of rawRoutines) {
+    const inputs = r.allArgs.filter((a) => a.mode === 'i' || a.mode === 'b' || a.mode === 'v');
+    const outputs = r.allArgs.filter((a) => a.mode === 'o' || a.mode === 'b' || a.mode === 't');
+    const firstDefault = inputs.length - r.nDefaults;
+    let returnColumns: Column[] | null = r.retColumns;
+    if (!returnColumns && outputs.length > 1) {
+      returnColumns = outputs.map((o) => ({ name: o.name, type: o.type, notNull: false, hasDefault: false }));
+    }
+    // RETURNS TABLE with one column or a single OUT param is a record of one named column.
+    if (!returnColumns && r.allArgs.some((a) => a.mode === 't')) {
+      returnColumns = outputs.map((o) => ({ name: o.name, type: o.type, notNull: false, hasDefault: false }));
+    }
+    const info: RoutineInfo = {
+      schema: r.schema,
+      name: r.name,
+      args: inputs.map((a, i) => ({ name: a.name, type: a.type, hasDefault: i >= firstDefault })),
+      volatility: r.volatility,
+      returnsSet: r.returnsSet,
+      returnsVoid: r.returnsVoid,
+      returnColumns,
+      returnTable:
+        r.retRelName && r.retRelSchema && r.retRelKind !== 'c' ? { schema: r.retRelSchema, name: r.retRelName } : null,
+    };
+    const key = qualified(r.schema, r.name);
+    routines.set(key, [...(routines.get(key) ?? []), info]);
+  }
+  return { schemas, tables, foreignKeys, routines, roles: new Set(roles) };
+}

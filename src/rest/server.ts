@@ -1,0 +1,63 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Handle } from './fetch-adapter.js';
+
+/**
+ * The thin HTTP transport: node:http ↔ web Request/Response around the same handler the fetch adapter uses.
+ * Bound to 127.0.0.1 only; `url` is the Supabase project URL (supabase-js appends `/rest/v1`).
+ */
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+    else if (v !== undefined) headers.set(k, v);
+  }
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
+  return new Request(new URL(req.url ?? '/', origin), { method, headers, ...(hasBody ? { body: Buffer.concat(chunks) } : {}) });
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
+  if (body) headers['content-length'] = String(body.length);
+  res.writeHead(response.status, headers);
+  res.end(body ?? undefined);
+}
+
+export async function listen(handle: Handle, port = 0): Promise<RunningServer> {
+  let origin = 'http://127.0.0.1';
+  const server = createServer((req, res) => {
+    toRequest(req, origin)
+      .then(handle)
+      .then((response) => send(res, response))
+      .catch((e: unknown) => {
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${actual}`;
+  return {
+    url: origin,
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run test:pgtap`: the pgTAP suite (tests/pgtap/*.sql) on a real PostgreSQL 15.
+ *
+ * Server: resolveServer() — DATABASE_URL, else an ephemeral cluster from the local binaries; without either
+ * the run fails (in CI resolveServer itself throws). A scratch database gets the platform bootstrap, every
+ * migration, the pgtap extension, the SQL helpers (tests/pgtap/support/helpers.sql) and the expected-outcome
+ * matrix (tests/rls/matrix.json, the file the supabase-js suite reads too), committed; pg_prove then runs
+ * each test file, which begins, plans, asserts, finishes and rolls back. Exit status = pg_prove's.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createScratchDatabase } from '../db/ephemeral-cluster.js';
+import { openNodePostgres } from '../db/node-postgres.js';
+import { isUnavailable, resolveServer } from '../db/server.js';
+import { applyBootstrap } from '../migrate/bootstrap.js';
+import { migrateUp } from '../migrate/runner.js';
+import { loadMatrix, matrixCells } from '../rls/matrix.js';
+
+const PGTAP_DIR = fileURLToPath(new URL('../../tests/pgtap/', import.meta.url));
+const HELPERS = `${PGTAP_DIR}support/helpers.sql`;
+const PG_PROVE = process.env.PG_PROVE ?? '/usr/bin/pg_prove';
+
+function testFiles(): string[] {
+  return readdirSync(PGTAP_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => `${PGTAP_DIR}${f}`);
+}
+
+function runPgProve(url: string, files: string[]): Promise<{ code: number; output: string }> {
+  const u = new URL(url);
+  const args = ['--ext', '.sql', '--failures', '--timer', '--verbose', ...files];
+  // pg_prove drives psql; the connection goes through libpq's environment variables (no password in argv).
+  const env = {
+    ...process.env,
+    PGHOST: decodeURIComponent(u.hostname),
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username) || 'postgres',
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}),
+    PGSSLMODE: u.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer',
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(PG_PROVE, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+      process.stderr.write(d);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  if (!existsSync(PG_PROVE)) {
+    console.error(`pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`);
+    return 1;
+  }
+  const files = testFiles();
+  if (files.length === 0) {
+    console.error(`no pgTAP files in ${PGTAP_DIR}`);
+    return 1;
+  }
+  const server = await resolveServer({ log: true });
+  if (isUnavailable(server)) {
+    // A suite that cannot run must not look like one that passed.
+    console.error(`pgTAP suite NOT RUN, failing: ${server.unavailable}`);
+    return 1;
+  }
+  console.log(`[pgtap] ${server.description}`);
+  const scratch = await createScratchDatabase(server.url, 'pgtap');
+  try {
+    const db = await openNodePostgres(scratch.url, { max: 1 });
+    try {
+      await applyBootstrap(db);
+      const applied = await migrateUp(db);
+      // pgTAP in its own schema: its views and functions must not pollute public, which the suite inspects.
+      await db.exec('create schema tap');
+      await db.exec('grant usage on schema tap to public');
+      await db.exec('create extension pgtap schema tap');
+      await db.exec(`alter database "${scratch.name}" set search_path = "$user", public, tap, extensions`);
+      await db.exec(readFileSync(HELPERS, 'utf8'));
+      const matrix = loadMatrix();
+      const cells = matrixCells(matrix);
+      await db.query(
+        `insert into tests.matrix (tbl, persona, op, expected)
+         select * from jsonb_to_recordset($1::jsonb) as c (tbl text, persona text, op text, expected text)`,
+        [JSON.stringify(cells.map((c) => ({ tbl: c.table, persona: c.persona, op: c.operation, expected: c.expected })))],
+      );
+      await db.query(
+        `insert into tests.matrix_tables (tbl, owner_column)
+         select * from jsonb_to_recordset($1::jsonb) as t (tbl text, owner_column text)`,
+        [JSON.stringify(Object.entries(matrix.tables).map(([tbl, t]) => ({ tbl, owner_column: t.owner_column })))],
+      );
+      console.log(`[pgtap] scratch database ${scratch.name}: ${applied.length} migrations, pgtap, helpers, ${cells.length} matrix cells`);
+    } finally {
+      await db.close();
+    }
+    const prove = await runPgProve(scratch.url, files);
+    const tests = /Files=(\d+), Tests=(\d+)/.exec(prove.output);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `[figures] pgTAP: ${tests ? `${tests[2]} assertions in ${tests[1]} files` : 'no summary'}; ` +
+        `${prove.code === 0 ? 'PASS' : `FAIL (pg_prove exit ${prove.code})`}; npm run test:pgtap took ${seconds} s`,
+    );
+    return prove.code;
+  } finally {
+    // PGTAP_KEEP=1 (with DATABASE_URL) leaves the scratch database for `psql -f tests/pgtap/<file>.sql` debugging.
+    if (process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL') console.log(`[pgtap] kept scratch database ${scratch.name}`);
+    else await scratch.drop().catch((e: Error) => console.error(`[pgtap] could not drop ${scratch.name}: ${e.message}`));
+    await server.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`test:pgtap: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

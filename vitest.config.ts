@@ -32,6 +32,14 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'serve',
+          include: ['tests/serve/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -4,6 +4,8 @@ import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
 import { policiesCommand } from './commands/policies.js';
 import { TYPES_FILE, typesCommand } from './commands/types.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 const USAGE = `usage: shipspeak-db <command>
@@ -14,6 +16,10 @@ const USAGE = `usage: shipspeak-db <command>
   policies diff                       compare the database's RLS policies with sql/policies
   policies migration <name>           write the migration pair that applies sql/policies changes
   types [--check]                     regenerate types/database.types.ts with the Supabase CLI (--check: fail if stale)
+  serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]
+                                      local Supabase data API (PostgREST-compatible) on 127.0.0.1; prints URL and keys
+  token --user <free_a|free_b|pro|admin|uuid> [--url URL] [--data-dir DIR] [--jwt-secret S] [--expires-in SECONDS]
+                                      print a user access token, creating the user through the signup path when missing
 The database is DATABASE_URL when set, otherwise an in-memory PGlite (use --data-dir to keep it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -26,6 +32,17 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       check: { type: 'boolean' },
+      port: { type: 'string' },
+      schemas: { type: 'string' },
+      'anon-role': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      'data-dir': { type: 'string' },
+      seed: { type: 'boolean' },
+      migrate: { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      user: { type: 'string' },
+      url: { type: 'string' },
+      'expires-in': { type: 'string' },
     },
   });
   const [command, action] = positionals;
@@ -37,6 +54,31 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'types') {
     // Needs a real PostgreSQL (the CLI reads its catalog), not the command's default engine.
     return typesCommand(values.check ?? false, existsSync(TYPES_FILE) ? readFileSync(TYPES_FILE, 'utf8') : null, out);
+  }
+  const err = (line: string) => console.error(line);
+  if (command === 'serve') {
+    // Owns its database (PGlite, a data directory or DATABASE_URL) and runs until SIGINT/SIGTERM.
+    return serveCommand(
+      {
+        port: values.port,
+        schemas: values.schemas,
+        anonRole: values['anon-role'],
+        jwtSecret: values['jwt-secret'],
+        dataDir: values['data-dir'],
+        seed: values.seed,
+        migrate: values.migrate,
+        cache: !values['no-cache'],
+      },
+      out,
+      err,
+    );
+  }
+  if (command === 'token') {
+    return tokenCommand(
+      { user: values.user, url: values.url, dataDir: values['data-dir'], jwtSecret: values['jwt-secret'], expiresIn: values['expires-in'] },
+      out,
+      err,
+    );
   }
   const db = await openDatabase();
   try {

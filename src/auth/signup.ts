@@ -1,0 +1,106 @@
+import type { Database, Queryable } from '../db/database.js';
+
+/**
+ * Users created the way Supabase Auth creates them: one INSERT into auth.users run by the owner, so the
+ * signup trigger (private.handle_new_user) builds the profile and progress rows exactly as in production.
+ * Role and tier are then set by a privileged writer (the owner here, the service role over HTTP), never from
+ * user_metadata.
+ *
+ * The CLI personas are the dev seed's four users (fixtures/dev-seed.sql), so `token --user pro` after
+ * `serve --seed` is carol with carol's data, and on an unseeded database the same ids are created.
+ */
+export interface PersonaUser {
+  persona: string;
+  /** The dev seed's first name for the same user (accepted as an alias). */
+  alias: string;
+  id: string;
+  email: string;
+  displayName: string;
+  role: 'member' | 'admin';
+  tier: 'free' | 'pro';
+}
+
+export const PERSONA_USERS: readonly PersonaUser[] = [
+  { persona: 'free_a', alias: 'alice', id: '00000000-0000-4000-8000-00000000000a', email: 'alice@example.test', displayName: 'Alice Example', role: 'member', tier: 'free' },
+  { persona: 'free_b', alias: 'bob', id: '00000000-0000-4000-8000-00000000000b', email: 'bob@example.test', displayName: 'Bob Example', role: 'member', tier: 'free' },
+  { persona: 'pro', alias: 'carol', id: '00000000-0000-4000-8000-00000000000c', email: 'carol@example.test', displayName: 'Carol Example', role: 'member', tier: 'pro' },
+  { persona: 'admin', alias: 'dave', id: '00000000-0000-4000-8000-00000000000d', email: 'dave@example.test', displayName: 'Dave Admin', role: 'admin', tier: 'free' },
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What `--user` names: a persona (or its seed alias), or any user id. */
+export type UserSpec = { kind: 'persona'; persona: PersonaUser } | { kind: 'uuid'; id: string };
+
+export function parseUserSpec(value: string): UserSpec {
+  const persona = PERSONA_USERS.find((p) => p.persona === value || p.alias === value);
+  if (persona) return { kind: 'persona', persona };
+  if (UUID.test(value)) return { kind: 'uuid', id: value.toLowerCase() };
+  const names = PERSONA_USERS.map((p) => `${p.persona} (${p.alias})`).join(', ');
+  throw new Error(`--user must be a persona — ${names} — or a user uuid (got ${JSON.stringify(value)})`);
+}
+
+/** The auth.users columns a token and the admin API need. */
+export interface AuthUser {
+  id: string;
+  email: string | null;
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+  created_at: string;
+}
+
+const USER_COLUMNS = `id::text as id, email, coalesce(raw_app_meta_data, '{}'::jsonb) as app_metadata,
+  coalesce(raw_user_meta_data, '{}'::jsonb) as user_metadata, created_at::text as created_at`;
+
+export async function findAuthUser(q: Queryable, id: string): Promise<AuthUser | null> {
+  const r = await q.query<AuthUser>(`select ${USER_COLUMNS} from auth.users where id = $1`, [id]);
+  return r.rows[0] ?? null;
+}
+
+export interface NewAuthUser {
+  id?: string;
+  email?: string | null;
+  user_metadata?: Record<string, unknown>;
+  app_metadata?: Record<string, unknown>;
+}
+
+/**
+ * The signup INSERT, as Supabase Auth performs it (aud/role 'authenticated', provider email, confirmed).
+ * Runs as the connecting owner so the AFTER INSERT trigger fires with the owner's rights.
+ */
+export async function createAuthUser(q: Queryable, user: NewAuthUser): Promise<AuthUser> {
+  const appMeta = user.app_metadata ?? { provider: 'email', providers: ['email'] };
+  const r = await q.query<AuthUser>(
+    `insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, email_confirmed_at, created_at, updated_at)
+     values (coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $3::jsonb, $4::jsonb,
+             case when $2::text is null then null else now() end, now(), now())
+     returning ${USER_COLUMNS}`,
+    [user.id ?? null, user.email ?? null, JSON.stringify(appMeta), JSON.stringify(user.user_metadata ?? {})],
+  );
+  return r.rows[0]!;
+}
+
+export interface EnsuredUser {
+  user: AuthUser;
+  created: boolean;
+}
+
+/**
+ * Returns the user, creating it through the signup path when missing; a persona created here also gets its
+ * role and tier, set by the owner after the trigger ran (as billing or an admin would).
+ */
+export async function ensureUser(db: Database, spec: UserSpec | string): Promise<EnsuredUser> {
+  const s = typeof spec === 'string' ? parseUserSpec(spec) : spec;
+  const id = s.kind === 'persona' ? s.persona.id : s.id;
+  return db.transaction(async (tx) => {
+    const existing = await findAuthUser(tx, id);
+    if (existing) return { user: existing, created: false };
+    if (s.kind === 'uuid') return { user: await createAuthUser(tx, { id }), created: true };
+    const p = s.persona;
+    const user = await createAuthUser(tx, { id: p.id, email: p.email, user_metadata: { display_name: p.displayName } });
+    if (p.role !== 'member' || p.tier !== 'free') {
+      await tx.query(`update public.profiles set role = $2::public.app_role, tier = $3::public.subscription_tier where id = $1`, [p.id, p.role, p.tier]);
+    }
+    return { user, created: true };
+  });
+}

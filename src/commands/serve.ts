@@ -1,0 +1,106 @@
+import { mintAccessToken } from '../auth/tokens.js';
+import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
+import { DEFAULT_PORT, DEV_JWT_SECRET, ServeError, startServer, type Running, type ServeConfig } from '../serve/start.js';
+
+/**
+ * `shipspeak-db serve`: the gateway as a local Supabase data API, the way `supabase start` is used — it prints
+ * the URL and keys, then runs until SIGINT/SIGTERM, on which it drains in-flight requests, closes the database
+ * and exits 0. The line starting "ready in" is printed once the port accepts requests.
+ */
+export interface ServeArgs {
+  port?: string;
+  schemas?: string;
+  anonRole?: string;
+  jwtSecret?: string;
+  dataDir?: string;
+  seed?: boolean;
+  migrate?: boolean;
+  cache?: boolean;
+}
+
+/** Where the secret comes from: flag, then SHIPSPEAK_JWT_SECRET, then Supabase's public dev secret. */
+export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { secret: string; source: string } {
+  if (flag !== undefined) return { secret: flag, source: '--jwt-secret' };
+  if (env.SHIPSPEAK_JWT_SECRET) return { secret: env.SHIPSPEAK_JWT_SECRET, source: 'SHIPSPEAK_JWT_SECRET' };
+  return { secret: DEV_JWT_SECRET, source: "Supabase's well-known local dev secret — for local use only, never in production" };
+}
+
+export function serveConfig(args: ServeArgs, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
+  if (Number.isNaN(port)) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
+  return {
+    port,
+    schemas: (args.schemas ?? 'public').split(',').map((s) => s.trim()),
+    anonRole: args.anonRole ?? 'anon',
+    jwtSecret: resolveSecret(args.jwtSecret, env).secret,
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+    seed: args.seed ?? false,
+    migrate: args.migrate ?? false,
+    cache: args.cache ?? true,
+    log,
+  };
+}
+
+async function personaTokens(running: Running, secret: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const p of PERSONA_USERS) {
+    const user = await findAuthUser(running.db, p.id);
+    if (!user) continue;
+    const token = await mintAccessToken(secret, { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata }, { expiresIn: 24 * 3600 });
+    lines.push(`  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`);
+  }
+  return lines;
+}
+
+export async function serveCommand(args: ServeArgs, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const cfg = serveConfig(args, err);
+  const secret = resolveSecret(args.jwtSecret);
+  const running = await startServer(cfg);
+  const readyMs = performance.now();
+  const engine = running.db.description;
+  out(`shipspeak-db serve: ready in ${Math.round(readyMs)} ms (process start to listening) — ${engine}`);
+  out(`  ${running.steps.map((s) => `${s.name} ${Math.round(s.ms)} ms${s.note ? ` (${s.note})` : ''}`).join(', ')}`);
+  out('');
+  out(`         API URL: ${running.url}`);
+  out(`        REST URL: ${running.url}/rest/v1`);
+  out(`  Exposed schemas: ${cfg.schemas.join(', ')} (anon role: ${cfg.anonRole})`);
+  out(`      JWT secret: ${cfg.jwtSecret}`);
+  out(`                  (${secret.source})`);
+  out(`        anon key: ${running.anonKey}`);
+  out(`service_role key: ${running.serviceRoleKey}`);
+  out('');
+  const personas = cfg.databaseUrl && !cfg.seed ? [] : await personaTokens(running, cfg.jwtSecret);
+  if (personas.length) {
+    out('User access tokens (valid 24 h; pass as supabase-js `accessToken`):');
+    for (const l of personas) out(l);
+    out('');
+  }
+  const urlFlag = running.port === 54321 ? '' : ` --url ${running.url}`;
+  out(`User tokens: shipspeak-db token --user <free_a|free_b|pro|admin|uuid>${urlFlag}  (creates the user through the signup path when missing)`);
+  out('Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight requests finish, the database is closed.');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        err(`${signal} again: still waiting for ${running.http.inFlight()} in-flight request(s)`);
+        return;
+      }
+      stopping = true;
+      err(`${signal}: shutting down (${running.http.inFlight()} request(s) in flight)`);
+      running.stop().then(
+        ({ drained }) => {
+          err(drained ? 'stopped: all requests answered, database closed' : 'stopped: grace period over, remaining requests dropped; database closed');
+          resolve(0);
+        },
+        (e: unknown) => {
+          err(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,98 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Handle } from '../rest/fetch-adapter.js';
+
+/**
+ * The HTTP transport for `shipspeak-db serve`. Unlike the gateway's test transport (src/rest/server.ts, which
+ * drops every connection on close), this one drains: on close it stops accepting, answers what is in flight
+ * (with `Connection: close`), then returns — so SIGTERM never cuts a request in half.
+ */
+export interface DrainingServer {
+  url: string;
+  port: number;
+  /** Requests currently being answered. */
+  inFlight(): number;
+  /** Stops accepting, waits for in-flight requests (at most `graceMs`, then drops the rest). */
+  close(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use on 127.0.0.1 (another shipspeak-db serve or supabase start?); choose another with --port`);
+  }
+}
+
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+    else if (v !== undefined) headers.set(k, v);
+  }
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
+  return new Request(new URL(req.url ?? '/', origin), { method, headers, ...(hasBody ? { body: Buffer.concat(chunks) } : {}) });
+}
+
+async function send(res: ServerResponse, response: Response, closing: boolean): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
+  if (body) headers['content-length'] = String(body.length);
+  if (closing) headers['connection'] = 'close';
+  res.writeHead(response.status, headers);
+  res.end(body ?? undefined);
+}
+
+export async function listenDraining(handle: Handle, port: number): Promise<DrainingServer> {
+  let origin = 'http://127.0.0.1';
+  let active = 0;
+  let closing = false;
+  let idle: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (closing) server.closeIdleConnections();
+      if (active === 0) idle?.();
+    });
+    toRequest(req, origin)
+      .then(handle)
+      .then((response) => send(res, response, closing))
+      .catch((e: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${actual}`;
+  return {
+    url: origin,
+    port: actual,
+    inFlight: () => active,
+    async close(graceMs = 10_000) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let drained = true;
+      if (active > 0) {
+        drained = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), graceMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+      return { drained };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { assertSecret, mintApiKey } from '../auth/tokens.js';
+import type { Database } from '../db/database.js';
+import { isPgError } from '../db/database.js';
+import { openNodePostgres } from '../db/node-postgres.js';
+import { openPGlite } from '../db/pglite.js';
+import { applyBootstrap } from '../migrate/bootstrap.js';
+import { migrateUp } from '../migrate/runner.js';
+import { createGateway } from '../rest/index.js';
+import { loadSeed, seedPath } from '../seed/load.js';
+import { createAdminHandler } from './admin.js';
+import { listenDraining, type DrainingServer } from './http.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
+
+/** Supabase's local API port (`supabase start` serves its API gateway there too). */
+export const DEFAULT_PORT = 54321;
+/** Supabase's well-known local development secret: public knowledge, for local use only. */
+export const DEV_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
+
+export interface ServeConfig {
+  port: number;
+  schemas: string[];
+  anonRole: string;
+  jwtSecret: string;
+  /** Serve this PostgreSQL database instead of PGlite. */
+  databaseUrl?: string;
+  /** Persist PGlite here (default: in memory). */
+  dataDir?: string;
+  /** Load fixtures/dev-seed.sql (implies migrate). */
+  seed: boolean;
+  /** On DATABASE_URL: apply bootstrap + migrations (PGlite is always migrated: it is ours). */
+  migrate: boolean;
+  /** Use the migrated-PGlite snapshot cache. */
+  cache: boolean;
+  log: (line: string) => void;
+}
+
+export interface Running {
+  url: string;
+  port: number;
+  anonKey: string;
+  serviceRoleKey: string;
+  db: Database;
+  /** Start-up steps and their durations, for the banner. */
+  steps: { name: string; ms: number; note?: string }[];
+  http: DrainingServer;
+  /** Drain HTTP, close the database, release the data-dir lock. Idempotent. */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+/** A one-line, user-facing start-up error (the CLI prints it and exits non-zero). */
+export class ServeError extends Error {}
+
+async function timed<T>(steps: Running['steps'], name: string, fn: () => Promise<T>, note?: (r: T) => string | undefined): Promise<T> {
+  const t = performance.now();
+  const r = await fn();
+  const n = note?.(r);
+  steps.push({ name, ms: performance.now() - t, ...(n ? { note: n } : {}) });
+  return r;
+}
+
+interface Opened {
+  db: Database;
+  lock?: DataDirLock;
+  /** The database was empty before this start (in memory, or a new data directory). */
+  fresh: boolean;
+  /** Which snapshot it was loaded from, if any. */
+  loaded?: SnapshotKind;
+  /** Snapshots to write after the matching step, keyed by kind (only for fresh PGlite with the cache on). */
+  hashes: Partial<Record<SnapshotKind, string>>;
+}
+
+const SEEDED: SnapshotKind = 'seeded-dev';
+
+async function openEngine(cfg: ServeConfig, steps: Running['steps']): Promise<Opened> {
+  if (cfg.databaseUrl) {
+    const db = await timed(steps, 'connect', () => openNodePostgres(cfg.databaseUrl!));
+    return { db, fresh: false, hashes: {} };
+  }
+  const lock = cfg.dataDir ? lockDataDir(cfg.dataDir, 'serve') : undefined;
+  try {
+    const fresh = !cfg.dataDir || !existsSync(join(cfg.dataDir, 'PG_VERSION'));
+    const hashes: Opened['hashes'] = {};
+    let loaded: SnapshotKind | undefined;
+    let snapshot: Blob | null = null;
+    if (cfg.cache && fresh) {
+      hashes.migrated = snapshotHash('migrated');
+      if (cfg.seed) {
+        hashes[SEEDED] = snapshotHash(SEEDED, seedPath('dev'));
+        snapshot = readSnapshot(SEEDED, hashes[SEEDED]);
+        if (snapshot) loaded = SEEDED;
+      }
+      if (!snapshot) {
+        snapshot = readSnapshot('migrated', hashes.migrated);
+        if (snapshot) loaded = 'migrated';
+      }
+    }
+    const db = await timed(
+      steps,
+      'open PGlite',
+      () => openPGlite({ ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}), ...(snapshot ? { loadDataDir: snapshot } : {}) }),
+      () => (loaded ? `from the ${loaded} snapshot ${hashes[loaded]}` : fresh ? 'new database' : 'existing database'),
+    );
+    return { db, ...(lock ? { lock } : {}), fresh, ...(loaded ? { loaded } : {}), hashes };
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+async function checkExposed(db: Database, cfg: ServeConfig): Promise<void> {
+  const missing = await db.query<{ name: string }>(
+    `select s as name from unnest($1::text[]) as s where not exists (select from pg_catalog.pg_namespace n where n.nspname = s)`,
+    [cfg.schemas],
+  );
+  if (missing.rows.length) {
+    const names = missing.rows.map((r) => `"${r.name}"`).join(', ');
+    throw new ServeError(`schema ${names} does not exist in ${db.description} (check --schemas)`);
+  }
+  const role = await db.query(`select from pg_catalog.pg_roles where rolname = $1`, [cfg.anonRole]);
+  if (role.rows.length === 0) throw new ServeError(`anon role "${cfg.anonRole}" does not exist in ${db.description} (check --anon-role; Supabase's roles come from the bootstrap: --migrate)`);
+  const api = await db.query<{ rolname: string }>(`select rolname from pg_catalog.pg_roles where rolname in ('authenticated', 'service_role')`);
+  for (const r of ['authenticated', 'service_role']) {
+    if (!api.rows.some((x) => x.rolname === r)) cfg.log(`warning: role "${r}" does not exist in ${db.description}: JWTs asking for it get 401`);
+  }
+}
+
+export async function startServer(cfg: ServeConfig): Promise<Running> {
+  try {
+    assertSecret(cfg.jwtSecret);
+  } catch (e) {
+    throw new ServeError((e as Error).message);
+  }
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${cfg.port})`);
+  if (cfg.schemas.length === 0 || cfg.schemas.some((s) => s === '')) throw new ServeError('--schemas must name at least one schema (comma-separated)');
+  if (cfg.databaseUrl && cfg.dataDir) throw new ServeError('--data-dir is for PGlite: unset DATABASE_URL to use it, or drop --data-dir');
+
+  const steps: Running['steps'] = [];
+  const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
+  let http: DrainingServer | undefined;
+  let stopped: Promise<{ drained: boolean }> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      const r = http ? await http.close() : { drained: true };
+      await db.close();
+      lock?.release();
+      return r;
+    })());
+  const cacheAs = async (kind: SnapshotKind) => {
+    const hash = hashes[kind];
+    // Only in-memory databases are dumped: a data directory also holds our lock file, which must not travel.
+    if (db.engine === 'pglite' && !cfg.dataDir && fresh && hash && loaded !== kind) {
+      await timed(steps, 'snapshot', () => writeSnapshot(db as Database & { pglite: PGlite }, kind, hash), () => `${kind}, cached for the next start`);
+    }
+  };
+  try {
+    const pglite = db.engine === 'pglite';
+    if (pglite || cfg.migrate || cfg.seed) {
+      if (!loaded) {
+        await timed(steps, 'bootstrap', () => applyBootstrap(db), (r) => (r.supabase ? 'real Supabase database: left alone' : `${r.applied.length} file(s) applied`));
+      }
+      // Always run: on a loaded snapshot it verifies history and checksums and applies nothing.
+      await timed(steps, 'migrate', () => migrateUp(db), (r) => (r.length ? `${r.length} migration(s) applied` : 'up to date'));
+      if (!loaded) await cacheAs('migrated');
+    }
+    if (cfg.seed && loaded === SEEDED) {
+      steps.push({ name: 'seed', ms: 0, note: 'in the seeded snapshot' });
+    } else if (cfg.seed) {
+      await timed(
+        steps,
+        'seed',
+        () =>
+          loadSeed(db, 'dev').then(
+            (r) => `${Object.values(r.rows).reduce((a, b) => a + b, 0)} rows`,
+            (e: unknown) => {
+              // The seed has fixed ids: on a kept data directory it is already there. All or nothing, so nothing changed.
+              if (isPgError(e) && e.code === '23505') return `skipped: already loaded (${e.constraint ?? e.message})`;
+              throw e;
+            },
+          ),
+        (note) => note,
+      );
+      await cacheAs(SEEDED);
+    }
+    await checkExposed(db, cfg);
+    const gateway = createGateway({
+      db,
+      jwtSecret: cfg.jwtSecret,
+      schemas: cfg.schemas,
+      anonRole: cfg.anonRole,
+      allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
+    });
+    await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
+    const admin = createAdminHandler({ db, jwtKey: assertSecret(cfg.jwtSecret) });
+    http = await listenDraining((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
+    lock?.update({ url: http.url });
+    const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
+    return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}

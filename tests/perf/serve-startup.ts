@@ -1,0 +1,71 @@
+/**
+ * Start-up benchmark for `shipspeak-db serve --seed` on in-memory PGlite (issue 7: ≤ 3 s including migrations and
+ * seed). Spawns the real command N times exactly as a user would (node bin/shipspeak-db.js) and measures, from
+ * spawn: the moment the "ready" line appears, and the first successful HTTP request (service_role reading
+ * public.modules). Prints p50/p95/max; exits non-zero when the p50 to first request misses 3 s.
+ *
+ * The warm runs use the migrated-PGlite snapshot (src/serve/snapshot.ts) that the first start writes; one extra
+ * `--no-cache` run shows the cold figure (initdb + bootstrap + every migration), reported but not gated.
+ *
+ *   npx tsx tests/perf/serve-startup.ts [N]
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { checkTarget, summarise, type Summary } from '../../src/bench/stats.js';
+
+const BIN = fileURLToPath(new URL('../../bin/shipspeak-db.js', import.meta.url));
+const N = Number(process.argv[2] ?? 5);
+const TARGET_MS = 3000;
+
+interface Sample {
+  readyMs: number;
+  firstRequestMs: number;
+  /** What the server itself printed: process start → listening. */
+  reportedMs: number;
+}
+
+async function once(extra: string[] = []): Promise<Sample> {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.SHIPSPEAK_JWT_SECRET;
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--seed', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  let readyMs = NaN;
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (Number.isNaN(readyMs) && /ready in \d+ ms/.test(out)) readyMs = performance.now() - t0;
+      if (/^Stop with/m.test(out)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before it was ready:\n${out}\n${err}`)));
+  });
+  const url = /API URL: (\S+)/.exec(out)![1]!;
+  const key = /service_role key: (\S+)/.exec(out)![1]!;
+  const res = await fetch(`${url}/rest/v1/modules?select=id`, { headers: { apikey: key, authorization: `Bearer ${key}` } });
+  if (res.status !== 200) throw new Error(`first request: HTTP ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+  const firstRequestMs = performance.now() - t0;
+  proc.kill('SIGTERM');
+  const code = await exited;
+  if (code !== 0) throw new Error(`serve exited with ${code} after SIGTERM:\n${err}`);
+  return { readyMs, firstRequestMs, reportedMs: Number(/ready in (\d+) ms/.exec(out)![1]) };
+}
+
+function line(label: string, s: Summary): string {
+  return `${label.padEnd(34)} p50=${s.p50.toFixed(0)} ms  p95=${s.p95.toFixed(0)} ms  max=${s.max.toFixed(0)} ms  (n=${s.n})`;
+}
+
+const samples: Sample[] = [];
+for (let i = 0; i < N; i++) samples.push(await once());
+const cold = await once(['--no-cache']);
+
+console.log(`shipspeak-db serve --seed on in-memory PGlite, ${N} starts (warm: migrated + seeded snapshot cached)`);
+console.log(line('spawn → "ready" line', summarise(samples.map((s) => s.readyMs))));
+console.log(line('spawn → first successful request', summarise(samples.map((s) => s.firstRequestMs))));
+console.log(line('server-reported (process → listen)', summarise(samples.map((s) => s.reportedMs))));
+console.log(`cold start (--no-cache: initdb + bootstrap + migrations + seed): ready ${cold.readyMs.toFixed(0)} ms, first request ${cold.firstRequestMs.toFixed(0)} ms`);
+checkTarget('serve start-up p50, spawn → first successful request', summarise(samples.map((s) => s.firstRequestMs)).p50, '<=', TARGET_MS, ' ms');

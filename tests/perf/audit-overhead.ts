@@ -1,0 +1,113 @@
+/**
+ * Audit trigger overhead on a hot table: INSERT throughput into public.usage_metrics with the audit trigger
+ * enabled vs disabled (`alter table ... disable trigger audit_insert`), measured in the same run on the same
+ * real PostgreSQL 15 scratch database, alternating rounds so drift (autovacuum, cache, clock) hits both sides.
+ *
+ * Two shapes of write, each reported on its own:
+ *   - single: one row per INSERT statement, autocommit (how the API and the pipeline record usage events);
+ *   - batch:  ROWS_PER_BATCH rows per multi-row INSERT statement, autocommit.
+ * A "batch" below is one INSERT statement (= one transaction); its latency is measured client-side
+ * (round trip included). The audited side writes one audit.log entry per row (redaction, pseudonym lookup,
+ * sha256 chain) and serialises on the chain head row.
+ *
+ *   npx tsx tests/perf/audit-overhead.ts
+ *   ROUNDS=5 ROWS=2000 ROWS_PER_BATCH=100 npx tsx tests/perf/audit-overhead.ts
+ */
+import type { Database } from '../../src/db/database.js';
+import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
+import { openNodePostgres } from '../../src/db/node-postgres.js';
+import { isUnavailable, resolveServer } from '../../src/db/server.js';
+import { applyBootstrap } from '../../src/migrate/bootstrap.js';
+import { migrateUp } from '../../src/migrate/runner.js';
+import { checkTarget, summarise } from '../../src/bench/stats.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROWS = Number(process.env.ROWS ?? 2000);
+const ROWS_PER_BATCH = Number(process.env.ROWS_PER_BATCH ?? 100);
+const TARGET_RATIO = 0.6;
+const USER = '00000000-0000-4000-8000-0000000000b1';
+
+type Side = 'audited' | 'unaudited';
+
+async function setAudit(db: Database, side: Side): Promise<void> {
+  await db.exec(`alter table public.usage_metrics ${side === 'audited' ? 'enable' : 'disable'} trigger audit_insert`);
+}
+
+/** Inserts ROWS rows in statements of `perStatement` rows; returns per-statement latencies in ms and the wall time. */
+async function round(db: Database, perStatement: number): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  const sql =
+    perStatement === 1
+      ? `insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'analysis_tokens', 1)`
+      : `insert into public.usage_metrics (user_id, kind, quantity) select $1, 'analysis_tokens', g from generate_series(1, ${perStatement}) g`;
+  const started = performance.now();
+  for (let done = 0; done < ROWS; done += perStatement) {
+    const t0 = performance.now();
+    await db.query(sql, [USER]);
+    latencies.push(performance.now() - t0);
+  }
+  return { latencies, wallMs: performance.now() - started };
+}
+
+async function measure(db: Database, label: string, perStatement: number): Promise<number> {
+  const samples: Record<Side, { latencies: number[]; rows: number; ms: number }> = {
+    audited: { latencies: [], rows: 0, ms: 0 },
+    unaudited: { latencies: [], rows: 0, ms: 0 },
+  };
+  // Warm-up (not measured): plans, caches, the trigger function's compiled form.
+  for (const side of ['audited', 'unaudited'] as Side[]) {
+    await setAudit(db, side);
+    await round(db, perStatement);
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate which side goes first so neither always runs on a warmer or fuller table.
+    const order: Side[] = r % 2 === 0 ? ['unaudited', 'audited'] : ['audited', 'unaudited'];
+    for (const side of order) {
+      await setAudit(db, side);
+      const { latencies, wallMs } = await round(db, perStatement);
+      samples[side].latencies.push(...latencies);
+      samples[side].rows += ROWS;
+      samples[side].ms += wallMs;
+    }
+  }
+  await setAudit(db, 'audited');
+  const rate = (side: Side) => samples[side].rows / (samples[side].ms / 1000);
+  console.log(`\n== ${label}: ${ROUNDS} rounds x ${ROWS} rows each way, ${perStatement} row(s) per INSERT statement (autocommit) ==`);
+  for (const side of ['unaudited', 'audited'] as Side[]) {
+    const s = summarise(samples[side].latencies);
+    console.log(
+      `${side.padEnd(10)} ${rate(side).toFixed(0).padStart(7)} rows/s   per-statement latency p50=${s.p50.toFixed(3)} ms p95=${s.p95.toFixed(3)} ms p99=${s.p99.toFixed(3)} ms (n=${s.n})`,
+    );
+  }
+  const ratio = rate('audited') / rate('unaudited');
+  console.log(`ratio audited/unaudited = ${ratio.toFixed(3)}`);
+  return ratio;
+}
+
+async function main(): Promise<void> {
+  const server = await resolveServer();
+  if (isUnavailable(server)) throw new Error(`audit-overhead needs a real PostgreSQL 15: ${server.unavailable}`);
+  const scratch = await createScratchDatabase(server.url, 'auditbench');
+  // One connection: every statement runs on the same backend, no pool scheduling in the figures.
+  const db = await openNodePostgres(scratch.url, { max: 1 });
+  try {
+    await applyBootstrap(db);
+    await migrateUp(db);
+    await db.query(`insert into auth.users (id, email) values ($1, 'bench@example.test')`, [USER]);
+    const version = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
+    console.log(`[audit-overhead] ${server.description}; PostgreSQL ${version}; table public.usage_metrics; writer: table owner over TCP, 1 connection`);
+    const single = await measure(db, 'single-row inserts', 1);
+    const batch = await measure(db, 'batched inserts', ROWS_PER_BATCH);
+    const entries = (await db.query<{ n: string }>(`select count(*)::text as n from audit.log where table_name = 'usage_metrics'`)).rows[0]!.n;
+    const chain = (await db.query<{ v: string | null }>('select audit.verify_chain()::text as v')).rows[0]!.v;
+    console.log(`\naudit.log entries written for usage_metrics: ${entries}; verify_chain() = ${chain ?? 'null (intact)'}`);
+    checkTarget('single-row insert throughput audited/unaudited', single, '>=', TARGET_RATIO);
+    checkTarget(`${ROWS_PER_BATCH}-row insert throughput audited/unaudited`, batch, '>=', TARGET_RATIO);
+  } finally {
+    await db.close();
+    await scratch.drop();
+    await server.stop();
+  }
+}
+
+await main();

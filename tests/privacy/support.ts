@@ -1,0 +1,71 @@
+import type { Database, Queryable } from '../../src/db/database.js';
+import { migrateUp } from '../../src/migrate/runner.js';
+import { loadSeed } from '../../src/seed/load.js';
+import { enginesUnderTest, type EngineUnderTest } from '../support/engines.js';
+
+/** Seeded users of fixtures/dev-seed.sql. */
+export const ALICE = { id: '00000000-0000-4000-8000-00000000000a', email: 'alice@example.test' };
+export const BOB = { id: '00000000-0000-4000-8000-00000000000b', email: 'bob@example.test' };
+export const SEEDED_USERS = [
+  ALICE,
+  BOB,
+  { id: '00000000-0000-4000-8000-00000000000c', email: 'carol@example.test' },
+  { id: '00000000-0000-4000-8000-00000000000d', email: 'dave@example.test' },
+];
+
+/** Both engines, each fresh database migrated to head (and, with `seed`, loaded with the dev seed). */
+export function migratedEngines(options: { seed?: boolean } = {}): EngineUnderTest[] {
+  return enginesUnderTest(async (db) => {
+    await migrateUp(db);
+    if (options.seed) await loadSeed(db);
+  });
+}
+
+/**
+ * Runs `fn` the way PostgREST runs a request: one transaction, `set local role`, the JWT claims in
+ * request.jwt.claims. `sub` null = anon without a user.
+ */
+export async function asRole<T>(
+  db: Database,
+  role: 'anon' | 'authenticated' | 'service_role',
+  sub: string | null,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const claims = JSON.stringify(sub ? { sub, role } : { role });
+    await tx.query(`select set_config('request.jwt.claims', $1, true)`, [claims]);
+    await tx.exec(`set local role ${role}`);
+    return fn(tx);
+  });
+}
+
+/** The SQLSTATE and message a promise rejects with (fails the test if it resolves). */
+export async function pgFailure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    return { code: err.code ?? '', message: err.message };
+  }
+  throw new Error('expected the statement to fail, it succeeded');
+}
+
+/** Public base tables and their uuid columns, from the catalog. */
+export async function publicUuidColumns(db: Queryable): Promise<Map<string, string[]>> {
+  const r = await db.query<{ t: string; cols: string[] }>(`
+    select c.relname as t, array_agg(a.attname::text order by a.attnum) as cols
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+     where n.nspname = 'public' and c.relkind in ('r', 'p') and a.atttypid = 'uuid'::regtype
+     group by 1 order by 1`);
+  return new Map(r.rows.map((x) => [x.t, x.cols]));
+}
+
+/** Every row (as JSON) of public.<table> in which any uuid column equals `id`, read as superuser. */
+export async function rowsReferencing(db: Queryable, table: string, cols: string[], id: string): Promise<Record<string, unknown>[]> {
+  const where = cols.map((c) => `x."${c}" = $1`).join(' or ');
+  const r = await db.query<{ j: Record<string, unknown> }>(`select to_jsonb(x) as j from public."${table}" x where ${where}`, [id]);
+  return r.rows.map((row) => row.j);
+}
+
+export const sortJson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();

@@ -10,6 +10,7 @@ import type { Database as Db } from '../db/database.js';
 import type { Database } from '../../types/database.types.js';
 import { createGateway, type Gateway, type RunningServer } from '../rest/index.js';
 import { mintAccessToken, mintApiKey } from './tokens.js';
+import { createAuthUser, setProfileAccess } from './signup.js';
 import type { AppRole, Tier } from './personas.js';
 
 export type ApiClient = SupabaseClient<Database>;
@@ -101,27 +102,15 @@ export async function localEnvironment(options: LocalEnvironmentOptions): Promis
     client: (accessToken) => makeClient(url, anonKey, fetchImpl, accessToken),
     serviceClient: () => makeClient(url, serviceKey, fetchImpl),
     async signUp({ email, userMetadata }) {
-      const id = randomUUID();
-      const appMetadata = { provider: 'email', providers: ['email'] };
-      await db.query(
-        `insert into auth.users (instance_id, id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, now(), $3::jsonb, $4::jsonb, now(), now())`,
-        [id, email, JSON.stringify(appMetadata), JSON.stringify(userMetadata)],
-      );
+      const { id, app_metadata } = await createAuthUser(db, { email, user_metadata: userMetadata });
       const sessionId = randomUUID();
       return {
         id,
         accessToken: () =>
-          mintAccessToken(jwtSecret, { sub: id, email, app_metadata: appMetadata, user_metadata: userMetadata, session_id: sessionId }),
+          mintAccessToken(jwtSecret, { sub: id, email, app_metadata, user_metadata: userMetadata, session_id: sessionId }),
       };
     },
-    async setProfile(userId, patch) {
-      const r = await db.query(
-        `update public.profiles set tier = coalesce($2::public.subscription_tier, tier), role = coalesce($3::public.app_role, role) where id = $1`,
-        [userId, patch.tier ?? null, patch.role ?? null],
-      );
-      if (r.rowCount !== 1) throw new Error(`setProfile: no profile for ${userId} (did the signup trigger run?)`);
-    },
+    setProfile: (userId, patch) => setProfileAccess(db, userId, patch),
     async deleteUser(userId) {
       await db.query('delete from auth.users where id = $1', [userId]);
     },

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../db/database.js';
+import { PERSONA_SPECS, type AppRole, type MemberPersona, type Tier } from './personas.js';
 
 /**
  * Users created the way Supabase Auth creates them: one INSERT into auth.users run by the owner, so the
@@ -10,21 +11,28 @@ import type { Database, Queryable } from '../db/database.js';
  * `serve --seed` is carol with carol's data, and on an unseeded database the same ids are created.
  */
 export interface PersonaUser {
-  persona: string;
+  persona: MemberPersona;
   /** The dev seed's first name for the same user (accepted as an alias). */
   alias: string;
   id: string;
   email: string;
   displayName: string;
-  role: 'member' | 'admin';
-  tier: 'free' | 'pro';
+  role: AppRole;
+  tier: Tier;
+}
+
+/** The dev seed's users, one per member persona; tier and role come from the persona definitions. */
+function seedUser(persona: MemberPersona, alias: string, id: string, displayName: string): PersonaUser {
+  const spec = PERSONA_SPECS[persona];
+  if (spec.kind !== 'member') throw new Error(`${persona} is not a member persona`);
+  return { persona, alias, id, email: `${alias}@example.test`, displayName, role: spec.role, tier: spec.tier };
 }
 
 export const PERSONA_USERS: readonly PersonaUser[] = [
-  { persona: 'free_a', alias: 'alice', id: '00000000-0000-4000-8000-00000000000a', email: 'alice@example.test', displayName: 'Alice Example', role: 'member', tier: 'free' },
-  { persona: 'free_b', alias: 'bob', id: '00000000-0000-4000-8000-00000000000b', email: 'bob@example.test', displayName: 'Bob Example', role: 'member', tier: 'free' },
-  { persona: 'pro', alias: 'carol', id: '00000000-0000-4000-8000-00000000000c', email: 'carol@example.test', displayName: 'Carol Example', role: 'member', tier: 'pro' },
-  { persona: 'admin', alias: 'dave', id: '00000000-0000-4000-8000-00000000000d', email: 'dave@example.test', displayName: 'Dave Admin', role: 'admin', tier: 'free' },
+  seedUser('free_a', 'alice', '00000000-0000-4000-8000-00000000000a', 'Alice Example'),
+  seedUser('free_b', 'bob', '00000000-0000-4000-8000-00000000000b', 'Bob Example'),
+  seedUser('pro', 'carol', '00000000-0000-4000-8000-00000000000c', 'Carol Example'),
+  seedUser('admin', 'dave', '00000000-0000-4000-8000-00000000000d', 'Dave Admin'),
 ];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -71,8 +79,8 @@ export interface NewAuthUser {
 export async function createAuthUser(q: Queryable, user: NewAuthUser): Promise<AuthUser> {
   const appMeta = user.app_metadata ?? { provider: 'email', providers: ['email'] };
   const r = await q.query<AuthUser>(
-    `insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, email_confirmed_at, created_at, updated_at)
-     values (coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $3::jsonb, $4::jsonb,
+    `insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data, email_confirmed_at, created_at, updated_at)
+     values ('00000000-0000-0000-0000-000000000000', coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $3::jsonb, $4::jsonb,
              case when $2::text is null then null else now() end, now(), now())
      returning ${USER_COLUMNS}`,
     [user.id ?? null, user.email ?? null, JSON.stringify(appMeta), JSON.stringify(user.user_metadata ?? {})],
@@ -98,9 +106,19 @@ export async function ensureUser(db: Database, spec: UserSpec | string): Promise
     if (s.kind === 'uuid') return { user: await createAuthUser(tx, { id }), created: true };
     const p = s.persona;
     const user = await createAuthUser(tx, { id: p.id, email: p.email, user_metadata: { display_name: p.displayName } });
-    if (p.role !== 'member' || p.tier !== 'free') {
-      await tx.query(`update public.profiles set role = $2::public.app_role, tier = $3::public.subscription_tier where id = $1`, [p.id, p.role, p.tier]);
-    }
+    if (p.role !== 'member' || p.tier !== 'free') await setProfileAccess(tx, p.id, { role: p.role, tier: p.tier });
     return { user, created: true };
   });
+}
+
+/**
+ * Sets a profile's tier and/or app role as a privileged writer (the owner connection), the way billing or
+ * the back office does; users cannot (column privileges). Fails when the signup trigger made no profile.
+ */
+export async function setProfileAccess(q: Queryable, userId: string, patch: { tier?: Tier; role?: AppRole }): Promise<void> {
+  const r = await q.query(
+    `update public.profiles set tier = coalesce($2::public.subscription_tier, tier), role = coalesce($3::public.app_role, role) where id = $1`,
+    [userId, patch.tier ?? null, patch.role ?? null],
+  );
+  if (r.rowCount !== 1) throw new Error(`no profile for user ${userId} (did the signup trigger run?)`);
 }

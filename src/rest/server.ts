@@ -5,11 +5,21 @@ import type { Handle } from './fetch-adapter.js';
 /**
  * The thin HTTP transport: node:http ↔ web Request/Response around the same handler the fetch adapter uses.
  * Bound to 127.0.0.1 only; `url` is the Supabase project URL (supabase-js appends `/rest/v1`).
+ * close(graceMs) stops accepting, lets in-flight requests finish (answered with `Connection: close`) for
+ * at most graceMs, then drops what is left: `shipspeak-db serve` drains on SIGTERM, tests close at once.
  */
 export interface RunningServer {
   url: string;
   port: number;
-  close(): Promise<void>;
+  /** Requests currently being answered. */
+  inFlight(): number;
+  close(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use on 127.0.0.1 (another shipspeak-db serve or supabase start?); choose another with --port`);
+  }
 }
 
 async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
@@ -25,28 +35,39 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
   return new Request(new URL(req.url ?? '/', origin), { method, headers, ...(hasBody ? { body: Buffer.concat(chunks) } : {}) });
 }
 
-async function send(res: ServerResponse, response: Response): Promise<void> {
+async function send(res: ServerResponse, response: Response, closing: boolean): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => (headers[key] = value));
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
   if (body) headers['content-length'] = String(body.length);
+  if (closing) headers['connection'] = 'close';
   res.writeHead(response.status, headers);
   res.end(body ?? undefined);
 }
 
 export async function listen(handle: Handle, port = 0): Promise<RunningServer> {
   let origin = 'http://127.0.0.1';
+  let active = 0;
+  let closing = false;
+  let idle: (() => void) | undefined;
   const server = createServer((req, res) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (closing) server.closeIdleConnections();
+      if (active === 0) idle?.();
+    });
     toRequest(req, origin)
       .then(handle)
-      .then((response) => send(res, response))
+      .then((response) => send(res, response, closing))
       .catch((e: unknown) => {
+        if (res.headersSent) return void res.destroy();
         res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
       });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
@@ -54,10 +75,24 @@ export async function listen(handle: Handle, port = 0): Promise<RunningServer> {
   return {
     url: origin,
     port: actual,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
-      }),
+    inFlight: () => active,
+    async close(graceMs = 0) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let drained = true;
+      if (active > 0) {
+        drained = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), graceMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+      return { drained };
+    },
   };
 }

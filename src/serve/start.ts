@@ -11,9 +11,12 @@ import { migrateUp } from '../migrate/runner.js';
 import { createGateway } from '../rest/index.js';
 import { loadSeed, seedPath } from '../seed/load.js';
 import { createAdminHandler } from './admin.js';
-import { listenDraining, type DrainingServer } from './http.js';
+import { listen, type RunningServer } from '../rest/server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
+
+/** How long SIGINT/SIGTERM lets in-flight requests finish before dropping them. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Supabase's local API port (`supabase start` serves its API gateway there too). */
 export const DEFAULT_PORT = 54321;
@@ -46,7 +49,7 @@ export interface Running {
   db: Database;
   /** Start-up steps and their durations, for the banner. */
   steps: { name: string; ms: number; note?: string }[];
-  http: DrainingServer;
+  http: RunningServer;
   /** Drain HTTP, close the database, release the data-dir lock. Idempotent. */
   stop(): Promise<{ drained: boolean }>;
 }
@@ -140,11 +143,11 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
 
   const steps: Running['steps'] = [];
   const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
-  let http: DrainingServer | undefined;
+  let http: RunningServer | undefined;
   let stopped: Promise<{ drained: boolean }> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      const r = http ? await http.close() : { drained: true };
+      const r = http ? await http.close(SHUTDOWN_GRACE_MS) : { drained: true };
       await db.close();
       lock?.release();
       return r;
@@ -195,7 +198,7 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
     const admin = createAdminHandler({ db, jwtKey: assertSecret(cfg.jwtSecret) });
-    http = await listenDraining((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
+    http = await listen((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
     lock?.update({ url: http.url });
     const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };

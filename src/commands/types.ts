@@ -3,11 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { format } from 'prettier';
 import { fileURLToPath } from 'node:url';
-import { createScratchDatabase } from '../db/ephemeral-cluster.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { resolveServer } from '../db/server.js';
-import { applyBootstrap } from '../migrate/bootstrap.js';
-import { migrateUp } from '../migrate/runner.js';
+import { migratedScratchDatabase } from '../migrate/scratch.js';
 
 const run = promisify(execFile);
 export const TYPES_FILE = fileURLToPath(new URL('../../types/database.types.ts', import.meta.url));
@@ -21,15 +18,8 @@ export async function generateTypes(superuserUrl?: string): Promise<string> {
   const resolved = superuserUrl ? { url: superuserUrl, stop: async () => undefined } : await resolveServer();
   if ('unavailable' in resolved) throw new Error(`cannot generate types: ${resolved.unavailable}`);
   const server = resolved;
-  const scratch = await createScratchDatabase(server.url, 'types');
+  const scratch = await migratedScratchDatabase(server.url, 'types');
   try {
-    const db = await openNodePostgres(scratch.url, { max: 2 });
-    try {
-      await applyBootstrap(db);
-      await migrateUp(db);
-    } finally {
-      await db.close();
-    }
     const url = new URL(scratch.url);
     url.searchParams.set('sslmode', 'disable');
     const cli = fileURLToPath(new URL('../../node_modules/.bin/supabase', import.meta.url));

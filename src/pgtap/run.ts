@@ -10,11 +10,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createScratchDatabase } from '../db/ephemeral-cluster.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { isUnavailable, resolveServer } from '../db/server.js';
-import { applyBootstrap } from '../migrate/bootstrap.js';
-import { migrateUp } from '../migrate/runner.js';
+import { migratedScratchDatabase } from '../migrate/scratch.js';
 import { loadMatrix, matrixCells } from '../rls/matrix.js';
 
 const PGTAP_DIR = fileURLToPath(new URL('../../tests/pgtap/', import.meta.url));
@@ -75,17 +72,13 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`[pgtap] ${server.description}`);
-  const scratch = await createScratchDatabase(server.url, 'pgtap');
   try {
-    const db = await openNodePostgres(scratch.url, { max: 1 });
-    try {
-      await applyBootstrap(db);
-      const applied = await migrateUp(db);
+    const scratch = await migratedScratchDatabase(server.url, 'pgtap', async (db) => {
       // pgTAP in its own schema: its views and functions must not pollute public, which the suite inspects.
       await db.exec('create schema tap');
       await db.exec('grant usage on schema tap to public');
       await db.exec('create extension pgtap schema tap');
-      await db.exec(`alter database "${scratch.name}" set search_path = "$user", public, tap, extensions`);
+      await db.exec(`alter database "${(await db.query<{ d: string }>('select current_database() as d')).rows[0]!.d}" set search_path = "$user", public, tap, extensions`);
       await db.exec(readFileSync(HELPERS, 'utf8'));
       const matrix = loadMatrix();
       const cells = matrixCells(matrix);
@@ -99,22 +92,24 @@ async function main(): Promise<number> {
          select * from jsonb_to_recordset($1::jsonb) as t (tbl text, owner_column text)`,
         [JSON.stringify(Object.entries(matrix.tables).map(([tbl, t]) => ({ tbl, owner_column: t.owner_column })))],
       );
-      console.log(`[pgtap] scratch database ${scratch.name}: ${applied.length} migrations, pgtap, helpers, ${cells.length} matrix cells`);
+      const applied = (await db.query<{ n: number }>('select count(*)::int as n from supabase_migrations.schema_migrations')).rows[0]!.n;
+      console.log(`[pgtap] scratch database: ${applied} migrations, pgtap, helpers, ${cells.length} matrix cells`);
+    });
+    try {
+      const prove = await runPgProve(scratch.url, files);
+      const tests = /Files=(\d+), Tests=(\d+)/.exec(prove.output);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(
+        `[figures] pgTAP: ${tests ? `${tests[2]} assertions in ${tests[1]} files` : 'no summary'}; ` +
+          `${prove.code === 0 ? 'PASS' : `FAIL (pg_prove exit ${prove.code})`}; npm run test:pgtap took ${seconds} s`,
+      );
+      return prove.code;
     } finally {
-      await db.close();
+      // PGTAP_KEEP=1 (with DATABASE_URL) leaves the scratch database for `psql -f tests/pgtap/<file>.sql` debugging.
+      if (process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL') console.log(`[pgtap] kept scratch database ${scratch.name}`);
+      else await scratch.drop().catch((e: Error) => console.error(`[pgtap] could not drop ${scratch.name}: ${e.message}`));
     }
-    const prove = await runPgProve(scratch.url, files);
-    const tests = /Files=(\d+), Tests=(\d+)/.exec(prove.output);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(
-      `[figures] pgTAP: ${tests ? `${tests[2]} assertions in ${tests[1]} files` : 'no summary'}; ` +
-        `${prove.code === 0 ? 'PASS' : `FAIL (pg_prove exit ${prove.code})`}; npm run test:pgtap took ${seconds} s`,
-    );
-    return prove.code;
   } finally {
-    // PGTAP_KEEP=1 (with DATABASE_URL) leaves the scratch database for `psql -f tests/pgtap/<file>.sql` debugging.
-    if (process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL') console.log(`[pgtap] kept scratch database ${scratch.name}`);
-    else await scratch.drop().catch((e: Error) => console.error(`[pgtap] could not drop ${scratch.name}: ${e.message}`));
     await server.stop();
   }
 }

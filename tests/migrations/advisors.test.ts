@@ -9,10 +9,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
-import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
+import type { ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
+import { migratedScratchDatabase } from '../../src/migrate/scratch.js';
 import { describePg, pgUrl } from '../support/pg.js';
 
 const execFileAsync = promisify(execFile);
@@ -65,14 +63,7 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
   let findings: Finding[];
 
   beforeAll(async () => {
-    head = await createScratchDatabase(pgUrl(), 'advisors');
-    const db = await openNodePostgres(head.url, { max: 1 });
-    try {
-      await applyBootstrap(db);
-      await migrateUp(db);
-    } finally {
-      await db.close();
-    }
+    head = await migratedScratchDatabase(pgUrl(), 'advisors');
     findings = await advisors(head.url);
   });
 
@@ -97,15 +88,9 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
   });
 
   it('is live: a planted public table without RLS is reported as rls_disabled_in_public (ERROR)', async () => {
-    planted = await createScratchDatabase(pgUrl(), 'advisors_bad');
-    const db = await openNodePostgres(planted.url, { max: 1 });
-    try {
-      await applyBootstrap(db);
-      await migrateUp(db);
-      await db.exec('create table public.planted_without_rls (id integer primary key, secret text)');
-    } finally {
-      await db.close();
-    }
+    planted = await migratedScratchDatabase(pgUrl(), 'advisors_bad', (db) =>
+      db.exec('create table public.planted_without_rls (id integer primary key, secret text)'),
+    );
     const bad = await advisors(planted.url);
     const hit = bad.find((f) => f.name === 'rls_disabled_in_public' && f.detail.includes('planted_without_rls'));
     expect(hit, `findings were:\n${bad.map(describeFinding).join('\n')}`).toBeDefined();

@@ -1,4 +1,15 @@
--- 0020 down: removes the audit trail (triggers on the nine tables and auth.users, the rpc, schema audit).
+-- 0020 down: removes the audit trail (the pg_cron sealing job where it exists, triggers on the nine tables
+-- and auth.users, the rpc, schema audit).
+
+do $$
+begin
+  if exists (select from pg_catalog.pg_extension where extname = 'pg_cron') then
+    if exists (select from cron.job where jobname = 'shipspeak-audit-seal') then
+      perform cron.unschedule('shipspeak-audit-seal');
+    end if;
+  end if;
+end
+$$;
 
 drop trigger audit_insert on public.profiles;
 
@@ -80,15 +91,43 @@ drop trigger refuse_update_delete on audit.log;
 
 drop trigger refuse_truncate on audit.log;
 
+drop trigger refuse_update_delete on audit.seals;
+
+drop trigger refuse_truncate on audit.seals;
+
 drop function audit.forget_subject();
 
 drop function audit.verify_chain();
+
+drop function audit.seal(integer);
 
 drop function audit.refuse_change();
 
 drop function audit.capture_truncate();
 
-drop function audit.capture();
+drop function audit.capture_meeting_analyses();
+
+drop function audit.capture_meeting_transcripts();
+
+drop function audit.capture_meetings();
+
+drop function audit.capture_modules();
+
+drop function audit.capture_practice_sessions();
+
+drop function audit.capture_profiles();
+
+drop function audit.capture_session_feedback();
+
+drop function audit.capture_usage_metrics();
+
+drop function audit.capture_user_progress();
+
+drop function audit.refresh_capture(text);
+
+drop function audit.capture_source(text);
+
+drop function audit.capture_value_sql(text, text, text, regtype, text);
 
 drop function audit.append_event(text, text, uuid, jsonb, jsonb);
 
@@ -102,7 +141,15 @@ drop table audit.purge_runs;
 
 drop table audit.chain_head;
 
+drop table audit.seals;
+
 drop table audit.log;
+
+drop function audit.ensure_subject_key(uuid);
+
+drop trigger audit_create_subject_key on auth.users;
+
+drop function audit.create_subject_key();
 
 drop table audit.subject_keys;
 

@@ -119,6 +119,7 @@ declare
   v_txid text := pg_catalog.pg_current_xact_id()::text;
   v_cutoff timestamptz;
   v_n bigint;
+  v_entries bigint;
   v_total bigint;
   v_batches integer;
   v_boundary bigint;
@@ -127,7 +128,7 @@ begin
     raise exception 'purge_expired: batch_size and max_batches must be positive, got % and %', batch_size, max_batches
       using errcode = '22023';
   end if;
-  -- The token that lets audit.capture() skip per-row entries and audit.refuse_change() allow deletes.
+  -- The token that lets the audit capture functions skip per-row entries and audit.refuse_change() allow deletes.
   insert into audit.purge_runs (txid) values (v_txid::bigint) on conflict do nothing;
   perform pg_catalog.set_config('audit.purge_txid', v_txid, true);
 
@@ -140,25 +141,36 @@ begin
     v_total := 0;
     v_batches := 0;
     if p.table_schema = 'audit' then
-      -- Only a prefix of the chain may go, so the rest still verifies from the new anchor.
-      perform from audit.chain_head h for update;
-      select pg_catalog.min(l.id) into v_boundary from audit.log l where l.occurred_at >= v_cutoff;
+      -- Seal first (this also holds the sealer's lock to commit): only sealed entries go, and only a prefix
+      -- of the chain in seal order, so the rest still verifies from the new anchor.
+      perform audit.seal(null);
+      select pg_catalog.min(s.seq) into v_boundary
+      from audit.seals s join audit.log l on l.id = s.entry_id
+      where l.occurred_at >= v_cutoff;
       loop
-        delete from audit.log l
-        where l.ctid = any (array(
-          select x.ctid from audit.log x
-          where x.id < coalesce(v_boundary, 9223372036854775807)
-          order by x.id
-          limit batch_size
-          for update skip locked));
-        get diagnostics v_n = row_count;
-        v_total := v_total + v_n;
+        with gone as (
+          delete from audit.seals s
+          where s.ctid = any (array(
+            select x.ctid from audit.seals x
+            where x.seq < coalesce(v_boundary, 9223372036854775807)
+            order by x.seq
+            limit batch_size
+            for update skip locked))
+          returning s.entry_id
+        ),
+        entries as (
+          delete from audit.log l
+          where l.id in (select g.entry_id from gone g)
+          returning l.id
+        )
+        select (select pg_catalog.count(*) from gone), (select pg_catalog.count(*) from entries) into v_n, v_entries;
+        v_total := v_total + v_entries;
         v_batches := v_batches + 1;
         exit when v_n < batch_size or v_batches >= max_batches;
       end loop;
       if v_total > 0 then
         update audit.chain_head h
-           set anchor_hash = coalesce((select l.prev_hash from audit.log l order by l.id limit 1), h.last_hash);
+           set anchor_hash = coalesce((select s.prev_hash from audit.seals s order by s.seq limit 1), h.last_hash);
       end if;
     elsif p.table_schema = 'public' and p.table_name = 'usage_metrics' then
       loop

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { describeRequiring } from '../support/pg.js';
+import { describePg, describeRequiring } from '../support/pg.js';
+import { postgresFactory } from '../support/engines.js';
+import { migrateUp } from '../../src/migrate/runner.js';
+import { loadSeed } from '../../src/seed/load.js';
 import { ALICE, BOB, asRole, migratedEngines, pgFailure, publicUuidColumns, rowsReferencing } from './support.js';
 
 const AUDITED = ['profiles', 'user_progress', 'usage_metrics', 'meetings', 'meeting_transcripts', 'meeting_analyses', 'modules', 'practice_sessions', 'session_feedback'];
@@ -85,8 +88,9 @@ for (const engine of migratedEngines({ seed: true })) {
         for (const sql of [
           'select count(*) from audit.log',
           'select * from audit.subject_keys',
-          "insert into audit.log (txid, db_role, table_name, operation, prev_hash, hash) values (1, 'x', 'x', 'INSERT', '\\x00', '\\x00')",
+          "insert into audit.log (txid, db_role, table_name, operation) values (1, 'x', 'x', 'INSERT')",
           'select audit.verify_chain()',
+          'select audit.seal()',
         ]) {
           const f = await pgFailure(asRole(db, role, ALICE.id, (tx) => tx.query(sql)));
           expect(f.code, `${role}: ${sql}`).toBe('42501');
@@ -95,11 +99,19 @@ for (const engine of migratedEngines({ seed: true })) {
       }
     });
 
-    it('UPDATE, DELETE and TRUNCATE of the log are refused with a clear error, even for the owner', async () => {
-      for (const sql of ["update audit.log set db_role = 'forged' where id = (select min(id) from audit.log)", 'delete from audit.log', 'truncate audit.log']) {
+    it('UPDATE, DELETE and TRUNCATE of the log and of its seals are refused with a clear error, even for the owner', async () => {
+      await db.query('select audit.seal(null)');
+      for (const sql of [
+        "update audit.log set db_role = 'forged' where id = (select min(id) from audit.log)",
+        'delete from audit.log',
+        'truncate audit.log',
+        "update audit.seals set hash = sha256('x') where seq = 1",
+        'delete from audit.seals',
+        'truncate audit.seals',
+      ]) {
         const f = await pgFailure(db.query(sql));
         expect(f.code, sql).toBe('42501');
-        expect(f.message, sql).toMatch(/audit\.log is append-only: (UPDATE|DELETE|TRUNCATE) is not allowed/);
+        expect(f.message, sql).toMatch(/audit\.(log|seals) is append-only: (UPDATE|DELETE|TRUNCATE) is not allowed/);
       }
       // Setting the purge variable by hand authorises nothing without the owner-written token.
       const f = await pgFailure(db.transaction(async (tx) => {
@@ -107,6 +119,53 @@ for (const engine of migratedEngines({ seed: true })) {
         await tx.query('delete from audit.log');
       }));
       expect(f.message).toMatch(/append-only/);
+    });
+
+    it('an entry not sealed yet cannot be changed either', async () => {
+      await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'analysis_tokens', 7)`, [ALICE.id]);
+      const e = await db.query<{ id: string; sealed: boolean }>(
+        `select l.id::text, exists (select from audit.seals s where s.entry_id = l.id) as sealed from audit.log l order by l.id desc limit 1`);
+      expect(e.rows[0]!.sealed).toBe(false);
+      for (const sql of [`update audit.log set new_values = '{}' where id = $1`, `delete from audit.log where id = $1`]) {
+        const f = await pgFailure(db.query(sql, [e.rows[0]!.id]));
+        expect(f.code, sql).toBe('42501');
+        expect(f.message).toMatch(/append-only/);
+      }
+    });
+
+    it('every capture function is what audit.capture_source generates from today\'s catalog and classification', async () => {
+      const r = await db.query<{ t: string; current: boolean }>(`
+        select a.table_name as t,
+               p.prosrc = substring(audit.capture_source(a.table_name) from '\\$capture\\$(.*)\\$capture\\$') as current
+          from audit.audited_tables a
+          left join pg_proc p on p.oid = to_regprocedure(format('audit.%I()', 'capture_' || a.table_name))`);
+      expect(r.rows.length).toBe(AUDITED.length);
+      for (const row of r.rows) expect(row.current, `audit.capture_${row.t} is stale: run audit.refresh_capture('${row.t}')`).toBe(true);
+      // The check is live: a column added without regenerating makes it fail.
+      const stale = await db.transaction(async (tx) => {
+        await tx.exec(`alter table public.usage_metrics add column note_for_test integer`);
+        const x = await tx.query<{ current: boolean }>(`
+          select p.prosrc = substring(audit.capture_source('usage_metrics') from '\\$capture\\$(.*)\\$capture\\$') as current
+            from pg_proc p where p.oid = 'audit.capture_usage_metrics()'::regprocedure`);
+        throw Object.assign(new Error('rollback'), { current: x.rows[0]!.current });
+      }).catch((e: Error & { current?: boolean }) => e.current);
+      expect(stale).toBe(false);
+    });
+
+    it('a user without a subject key (created before the signup trigger) gets one on demand, and the entry is pseudonymised', async () => {
+      const id = '00000000-0000-4000-8000-0000000000e1';
+      await db.transaction(async (tx) => {
+        await tx.exec('alter table auth.users disable trigger audit_create_subject_key');
+        await tx.query(`insert into auth.users (id, email) values ($1, 'late-key@example.test')`, [id]);
+        await tx.exec('alter table auth.users enable trigger audit_create_subject_key');
+      });
+      const key = await db.query<{ pseudonym: string }>('select pseudonym::text from audit.subject_keys where user_id = $1', [id]);
+      expect(key.rows.length).toBe(1);
+      const entries = await db.query<{ n: number }>(`select count(*)::int as n from audit.log where subject = $1 and table_name = 'profiles'`, [key.rows[0]!.pseudonym]);
+      expect(entries.rows[0]!.n).toBe(1);
+      const raw = await db.query(`select id from audit.log l where strpos(l::text, $1) > 0 limit 1`, [id]);
+      expect(raw.rows).toEqual([]);
+      await db.query('delete from auth.users where id = $1', [id]);
     });
 
     it('a user reads their own audit entries through my_audit_events, and only those', async () => {
@@ -130,26 +189,27 @@ for (const engine of migratedEngines({ seed: true })) {
     });
     afterAll(async () => db?.close());
 
-    it('an entry edited by a superuser (guard trigger disabled) is found by verify_chain', async () => {
+    it('a sealed entry edited or deleted by a superuser (guard trigger disabled) is found by verify_chain', async () => {
       expect((await db.query(`select audit.verify_chain() as v`)).rows[0]).toEqual({ v: null });
-      const target = await db.query<{ id: string }>(`select id::text from audit.log order by id offset 10 limit 1`);
-      const id = target.rows[0]!.id;
-      await db.transaction(async (tx) => {
+      // Chain order is seal order: the tenth link and the one after it.
+      const target = await db.query<{ id: string; next: string }>(
+        `select entry_id::text as id, lead(entry_id) over (order by seq)::text as next from audit.seals order by seq offset 10 limit 1`);
+      const { id, next } = target.rows[0]!;
+      const tampered = async (edit: string) => db.transaction(async (tx) => {
         await tx.exec('alter table audit.log disable trigger refuse_update_delete');
-        await tx.query(`update audit.log set new_values = jsonb_set(new_values, '{quantity}', '999') where id = $1`, [id]);
+        await tx.exec('alter table audit.seals disable trigger refuse_update_delete');
+        await tx.query(edit, [id]);
         const v = await tx.query<{ v: string | null }>(`select audit.verify_chain()::text as v`);
-        expect(v.rows[0]!.v).toBe(id);
-        throw new Error('rollback');
-      }).catch((e: Error) => expect(e.message).toBe('rollback'));
-      // A deleted entry breaks the next link: verify_chain names the entry after the gap.
-      await db.transaction(async (tx) => {
-        await tx.exec('alter table audit.log disable trigger refuse_update_delete');
-        await tx.query(`delete from audit.log where id = $1`, [id]);
-        const next = await tx.query<{ id: string }>(`select min(id)::text as id from audit.log where id > $1`, [id]);
-        const v = await tx.query<{ v: string | null }>(`select audit.verify_chain()::text as v`);
-        expect(v.rows[0]!.v).toBe(next.rows[0]!.id);
-        throw new Error('rollback');
-      }).catch((e: Error) => expect(e.message).toBe('rollback'));
+        throw Object.assign(new Error('rollback'), { v: v.rows[0]!.v });
+      }).catch((e: Error & { v?: string | null }) => (e.message === 'rollback' ? e.v : Promise.reject(e)));
+      expect(await tampered(`update audit.log set new_values = jsonb_set(coalesce(new_values, '{}'), '{quantity}', '999') where id = $1`)).toBe(id);
+      expect(await tampered(`update audit.log set occurred_at = occurred_at - interval '1 day' where id = $1`)).toBe(id);
+      // The entry gone, its link left: the link names the missing entry.
+      expect(await tampered(`delete from audit.log where id = $1`)).toBe(id);
+      // Entry and link both gone: the next link no longer follows from the previous one.
+      expect(await tampered(`with s as (delete from audit.seals where entry_id = $1 returning entry_id) delete from audit.log where id in (select entry_id from s)`)).toBe(next);
+      // A link whose hash was replaced: it no longer matches the entry and its predecessor.
+      expect(await tampered(`update audit.seals set hash = sha256(hash) where entry_id = $1`)).toBe(id);
       expect((await db.query(`select audit.verify_chain() as v`)).rows[0]).toEqual({ v: null });
     });
 
@@ -203,6 +263,90 @@ for (const engine of migratedEngines({ seed: true })) {
     });
   });
 }
+
+describePg('audit sealing with concurrent writers on PostgreSQL 15', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await postgresFactory(async (d) => {
+      await migrateUp(d);
+      await loadSeed(d);
+    })();
+  });
+  afterAll(async () => db?.close());
+
+  const insertUsage = (tx: { query: Database['query'] }, quantity: number) =>
+    tx.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'analysis_tokens', $2)`, [ALICE.id, quantity]);
+  const entryOf = async (quantity: number) =>
+    (await db.query<{ id: string; sealed: boolean }>(
+      `select l.id::text, exists (select from audit.seals s where s.entry_id = l.id) as sealed
+         from audit.log l where l.table_name = 'usage_metrics' and (l.new_values->>'quantity')::numeric = $1`, [quantity])).rows;
+
+  it('two audited writers do not wait for each other (no shared lock on the write path)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let firstWrote!: () => void;
+    const wrote = new Promise<void>((r) => (firstWrote = r));
+    // Writer A: audited insert, then keeps its transaction open.
+    const a = db.transaction(async (tx) => {
+      await insertUsage(tx, 1001);
+      firstWrote();
+      await held;
+    });
+    await wrote;
+    // Writer B, on another connection, while A is open: with a shared chain lock it would block here.
+    const started = performance.now();
+    await db.transaction(async (tx) => {
+      await tx.query(`set local lock_timeout = '2s'`);
+      await insertUsage(tx, 1002);
+    });
+    const waited = performance.now() - started;
+    release();
+    await a;
+    expect(waited).toBeLessThan(1000);
+    expect((await entryOf(1001)).length).toBe(1);
+    expect((await entryOf(1002)).length).toBe(1);
+  });
+
+  it('an entry committed late (lower id, later commit) is sealed by a later run, and the chain verifies', async () => {
+    expect((await db.query(`select audit.verify_chain() as v`)).rows[0]).toEqual({ v: null });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let firstWrote!: () => void;
+    const wrote = new Promise<void>((r) => (firstWrote = r));
+    const late = db.transaction(async (tx) => {
+      await insertUsage(tx, 2001);
+      firstWrote();
+      await held;
+    });
+    await wrote;
+    await insertUsage(db, 2002);
+    // While the early transaction runs, the sealer leaves it (and everything after it) for later.
+    await db.query('select audit.seal()');
+    const during = await db.query<{ id: string; sealed: boolean }>(
+      `select l.id::text, exists (select from audit.seals s where s.entry_id = l.id) as sealed
+         from audit.log l where l.table_name = 'usage_metrics' and (l.new_values->>'quantity')::numeric = 2002`);
+    expect(during.rows[0]!.sealed).toBe(false);
+    release();
+    await late;
+    const [early] = await entryOf(2001);
+    const [later] = await entryOf(2002);
+    expect(BigInt(early!.id)).toBeLessThan(BigInt(later!.id));
+    expect(early!.sealed).toBe(false);
+    const sealed = await db.query<{ n: string }>('select audit.seal()::text as n');
+    expect(Number(sealed.rows[0]!.n)).toBeGreaterThanOrEqual(2);
+    expect((await entryOf(2001))[0]!.sealed).toBe(true);
+    expect((await entryOf(2002))[0]!.sealed).toBe(true);
+    expect((await db.query(`select audit.verify_chain() as v`)).rows[0]).toEqual({ v: null });
+    // Tampering with the late entry after sealing is found like any other.
+    const found = await db.transaction(async (tx) => {
+      await tx.exec('alter table audit.log disable trigger refuse_update_delete');
+      await tx.query(`update audit.log set new_values = jsonb_set(new_values, '{quantity}', '1') where id = $1`, [early!.id]);
+      const v = await tx.query<{ v: string | null }>(`select audit.verify_chain()::text as v`);
+      throw Object.assign(new Error('rollback'), { v: v.rows[0]!.v });
+    }).catch((e: Error & { v?: string | null }) => e.v);
+    expect(found).toBe(early!.id);
+  });
+});
 
 describe('audit trail facts independent of the engine', () => {
   it('lists nine audited tables', () => expect(AUDITED).toHaveLength(9));

@@ -160,23 +160,22 @@ for (const engine of migratedEngines({ seed: true })) {
       const db = await engine.fresh();
       try {
         await db.query(`update audit.retention_policies set enabled = (table_schema = 'audit'), keep_days = 30 where table_schema = 'audit' or true`);
-        // A log whose oldest entries are old: rebuild it as the owner would have written it years ago
-        // (insert is not blocked; the chain is computed the same way the trigger does).
+        // A log whose oldest entries are old: rebuild it as the owner would have written it years ago (entries
+        // appended in one finished transaction, chained by the sealer like any other).
+        await db.query('select audit.seal(null)');
         await db.transaction(async (tx) => {
           await tx.exec('alter table audit.log disable trigger refuse_update_delete');
+          await tx.exec('alter table audit.seals disable trigger refuse_update_delete');
+          await tx.query(`delete from audit.seals`);
           await tx.query(`delete from audit.log`);
-          await tx.query(`update audit.chain_head set last_hash = anchor_hash, last_id = null`);
+          await tx.query(`update audit.chain_head set last_hash = anchor_hash, last_seq = 0`);
           for (const age of ['40 days', '31 days', '29 days']) {
             await tx.query(`
-              with prev as (select last_hash from audit.chain_head), e as (
-                select nextval('audit.log_id_seq') as id, now() - $1::interval as at)
-              insert into audit.log (id, occurred_at, txid, db_role, table_name, operation, new_values, prev_hash, hash)
-              select e.id, e.at, 1, 'postgres', 'fixture', 'INSERT', jsonb_build_object('age', $1::text), prev.last_hash,
-                     sha256(prev.last_hash || audit.entry_digest(e.id, e.at, 1, null, 'postgres', null, 'fixture', 'INSERT', null, null, null, null, jsonb_build_object('age', $1::text)))
-                from e, prev`, [age]);
-            await tx.query(`update audit.chain_head set last_id = (select max(id) from audit.log), last_hash = (select hash from audit.log order by id desc limit 1)`);
+              insert into audit.log (occurred_at, txid, db_role, table_name, operation, new_values)
+              values (now() - $1::interval, pg_current_xact_id()::text::bigint, 'postgres', 'fixture', 'INSERT', jsonb_build_object('age', $1::text))`, [age]);
           }
           await tx.exec('alter table audit.log enable trigger refuse_update_delete');
+          await tx.exec('alter table audit.seals enable trigger refuse_update_delete');
         });
         await db.query(`update public.meetings set platform = 'zoom' where platform = 'zoom'`);
         expect((await db.query(`select audit.verify_chain() as v`)).rows[0]).toEqual({ v: null });
@@ -232,7 +231,7 @@ describeRequiring('retention: pg_cron schedule on a dedicated PostgreSQL 15 clus
   });
   afterAll(async () => cluster?.stop());
 
-  it('schedules the daily purge where pg_cron is installed, and the down migration unschedules it', async () => {
+  it('schedules the daily purge and the per-minute audit sealer where pg_cron is installed; the down migrations unschedule them', async () => {
     expect(cluster.preloaded, 'postgresql-15-cron must be installed (the cluster preloads it when present)').toContain('pg_cron');
     // pg_cron lives in cron.database_name = postgres: this cluster's own postgres database is the test database.
     const db = await openNodePostgres(cluster.url, { max: 2 });
@@ -242,8 +241,12 @@ describeRequiring('retention: pg_cron schedule on a dedicated PostgreSQL 15 clus
       await migrateUp(db);
       const job = await db.query<{ schedule: string; command: string }>(`select schedule, command from cron.job where jobname = 'shipspeak-purge-expired'`);
       expect(job.rows).toEqual([{ schedule: '17 3 * * *', command: 'select public.purge_expired()' }]);
+      const seal = await db.query<{ schedule: string; command: string }>(`select schedule, command from cron.job where jobname = 'shipspeak-audit-seal'`);
+      expect(seal.rows).toEqual([{ schedule: '* * * * *', command: 'select audit.seal()' }]);
       await migrateDown(db, { to: '0020' });
       expect((await db.query(`select 1 from cron.job where jobname = 'shipspeak-purge-expired'`)).rows).toEqual([]);
+      await migrateDown(db, { to: '0014' });
+      expect((await db.query(`select 1 from cron.job where jobname = 'shipspeak-audit-seal'`)).rows).toEqual([]);
     } finally {
       await db.close();
     }

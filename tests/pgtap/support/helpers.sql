@@ -397,6 +397,22 @@ begin
             when r_self = 'ok:1' and r_other = 'ok:1' and v_changed = 1 then 'all'
             else format('error: own row -> %s; other row -> %s', r_self, r_other)
           end;
+          -- The probes above name a row, so PostgreSQL also applies the SELECT policy and would hide a
+          -- weakened UPDATE/DELETE policy. A blanket statement (no WHERE, constant SET) is checked by the
+          -- UPDATE/DELETE policy alone: it must not reach the other user's row either.
+          if v_result in ('own', 'none') then
+            perform tests.try_as(p_persona, case p_op
+              when 'update' then format('update public.%I set %s', p_tbl, tests.update_set(p_tbl))
+              else format('delete from public.%I', p_tbl) end);
+            if p_op = 'update' then
+              execute format('select count(*) from public.%I where %s and %s', p_tbl, v_probe_other, replace(tests.update_set(p_tbl), ' = ', ' is not distinct from ')) into v_changed;
+            else
+              execute format('select 1 - count(*) from public.%I where %s', p_tbl, v_probe_other) into v_changed;
+            end if;
+            if v_changed <> 0 then
+              v_result := format('BREACH: a blanket %s (no WHERE) reached the other user''s row', upper(p_op));
+            end if;
+          end if;
         end if;
       end;
     end if;

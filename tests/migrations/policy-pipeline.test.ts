@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { catalogSnapshot } from '../../src/db/catalog-snapshot.js';
-import { loadPolicyFiles, policyDrift, writePolicyMigration } from '../../src/migrate/policies.js';
+import { loadPolicyFiles, policyDrift, renderPolicy, writePolicyMigration, type PolicyDef } from '../../src/migrate/policies.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
+import { enginesUnderTest } from '../support/engines.js';
+import { describeRequiring } from '../support/pg.js';
 import { pgliteFactory } from '../support/pglite-template.js';
 import { sqlTree } from '../support/sql-tree.js';
 
@@ -80,3 +82,28 @@ describe('sql/policies enters the versioned pipeline through generated migration
     expect(() => loadPolicyFiles(root)).toThrow(/malformed policy file name/);
   });
 });
+
+for (const engine of enginesUnderTest()) {
+  describeRequiring(`sql/policies and the database at head agree (${engine.name})`, engine.missing, () => {
+    it('every policy in the database is the one its file describes, and every file is applied', async () => {
+      const head = await engine.fresh();
+      try {
+        await migrateUp(head);
+        const drift = await policyDrift(head);
+        const differing = drift.flatMap((d) => {
+          const key = (p: PolicyDef) => JSON.stringify(p);
+          const inDb = d.current.filter((p) => !d.expected.some((e) => key(e) === key(p)));
+          const inFile = d.expected.filter((p) => !d.current.some((c) => key(c) === key(p)));
+          return [
+            ...inDb.map((p) => `database only: ${renderPolicy(d.table, p).trim()}`),
+            ...inFile.map((p) => `file only: ${renderPolicy(d.table, p).trim()}`),
+          ];
+        });
+        expect(differing, 'run `npm run db -- policies migration <name>` and commit the generated pair').toEqual([]);
+        expect(loadPolicyFiles().length).toBeGreaterThanOrEqual(9);
+      } finally {
+        await head.close();
+      }
+    });
+  });
+}

@@ -21,29 +21,18 @@ export function plan(files: MigrationFile[], history: AppliedMigration[]): Plann
   for (const f of files) {
     const h = byVersion.get(f.version);
     byVersion.delete(f.version);
+    const base = { version: f.version, name: f.name, file: f };
     if (!h) {
-      out.push({ version: f.version, name: f.name, state: 'pending', file: f });
-    } else if (h.checksum !== f.checksum) {
-      out.push({
-        version: f.version,
-        name: f.name,
-        state: 'drifted',
-        file: f,
-        applied: h,
-        problem: `${f.upPath} was edited after it was applied (checksum ${short(h.checksum)} applied, ${short(f.checksum)} on disk)`,
-      });
-    } else if (h.downChecksum !== f.downChecksum) {
-      out.push({
-        version: f.version,
-        name: f.name,
-        state: 'drifted',
-        file: f,
-        applied: h,
-        problem: `${f.downPath} was edited after its migration was applied (checksum ${short(h.downChecksum)} applied, ${short(f.downChecksum)} on disk)`,
-      });
-    } else {
-      out.push({ version: f.version, name: f.name, state: 'applied', file: f, applied: h });
+      out.push({ ...base, state: 'pending' });
+      continue;
     }
+    const problem =
+      h.checksum !== f.checksum
+        ? `${f.upPath} was edited after it was applied (checksum ${short(h.checksum)} applied, ${short(f.checksum)} on disk)`
+        : h.downChecksum !== f.downChecksum
+          ? `${f.downPath} was edited after its migration was applied (checksum ${short(h.downChecksum)} applied, ${short(f.downChecksum)} on disk)`
+          : undefined;
+    out.push(problem ? { ...base, state: 'drifted', applied: h, problem } : { ...base, state: 'applied', applied: h });
   }
   for (const h of byVersion.values()) {
     out.push({

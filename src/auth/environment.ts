@@ -5,7 +5,8 @@
  * use them never know which one they run against.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { createServerClient } from './client.js';
 import type { Database as Db } from '../db/database.js';
 import type { Database } from '../../types/database.types.js';
 import { createGateway, type Gateway, type RunningServer } from '../rest/index.js';
@@ -46,23 +47,8 @@ export interface ApiEnvironment {
   close(): Promise<void>;
 }
 
-/**
- * Node 20 has no global WebSocket and supabase-js builds its realtime client eagerly; the suites never
- * subscribe, so the transport refuses loudly if anything ever tries.
- */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not available in these suites (Node 20 has no WebSocket)');
-  }
-}
-
 function makeClient(url: string, anonKey: string, fetchImpl: typeof fetch | undefined, accessToken?: AccessToken): ApiClient {
-  return createClient<Database>(url, anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoRealtime as never },
-    ...(fetchImpl ? { global: { fetch: fetchImpl } } : {}),
-    ...(accessToken ? { accessToken } : {}),
-  });
+  return createServerClient<Database>(url, anonKey, { ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(accessToken ? { accessToken } : {}) });
 }
 
 export interface LocalEnvironmentOptions {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { createServerClient } from '../../src/auth/client.js';
 
 /**
  * Runs `shipspeak-db` exactly as a user would (node bin/shipspeak-db.js …, a separate process) and reads what
@@ -148,24 +149,10 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-/**
- * Node 20 has no global WebSocket and supabase-js builds its realtime client eagerly; these suites never
- * subscribe, so the transport refuses loudly if anything ever tries.
- */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not available in the serve suites (Node 20 has no WebSocket)');
-  }
-}
-
 /** supabase-js as an app would create it: the printed URL and anon key, optionally a user's access token. */
 export function client(url: string, anonKey: string, options: { accessToken?: string; schema?: string } = {}): SupabaseClient {
-  return createClient(url, anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoRealtime as never },
-    ...(options.schema ? { db: { schema: options.schema } } : {}),
-    ...(options.accessToken ? { accessToken: async () => options.accessToken! } : {}),
-  }) as SupabaseClient;
+  const { accessToken, schema } = options;
+  return createServerClient(url, anonKey, { ...(schema ? { schema } : {}), ...(accessToken ? { accessToken: async () => accessToken } : {}) });
 }
 
 /** A JWT whose signature no longer matches: one character of the signature changed. */

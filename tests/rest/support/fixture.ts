@@ -1,4 +1,5 @@
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { createServerClient } from '../../../src/auth/client.js';
 import { SignJWT } from 'jose';
 import type { Database } from '../../../src/db/database.js';
 import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
@@ -179,23 +180,8 @@ export interface Clients {
   raw(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
 }
 
-/**
- * Node 20 has no global WebSocket and supabase-js builds its realtime client eagerly; these suites never
- * subscribe, so the transport refuses loudly if anything ever tries.
- */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not available in the gateway suites (Node 20 has no WebSocket)');
-  }
-}
-
 export function client(url: string, anonKey: string, fetchImpl: typeof fetch | undefined, accessToken?: string): SupabaseClient {
-  return createClient(url, anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoRealtime as never },
-    ...(fetchImpl ? { global: { fetch: fetchImpl } } : {}),
-    ...(accessToken ? { accessToken: async () => accessToken } : {}),
-  });
+  return createServerClient(url, anonKey, { ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(accessToken ? { accessToken: async () => accessToken } : {}) });
 }
 
 export async function clients(db: Database): Promise<Clients> {

@@ -1,0 +1,34 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+
+/**
+ * Node 20 has no global WebSocket and supabase-js builds its realtime client eagerly; nothing here
+ * subscribes (and the gateway serves no Realtime), so the transport refuses loudly if anything ever tries.
+ */
+class NoRealtime {
+  constructor() {
+    throw new Error('realtime is not available here (Node 20 has no WebSocket, and the gateway serves no Realtime)');
+  }
+}
+
+export interface ServerClientOptions {
+  /** In-process transport (the gateway's fetch adapter); omitted = real HTTP. */
+  fetch?: typeof fetch;
+  /** supabase-js's `accessToken` option: the user's JWT instead of the API key. */
+  accessToken?: () => Promise<string>;
+  /** A schema other than the first exposed one (PostgREST Accept-Profile / Content-Profile). */
+  schema?: string;
+}
+
+/**
+ * supabase-js configured as server-side code uses it: no session storage or refresh, no realtime. The one
+ * place the suites, the personas and the serve tests create clients, so they all talk to the API alike.
+ */
+export function createServerClient<DB = any>(url: string, key: string, options: ServerClientOptions = {}): SupabaseClient<DB> {
+  return createClient<DB>(url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: NoRealtime as never },
+    ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
+    ...(options.schema ? { db: { schema: options.schema as never } } : {}),
+    ...(options.accessToken ? { accessToken: options.accessToken } : {}),
+  }) as SupabaseClient<DB>;
+}

@@ -1,17 +1,12 @@
 import type { Database, Queryable } from '../../src/db/database.js';
+import { PERSONA_USERS } from '../../src/auth/signup.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { enginesUnderTest, type EngineUnderTest } from '../support/engines.js';
 
-/** Seeded users of fixtures/dev-seed.sql. */
-export const ALICE = { id: '00000000-0000-4000-8000-00000000000a', email: 'alice@example.test' };
-export const BOB = { id: '00000000-0000-4000-8000-00000000000b', email: 'bob@example.test' };
-export const SEEDED_USERS = [
-  ALICE,
-  BOB,
-  { id: '00000000-0000-4000-8000-00000000000c', email: 'carol@example.test' },
-  { id: '00000000-0000-4000-8000-00000000000d', email: 'dave@example.test' },
-];
+/** Seeded users of fixtures/dev-seed.sql (alice, bob, carol, dave), as the CLI personas define them. */
+export const SEEDED_USERS = PERSONA_USERS.map(({ id, email }) => ({ id, email }));
+export const [ALICE, BOB] = SEEDED_USERS as [(typeof SEEDED_USERS)[number], (typeof SEEDED_USERS)[number]];
 
 /** Both engines, each fresh database migrated to head (and, with `seed`, loaded with the dev seed). */
 export function migratedEngines(options: { seed?: boolean } = {}): EngineUnderTest[] {

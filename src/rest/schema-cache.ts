@@ -61,6 +61,18 @@ export interface SchemaCache {
   routines: Map<string, RoutineInfo[]>;
   /** Existing database roles: tells "role does not exist" (401) from "not allowed to become it" (403). */
   roles: Set<string>;
+  /**
+   * Types a `select=col::type` cast may name, by every spelling PostgreSQL prints or accepts for them
+   * (`int4`, `integer`, `int4[]`, `integer[]`, …), each resolving to the catalog's schema and type name,
+   * which the builder emits as quoted identifiers. A cast that is not a key here is refused: text from the
+   * URL never becomes SQL syntax (PostgREST renders `CAST(expr AS type)` with a resolved type).
+   */
+  types: Map<string, TypeRef>;
+}
+
+export interface TypeRef {
+  schema: string;
+  name: string;
 }
 
 export const qualified = (schema: string, name: string): string => `${schema}.${name}`;
@@ -139,6 +151,28 @@ left join pg_catalog.pg_class rc on rc.oid = t.typrelid
 left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
 where n.nspname = any($1::text[]) and p.prokind = 'f'`;
 
+// Base, composite, domain, enum, range and multirange types of pg_catalog and the exposed schemas (no
+// pseudo-types), with the name of each one's array type.
+const TYPES_SQL = `
+select coalesce(json_agg(json_build_object(
+  'schema', n.nspname,
+  'name', t.typname,
+  'display', format_type(t.oid, null),
+  'arrayName', a.typname)), '[]')::text as doc
+from pg_catalog.pg_type t
+join pg_catalog.pg_namespace n on n.oid = t.typnamespace
+left join pg_catalog.pg_type a on a.oid = t.typarray
+where (n.nspname = 'pg_catalog' or n.nspname = any($1::text[]))
+  and t.typisdefined and t.typtype in ('b', 'c', 'd', 'e', 'r', 'm')`;
+
+/** SQL-standard spellings PostgreSQL's grammar accepts that are neither a type's name nor its format_type. */
+const TYPE_ALIASES: Record<string, string> = { int: 'int4', float: 'float8', decimal: 'numeric', char: 'bpchar' };
+
+/** How a cast is looked up: lower case, single spaces, no space before `[]`. */
+export function normaliseTypeName(s: string): string {
+  return s.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*\[\]$/, '[]');
+}
+
 const ROLES_SQL = `select coalesce(json_agg(rolname), '[]')::text as doc from pg_catalog.pg_roles where $1::text is not null`;
 
 interface RawTable {
@@ -172,11 +206,12 @@ async function doc<T>(db: Queryable, sql: string, schemaArray: string): Promise<
 export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise<SchemaCache> {
   // A text[] literal keeps the parameter portable across both engines' array serialisers.
   const schemaArray = `{${schemas.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-  const [rawTables, foreignKeys, rawRoutines, roles] = await Promise.all([
+  const [rawTables, foreignKeys, rawRoutines, roles, rawTypes] = await Promise.all([
     doc<RawTable[]>(db, TABLES_SQL, schemaArray),
     doc<ForeignKey[]>(db, FKS_SQL, schemaArray),
     doc<RawRoutine[]>(db, ROUTINES_SQL, schemaArray),
     doc<string[]>(db, ROLES_SQL, schemaArray),
+    doc<RawType[]>(db, TYPES_SQL, schemaArray),
   ]);
   const tables = new Map<string, Table>();
   for (const t of rawTables) {
@@ -217,5 +252,34 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
     const key = qualified(r.schema, r.name);
     routines.set(key, [...(routines.get(key) ?? []), info]);
   }
-  return { schemas, tables, foreignKeys, routines, roles: new Set(roles) };
+  return { schemas, tables, foreignKeys, routines, roles: new Set(roles), types: typeMap(rawTypes) };
+}
+
+interface RawType {
+  schema: string;
+  name: string;
+  display: string;
+  arrayName: string | null;
+}
+
+function typeMap(raw: RawType[]): Map<string, TypeRef> {
+  const types = new Map<string, TypeRef>();
+  // pg_catalog first so that an exposed schema's type of the same name never shadows a built-in spelling.
+  const ordered = [...raw].sort((a, b) => Number(b.schema === 'pg_catalog') - Number(a.schema === 'pg_catalog'));
+  const add = (key: string, ref: TypeRef) => {
+    const k = normaliseTypeName(key);
+    if (!types.has(k)) types.set(k, ref);
+  };
+  for (const t of ordered) {
+    const spellings = [t.name, t.display, t.schema === 'pg_catalog' ? t.name : `${t.schema}.${t.name}`];
+    for (const sp of spellings) add(sp, { schema: t.schema, name: t.name });
+    if (t.arrayName) for (const sp of spellings) add(`${sp}[]`, { schema: t.schema, name: t.arrayName });
+  }
+  for (const [alias, target] of Object.entries(TYPE_ALIASES)) {
+    const ref = types.get(target);
+    const arr = types.get(`${target}[]`);
+    if (ref) add(alias, ref);
+    if (arr) add(`${alias}[]`, arr);
+  }
+  return types;
 }

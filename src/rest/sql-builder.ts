@@ -2,11 +2,12 @@ import {
   ApiError,
   columnNotFound,
   noRelationship,
+  parseError,
   payloadColumnNotFound,
 } from './errors.js';
 import type { Condition, Field, LevelParams, OpExpr, OrderTerm, SelectItem } from './query-params.js';
 import type { Column, ForeignKey, RoutineInfo, SchemaCache, Table } from './schema-cache.js';
-import { qualified } from './schema-cache.js';
+import { normaliseTypeName, qualified } from './schema-cache.js';
 
 /**
  * Turns a parsed request into ONE SQL statement that returns the whole HTTP body, built the way PostgREST
@@ -71,10 +72,21 @@ function fieldSql(ctx: Ctx, rel: Rel, alias: string, f: Field): string {
   column(rel, f.name);
   let sql = `${ident(alias)}.${ident(f.name)}`;
   for (const step of f.json) {
-    const key = /^-?\d+$/.test(step.key) ? step.key : `${ctx.params.add(step.key)}::text`;
+    // An integer key indexes a JSON array; it is bound like any other value, never pasted into the SQL.
+    const key = /^-?\d+$/.test(step.key) ? `${ctx.params.add(step.key)}::int` : `${ctx.params.add(step.key)}::text`;
     sql = `(${sql}${step.op}${key})`;
   }
   return sql;
+}
+
+/**
+ * `col::type` → `cast(col as "schema"."type")`, the type resolved in the schema cache. The URL's text never
+ * reaches SQL: an unknown type is a 400 PGRST100, a known one is emitted as two quoted identifiers.
+ */
+function castSql(ctx: Ctx, expr: string, cast: string): string {
+  const t = ctx.cache.types.get(normaliseTypeName(cast));
+  if (!t) throw parseError('select parameter', cast, `unknown type "${cast}" in cast: it must name a type of pg_catalog or an exposed schema`);
+  return `cast(${expr} as ${ident(t.schema)}.${ident(t.name)})`;
 }
 
 function fieldName(f: Field): string {
@@ -133,8 +145,9 @@ function orderSql(ctx: Ctx, rel: Rel, alias: string, terms: OrderTerm[]): string
   return ` order by ${parts.join(', ')}`;
 }
 
-function pagingSql(limit: number | undefined, offset: number | undefined): string {
-  return `${limit !== undefined ? ` limit ${limit}` : ''}${offset ? ` offset ${offset}` : ''}`;
+/** Limit and offset are bind parameters too: no number from the URL is pasted into the SQL text. */
+function pagingSql(params: Params, limit: number | undefined, offset: number | undefined): string {
+  return `${limit !== undefined ? ` limit ${params.add(String(limit))}::bigint` : ''}${offset ? ` offset ${params.add(String(offset))}::bigint` : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------- embedding
@@ -219,7 +232,7 @@ function selectList(ctx: Ctx, rel: Rel, alias: string, items: SelectItem[], path
     if (item.kind === 'star') out.push(...rel.columnOrder.map((c) => `${ident(alias)}.${ident(c)}`));
     else if (item.kind === 'column') {
       let sql = fieldSql(ctx, rel, alias, item.field);
-      if (item.cast) sql = `(${sql})::${item.cast}`;
+      if (item.cast) sql = castSql(ctx, sql, item.cast);
       out.push(`${sql} as ${ident(item.alias ?? fieldName(item.field))}`);
     } else out.push(`${embedSql(ctx, rel, alias, item, path)} as ${ident(item.alias ?? item.name)}`);
   }
@@ -262,7 +275,7 @@ function embedSql(ctx: Ctx, rel: Rel, alias: string, item: Extract<SelectItem, {
   }
   const list = selectList(ctx, target, ca, item.select, myPath);
   if (embed.toOne) return `(select row_to_json(${sub}) from (select ${list} from ${from} where ${where} limit 1) ${sub})`;
-  const inner = `select ${list} from ${from} where ${where}${orderSql(ctx, target, ca, lp.order)}${pagingSql(lp.limit, lp.offset)}`;
+  const inner = `select ${list} from ${from} where ${where}${orderSql(ctx, target, ca, lp.order)}${pagingSql(ctx.params, lp.limit, lp.offset)}`;
   return `(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
 }
 
@@ -303,7 +316,7 @@ export function buildRead(cache: SchemaCache, schema: string, rel: Rel, o: ReadO
   const whereSql = where.length ? ` where ${where.join(' and ')}` : '';
   const lp = levelParams(ctx, '');
   checkAllLevelsUsed(ctx);
-  const inner = `select ${list} from ${fromSql}${whereSql}${orderSql(ctx, rel, 't0', lp.order)}${pagingSql(o.limit, o.offset)}`;
+  const inner = `select ${list} from ${fromSql}${whereSql}${orderSql(ctx, rel, 't0', lp.order)}${pagingSql(ctx.params, o.limit, o.offset)}`;
   const total = o.count ? `, (select count(*) from ${fromSql}${whereSql})::int as total` : '';
   return {
     sql: `select count(*)::int as n, ${bodySql(o.shape, o.stripNulls)} as body${total} from (${inner}) _pgrst_t`,
@@ -472,7 +485,7 @@ export function buildRpc(cache: SchemaCache, schema: string, r: RoutineInfo, o: 
   const source = `${from ? `${from} cross join lateral ` : ''}${call} as "t0"${kind === 'scalar-set' ? '("pgrst_scalar")' : ''}`;
   if (kind === 'scalar-set') {
     const total = o.count ? `, (select count(*) from ${source})::int as total` : '';
-    const inner = `select "t0"."pgrst_scalar" from ${source}${pagingSql(o.limit, o.offset)}`;
+    const inner = `select "t0"."pgrst_scalar" from ${source}${pagingSql(params, o.limit, o.offset)}`;
     return {
       sql: `select count(*)::int as n, ${bodySql(o.shape, false, 'json_agg(_pgrst_t.pgrst_scalar)')} as body${total} from (${inner}) _pgrst_t`,
       params: params.values,

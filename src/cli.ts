@@ -11,7 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 const USAGE = `usage: shipspeak-db <command>
   migrate up [--to NNNN]              apply pending migrations (bootstrap first where missing)
   migrate down (--to NNNN | --steps K) revert applied migrations, newest first
-  migrate status                      applied / pending / drifted / missing, one line each
+  migrate status                      sql/migrations against sql/migrations.sum (no database needed), then
+                                      applied / pending / drifted / missing per migration on DATABASE_URL
+  migrate hash [--rehash-last]        record new migrations in sql/migrations.sum (--rehash-last: re-hash the
+                                      newest entry, only for a migration that has not landed)
   seed [--name dev]                   load fixtures/<name>-seed.sql (migrates first)
   policies diff                       compare the database's RLS policies with sql/policies
   policies migration <name>           write the migration pair that applies sql/policies changes
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       user: { type: 'string' },
       url: { type: 'string' },
       'expires-in': { type: 'string' },
+      'rehash-last': { type: 'boolean' },
     },
   });
   const [command, action] = positionals;
@@ -79,6 +83,10 @@ async function main(argv: string[]): Promise<number> {
       out,
       err,
     );
+  }
+  if (command === 'migrate' && (action === 'hash' || (action === 'status' && !process.env.DATABASE_URL))) {
+    // Repository-only: no database to open (an in-memory one would only show everything pending).
+    return migrateCommand(null, { action, rehashLast: values['rehash-last'] ?? false, persistent: false }, out);
   }
   const db = await openDatabase();
   try {

@@ -303,7 +303,27 @@ function quote(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-function clusterConf(port: number, socketDir: string, preloaded: string[]): string {
+/**
+ * Logical-decoding output plugins to trust. Recent PostgreSQL 15 minor releases (15.20 in Debian) add the
+ * `output_plugin_libraries` setting, default 'pgoutput, test_decoding': any other plugin — wal2json, which
+ * Supabase Realtime decodes with — fails with 'library "wal2json" may not be used as an output plugin'
+ * until it is listed. Older servers do not know the setting and must not be given it (they refuse to
+ * start on an unknown parameter), so we ask the server binary which parameters it has.
+ */
+export function outputPluginLibraries(binDir: string): string[] | null {
+  let described = '';
+  try {
+    const [c, a] = wrap(join(binDir, 'postgres'), ['--describe-config']);
+    described = execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: childEnv(), maxBuffer: 16 << 20 });
+  } catch {
+    return null;
+  }
+  if (!/^output_plugin_libraries\t/m.test(described)) return null;
+  const lib = pkgLibDir(binDir);
+  return ['pgoutput', 'test_decoding', 'wal2json'].filter((name) => name === 'pgoutput' || existsSync(join(lib, `${name}.so`)));
+}
+
+function clusterConf(port: number, socketDir: string, preloaded: string[], outputPlugins: string[] | null): string {
   const settings: Record<string, string | number> = {
     port,
     listen_addresses: quote('127.0.0.1'),
@@ -315,6 +335,7 @@ function clusterConf(port: number, socketDir: string, preloaded: string[]): stri
     max_wal_senders: 10,
     max_replication_slots: 10,
     shared_preload_libraries: quote(preloaded.join(',')),
+    ...(outputPlugins ? { output_plugin_libraries: quote(outputPlugins.join(',')) } : {}),
     // Throw-away cluster: durability buys nothing, speed does. Note for logical-decoding tests: with
     // synchronous_commit=off a commit is decodable only once the WAL writer flushed it (≤ ~200 ms later),
     // or immediately if that transaction runs `set local synchronous_commit = on`.
@@ -392,6 +413,7 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
     const initdbMs = elapsed(t0);
 
     const preloaded = opts.preload === false ? [] : availablePreloads(binDir);
+    const outputPlugins = outputPluginLibraries(binDir);
     const conf = join(dataDir, 'postgresql.conf');
     writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
     writeFileSync(conf, readFileSync(conf, 'utf8') + "\ninclude 'shipspeak.conf'\n");
@@ -400,7 +422,7 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = opts.port ?? (await freePort());
-      writeFileSync(join(dataDir, 'shipspeak.conf'), clusterConf(port, socketDir, preloaded));
+      writeFileSync(join(dataDir, 'shipspeak.conf'), clusterConf(port, socketDir, preloaded, outputPlugins));
       try {
         await run(join(binDir, 'pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-s']);
         break;

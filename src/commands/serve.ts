@@ -1,5 +1,6 @@
 import { mintAccessToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
+import { EXIT_OK, type Command } from './command.js';
 import { DEFAULT_PORT, DEV_JWT_SECRET, ServeError, startServer, type Running, type ServeConfig } from '../serve/start.js';
 
 /**
@@ -104,3 +105,28 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
     process.on('SIGTERM', onSignal);
   });
 }
+
+export const serveCliCommand: Command = {
+  name: 'serve',
+  synopsis: 'serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
+  summary: 'A local Supabase data API (PostgREST-compatible) on 127.0.0.1 over PGlite or DATABASE_URL; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
+  options: {
+    port: { type: 'string' },
+    schemas: { type: 'string' },
+    'anon-role': { type: 'string' },
+    'jwt-secret': { type: 'string' },
+    'data-dir': { type: 'string' },
+    seed: { type: 'boolean' },
+    migrate: { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
+  },
+  async run({ values: v }, io) {
+    const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+    const code = await serveCommand(
+      { port: str('port'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true },
+      io.out,
+      io.err,
+    );
+    return code === 0 ? EXIT_OK : code;
+  },
+};

@@ -7,6 +7,7 @@ import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
 import { resolveSecret } from './serve.js';
+import { type Command } from './command.js';
 
 /**
  * `shipspeak-db token --user <persona|uuid>`: prints a user access token (stdout: the token only, so
@@ -100,3 +101,14 @@ export async function tokenCommand(args: TokenArgs, out: (line: string) => void,
   out(await mintAccessToken(secret, { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata }, { expiresIn }));
   return 0;
 }
+
+export const tokenCliCommand: Command = {
+  name: 'token',
+  synopsis: 'token --user <free_a|free_b|pro|admin|uuid> [--url URL] [--data-dir DIR] [--jwt-secret S] [--expires-in SECONDS]',
+  summary: 'Print a user access token (stdout: the token only), creating the user through the signup path when missing.',
+  options: { user: { type: 'string' }, url: { type: 'string' }, 'data-dir': { type: 'string' }, 'jwt-secret': { type: 'string' }, 'expires-in': { type: 'string' } },
+  run({ values: v }, io) {
+    const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+    return tokenCommand({ user: str('user'), url: str('url'), dataDir: str('data-dir'), jwtSecret: str('jwt-secret'), expiresIn: str('expires-in') }, io.out, io.err);
+  },
+};

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { format } from 'prettier';
 import { fileURLToPath } from 'node:url';
 import { resolveServer } from '../db/server.js';
 import { migratedScratchDatabase } from '../migrate/scratch.js';
+import type { Command } from './command.js';
 
 const run = promisify(execFile);
 export const TYPES_FILE = fileURLToPath(new URL('../../types/database.types.ts', import.meta.url));
@@ -58,3 +59,14 @@ export async function typesCommand(check: boolean, current: string | null, out: 
   out(`wrote ${TYPES_FILE} (${generated.length} bytes)`);
   return 0;
 }
+
+export const typesCliCommand: Command = {
+  name: 'types',
+  synopsis: 'types [--check]',
+  summary: 'Regenerate types/database.types.ts with the Supabase CLI against a scratch PostgreSQL 15 at head (DATABASE_URL or a throw-away cluster).',
+  details: ['--check         change nothing; exit 1 when the committed file is stale'],
+  options: { check: { type: 'boolean' } },
+  run({ values }, io) {
+    return typesCommand(values.check === true, existsSync(TYPES_FILE) ? readFileSync(TYPES_FILE, 'utf8') : null, io.out);
+  },
+};

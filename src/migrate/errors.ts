@@ -3,8 +3,9 @@ export class MigrationError extends Error {
   constructor(
     message: string,
     readonly file?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'MigrationError';
   }
 }

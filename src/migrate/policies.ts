@@ -127,11 +127,15 @@ export interface PolicyDrift {
   expected: PolicyDef[];
 }
 
-/** Tables whose policies in the database differ from sql/policies (empty = in sync). */
-export async function policyDrift(db: Database, sqlDir: string = SQL_DIR): Promise<PolicyDrift[]> {
+/**
+ * Tables whose policies in the database differ from sql/policies (empty = in sync). The expected set is
+ * computed on `scratch` (default: the database itself, inside a rolled-back transaction); pass a scratch
+ * database at the same head to leave the inspected one untouched — not even a rolled-back lock.
+ */
+export async function policyDrift(db: Database, sqlDir: string = SQL_DIR, scratch: Database = db): Promise<PolicyDrift[]> {
   const files = loadPolicyFiles(sqlDir);
   const current = await readPolicies(db);
-  const expected = await expectedPolicies(db, files);
+  const expected = await expectedPolicies(scratch, files);
   const tables = [...new Set([...Object.keys(current), ...Object.keys(expected)])].sort();
   return tables
     .map((table) => ({ table, current: current[table] ?? [], expected: expected[table] ?? [] }))

@@ -58,6 +58,8 @@ export async function migrateUp(db: Database, options: UpOptions = {}): Promise<
   const done: StepResult[] = [];
   for (const p of todo) {
     const file = p.file!;
+    // Said before the work, so a long migration is never silent.
+    log(`applying ${file.version}_${file.name}…`);
     const step = await db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await ensureHistory(tx);
@@ -104,6 +106,7 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
   const done: StepResult[] = [];
   for (const p of todo) {
     const file = p.file!;
+    log(`reverting ${file.version}_${file.name}…`);
     const step = await db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const still = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [file.version]);
@@ -126,17 +129,58 @@ export async function migrationStatus(db: Database, options: RunOptions = {}): P
   return currentPlan(db, options.sqlDir);
 }
 
+/**
+ * Re-applies the newest migration from its files as they are now: its down file (from disk) reverts it when
+ * applied, then its up file applies it, with its history row, in ONE transaction — a failure leaves the
+ * previous state. Only for work in progress: the caller checks that the migration has not landed.
+ */
+export async function redoNewest(db: Database, options: RunOptions = {}): Promise<StepResult> {
+  const log = options.log ?? (() => undefined);
+  const planned = await currentPlan(db, options.sqlDir);
+  const newest = planned.filter((p) => p.file).at(-1);
+  if (!newest) throw new MigrationError('there is no migration to redo');
+  const others = planned.filter((p) => p !== newest);
+  assertRunnable(others);
+  const pending = others.find((p) => p.state === 'pending');
+  if (pending) throw new MigrationError(`redo works on the newest migration of a database at head; ${pending.version}_${pending.name} is pending: run migrate up first`);
+  const file = newest.file!;
+  log(`${newest.state === 'pending' ? 'applying' : 're-applying'} ${file.version}_${file.name}…`);
+  return db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await ensureHistory(tx);
+    await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
+    const started = performance.now();
+    if (newest.state !== 'pending') {
+      await runScript(tx, file, 'down');
+      await recordReverted(tx, file.version);
+    }
+    await runScript(tx, file, 'up');
+    const durationMs = performance.now() - started;
+    await recordApplied(tx, file, durationMs);
+    return { version: file.version, name: file.name, durationMs };
+  });
+}
+
+/** 1-based line and column of a PostgreSQL error position (a 1-based character offset into the script). */
+export function lineAndColumn(script: string, position: number): { line: number; column: number } {
+  const before = script.slice(0, Math.max(0, position - 1));
+  const line = before.split('\n').length;
+  return { line, column: before.length - before.lastIndexOf('\n') };
+}
+
 async function runScript(tx: { exec(sql: string): Promise<void> }, file: MigrationFile, direction: 'up' | 'down') {
+  const script = direction === 'up' ? file.up : file.down;
   try {
-    await tx.exec(direction === 'up' ? file.up : file.down);
+    await tx.exec(script);
   } catch (e) {
-    const err = e as Error & { code?: string; position?: string };
+    const err = e as Error & { code?: string; position?: string | number };
     const path = direction === 'up' ? file.upPath : file.downPath;
-    const wrapped = new MigrationError(
-      `${path} failed${err.code ? ` [${err.code}]` : ''}: ${err.message}; the transaction was rolled back, nothing of ${file.version} was applied`,
+    const pos = Number(err.position);
+    const where = Number.isInteger(pos) && pos > 0 ? (({ line, column }) => `:${line}:${column}`)(lineAndColumn(script, pos)) : '';
+    throw new MigrationError(
+      `${path}${where} failed${err.code ? ` [${err.code}]` : ''}: ${err.message}; the transaction was rolled back, nothing of ${file.version} was applied`,
       path,
+      { cause: e },
     );
-    (wrapped as Error & { cause?: unknown }).cause = e;
-    throw wrapped;
   }
 }

@@ -25,14 +25,30 @@ export function isLocalUrl(url: string): boolean {
 export function connectionConfig(url: string): pg.PoolConfig {
   const u = new URL(url);
   const sslmode = u.searchParams.get('sslmode');
-  if (isLocalUrl(url)) return { connectionString: url };
+  const connectionTimeoutMillis = connectTimeoutSeconds(url) * 1000;
+  if (isLocalUrl(url)) return { connectionString: url, connectionTimeoutMillis };
   if (sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer') {
     throw new Error(
       `DATABASE_URL points at remote host ${u.hostname} with sslmode=${sslmode}: TLS is required for non-local databases (use sslmode=verify-full or require)`,
     );
   }
   u.searchParams.delete('sslmode');
-  return { connectionString: u.toString(), ssl: { rejectUnauthorized: sslmode !== 'require' } };
+  return { connectionString: u.toString(), ssl: { rejectUnauthorized: sslmode !== 'require' }, connectionTimeoutMillis };
+}
+
+/** Default seconds to wait for a server to accept a connection: a host that never answers must not hang a command. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+/**
+ * libpq's `connect_timeout` (seconds, in the URL) or PGCONNECT_TIMEOUT, else 10 s. node-postgres waits forever
+ * by default, so a firewalled host made `migrate up` hang with no message.
+ */
+export function connectTimeoutSeconds(url: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = new URL(url).searchParams.get('connect_timeout') ?? env.PGCONNECT_TIMEOUT;
+  if (raw === undefined || raw === '') return DEFAULT_CONNECT_TIMEOUT_S;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`connect_timeout must be a positive number of seconds, got "${raw}"`);
+  return n;
 }
 
 export function redactUrl(url: string): string {
@@ -72,7 +88,9 @@ export async function openNodePostgres(url: string, options: NodePostgresOptions
   if (options.onConnect) pool.on('connect', (c) => void options.onConnect!(c));
   const client = await pool.connect().catch((e: Error) => {
     void pool.end();
-    throw new Error(`cannot connect to ${redactUrl(url)}: ${e.message}`);
+    const timedOut = /timeout/i.test(e.message);
+    const hint = timedOut ? ` (no answer within ${connectTimeoutSeconds(url)} s; is the host reachable? raise connect_timeout=N in the URL to wait longer)` : '';
+    throw new Error(`cannot connect to ${redactUrl(url)}: ${e.message}${hint}`, { cause: e });
   });
   client.release();
   const base = wrap(pool);

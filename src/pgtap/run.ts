@@ -6,24 +6,21 @@
  * migration, the pgtap extension, the SQL helpers (tests/pgtap/support/helpers.sql) and the expected-outcome
  * matrix (tests/rls/matrix.json, the file the supabase-js suite reads too), committed; pg_prove then runs
  * each test file, which begins, plans, asserts, finishes and rolls back. Exit status = pg_prove's.
+ * Output is quiet unless something fails (PGTAP_VERBOSE=1 shows every assertion); arguments pick files.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { isUnavailable, resolveServer } from '../db/server.js';
 import { migratedScratchDatabase } from '../migrate/scratch.js';
 import { loadMatrix, matrixCells } from '../rls/matrix.js';
+import { PGTAP_DIR, selectFiles, testFiles } from './files.js';
 
-const PGTAP_DIR = fileURLToPath(new URL('../../tests/pgtap/', import.meta.url));
 const HELPERS = `${PGTAP_DIR}support/helpers.sql`;
 const PG_PROVE = process.env.PG_PROVE ?? '/usr/bin/pg_prove';
 
-function testFiles(): string[] {
-  return readdirSync(PGTAP_DIR)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((f) => `${PGTAP_DIR}${f}`);
-}
+/** Quiet by default: a passing assertion or a plan line is not shown; failures, diagnostics and summaries are. */
+const PASSING_LINE = /^\s*(ok \d+|1\.\.\d+)/;
+const VERBOSE = process.env.PGTAP_VERBOSE === '1';
 
 function runPgProve(url: string, files: string[]): Promise<{ code: number; output: string }> {
   const u = new URL(url);
@@ -41,9 +38,17 @@ function runPgProve(url: string, files: string[]): Promise<{ code: number; outpu
   return new Promise((resolve, reject) => {
     const child = spawn(PG_PROVE, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    // Line-buffered so the quiet filter sees whole lines; everything is still captured in `output`.
+    let pending = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
-      process.stdout.write(d);
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (VERBOSE || !PASSING_LINE.test(line)) process.stdout.write(`${line}\n`);
+    });
+    child.stdout.on('end', () => {
+      if (pending && (VERBOSE || !PASSING_LINE.test(pending))) process.stdout.write(pending);
     });
     child.stderr.on('data', (d: Buffer) => {
       output += d.toString();
@@ -60,7 +65,13 @@ async function main(): Promise<number> {
     console.error(`pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`);
     return 1;
   }
-  const files = testFiles();
+  let files: string[];
+  try {
+    files = selectFiles(testFiles(), process.argv.slice(2));
+  } catch (e) {
+    console.error(`test:pgtap: ${(e as Error).message}`);
+    return 2;
+  }
   if (files.length === 0) {
     console.error(`no pgTAP files in ${PGTAP_DIR}`);
     return 1;

@@ -223,3 +223,14 @@ describe('signals reach the server however it is started', () => {
     await expect(fetch(`${url}/rest/v1/`)).rejects.toThrow();
   });
 });
+
+describe('README', () => {
+  it('shows exactly what shipspeak-db --help prints', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /<!-- cli-help:start -->\n```\n([\s\S]*?)\n```\n<!-- cli-help:end -->/.exec(readme);
+    expect(block, 'README.md has the cli-help block').not.toBeNull();
+    const help = await cliInProcess(['--help']);
+    expect(help.code).toBe(0);
+    expect(block![1]).toBe(help.out.trimEnd());
+  });
+});

@@ -2,9 +2,10 @@
  * The node-postgres adapter's connection policy: TLS is mandatory towards anything that is not this
  * machine, and connection errors name the host without ever echoing the password.
  */
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/ephemeral-cluster.js';
-import { connectionConfig, isLocalUrl, openNodePostgres, redactUrl } from '../../src/db/node-postgres.js';
+import { connectionConfig, connectTimeoutSeconds, DEFAULT_CONNECT_TIMEOUT_S, isLocalUrl, openNodePostgres, redactUrl } from '../../src/db/node-postgres.js';
 import { describePg, pgUrl } from '../support/pg.js';
 
 const SECRET = 's3cret-Pa55';
@@ -66,7 +67,7 @@ describe('connectionConfig', () => {
 
   it('leaves local URLs alone, sslmode=disable included (the supabase CLI needs it locally)', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
-    expect(connectionConfig(url)).toEqual({ connectionString: url });
+    expect(connectionConfig(url)).toEqual({ connectionString: url, connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_S * 1000 });
   });
 
   it('redactUrl hides the password and keeps the host', () => {
@@ -116,6 +117,35 @@ describePg('openNodePostgres on the provided PostgreSQL', () => {
       if (pw) expect(db.description).not.toContain(pw);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('connect timeout', () => {
+  it('is libpq connect_timeout from the URL, else PGCONNECT_TIMEOUT, else the default; nonsense is refused', () => {
+    expect(connectTimeoutSeconds('postgres://u@localhost/db', {})).toBe(DEFAULT_CONNECT_TIMEOUT_S);
+    expect(connectTimeoutSeconds('postgres://u@localhost/db', { PGCONNECT_TIMEOUT: '3' })).toBe(3);
+    expect(connectTimeoutSeconds('postgres://u@localhost/db?connect_timeout=2', { PGCONNECT_TIMEOUT: '3' })).toBe(2);
+    expect(() => connectTimeoutSeconds('postgres://u@localhost/db?connect_timeout=abc', {})).toThrow(/positive number of seconds, got "abc"/);
+    expect(connectionConfig('postgres://u@localhost/db?connect_timeout=2').connectionTimeoutMillis).toBe(2000);
+  });
+
+  it('a server that accepts the connection and never answers fails in connect_timeout with a hint, not a hang', async () => {
+    // A real TCP listener that swallows the startup packet: what a half-open firewall or a hung proxy looks like.
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const t0 = performance.now();
+    try {
+      await expect(openNodePostgres(`postgres://postgres@127.0.0.1:${port}/postgres?connect_timeout=1`)).rejects.toThrow(
+        /cannot connect to .*timeout.*no answer within 1 s/,
+      );
+      // Wide ceiling: the point is "returns", not how fast.
+      expect(performance.now() - t0).toBeLessThan(30_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
     }
   });
 });

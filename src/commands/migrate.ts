@@ -241,6 +241,17 @@ export const migrateHashCommand: Command = {
 
 const NAME_RE = /^[a-z0-9]+(_[a-z0-9]+)*$/;
 
+/** Writes the next-numbered, comment-only up/down pair for `name` under `sqlDir`; never overwrites. */
+export function writeMigrationPair(name: string, sqlDir: string = SQL_DIR): { version: string; up: string; down: string } {
+  const version = String(Number(loadMigrations(sqlDir).at(-1)?.version ?? '0') + 1).padStart(4, '0');
+  const up = join(sqlDir, 'migrations', `${version}_${name}.sql`);
+  const down = join(sqlDir, 'down', `${version}_${name}.sql`);
+  for (const p of [up, down]) if (existsSync(p)) throw new Error(`${p} already exists`);
+  writeFileSync(up, `-- ${version}_${name}: what this migration changes and why.\n-- Lower-case SQL, schema-qualified names, a \`comment on\` for every new object; no BEGIN/COMMIT.\n`);
+  writeFileSync(down, `-- ${version}_${name} (down): the exact inverse of the up file, newest object first.\n`);
+  return { version, up, down };
+}
+
 export const migrateNewCommand: Command = {
   name: 'migrate new',
   synopsis: 'migrate new <name>',
@@ -251,12 +262,7 @@ export const migrateNewCommand: Command = {
   async run({ positionals }, io) {
     const name = positionals[0]!;
     if (!NAME_RE.test(name)) throw new UsageError(`migration name must be lower_snake_case ([a-z0-9] words joined by _), got "${name}"`, migrateNewCommand);
-    const version = String(Number(loadMigrations().at(-1)?.version ?? '0') + 1).padStart(4, '0');
-    const up = join(SQL_DIR, 'migrations', `${version}_${name}.sql`);
-    const down = join(SQL_DIR, 'down', `${version}_${name}.sql`);
-    for (const p of [up, down]) if (existsSync(p)) throw new Error(`${p} already exists`);
-    writeFileSync(up, `-- ${version}_${name}: what this migration changes and why.\n-- Lower-case SQL, schema-qualified names, a \`comment on\` for every new object; no BEGIN/COMMIT.\n`);
-    writeFileSync(down, `-- ${version}_${name} (down): the exact inverse of the up file, newest object first.\n`);
+    const { up, down } = writeMigrationPair(name);
     io.out(`wrote ${up}\nwrote ${down}`);
     io.out('both files hold only comments: the runner refuses them until each has its statements');
     return EXIT_OK;

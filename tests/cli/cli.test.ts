@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MigrationError } from '../../src/migrate/errors.js';
 import { loadMigrations } from '../../src/migrate/files.js';
-import { migrateUp, migrationStatus } from '../../src/migrate/runner.js';
-import { droppedTables, statusRows } from '../../src/commands/migrate.js';
+import { migrateUp, migrationStatus, redoNewest } from '../../src/migrate/runner.js';
+import { droppedTables, statusRows, writeMigrationPair } from '../../src/commands/migrate.js';
 import { runCli } from '../../src/commands/dispatch.js';
 import { openPGlite } from '../../src/db/pglite.js';
 import { childEnv, ROOT } from '../serve/support.js';
@@ -175,6 +175,43 @@ describe('migrate on a persistent PGlite', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('authoring: migrate new and redo', () => {
+  it('new writes the next-numbered pair and never overwrites', () => {
+    const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
+    const pair = writeMigrationPair('add_tags', root);
+    expect(pair.version).toBe('0003');
+    expect(existsSync(join(root, 'migrations/0003_add_tags.sql')) && existsSync(join(root, 'down/0003_add_tags.sql'))).toBe(true);
+    expect(() => writeMigrationPair('add_tags', root)).toThrow(/0003_add_tags\.sql/);
+    expect(readFileSync(pair.up, 'utf8')).toMatch(/^-- 0003_add_tags: /);
+  });
+
+  it('redo re-applies the edited newest migration in one transaction; a failing edit leaves the database as it was', async () => {
+    const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
+    const db = await openPGlite();
+    const columns = async () =>
+      (await db.query<{ c: string }>(`select column_name as c from information_schema.columns where table_schema = 'public' and table_name = 'b' order by 1`)).rows.map((r) => r.c);
+    try {
+      await migrateUp(db, { sqlDir: root });
+      writeFileSync(join(root, 'migrations/0002_b.sql'), 'create table public.b (id int primary key, note text);\n');
+      await redoNewest(db, { sqlDir: root });
+      expect(await columns()).toEqual(['id', 'note']);
+      writeFileSync(join(root, 'migrations/0002_b.sql'), 'create table public.b (id int primary key, note text, bad nosuchtype);\n');
+      await expect(redoNewest(db, { sqlDir: root })).rejects.toThrow(/0002_b\.sql:1:.*nosuchtype/);
+      expect(await columns()).toEqual(['id', 'note']);
+      const status = statusRows(await migrationStatus(db, { sqlDir: root }));
+      expect(status.map((r) => r.state)).toEqual(['applied', 'drifted']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('redo refuses a migration recorded in sql/migrations.sum (it may have landed)', async () => {
+    const r = await cliInProcess(['migrate', 'redo']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is recorded in .*migrations\.sum, so it may have landed/);
   });
 });
 

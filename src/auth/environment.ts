@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createServerClient } from './client.js';
 import type { Database as Db } from '../db/database.js';
-import type { Database } from '../../types/database.types.js';
+import type { Database } from '../../types/database.js';
 import { createGateway, type Gateway, type RunningServer } from '../rest/index.js';
 import { mintAccessToken, mintApiKey } from './tokens.js';
 import { createAuthUser, setProfileAccess } from './signup.js';

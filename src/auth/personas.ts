@@ -4,7 +4,7 @@
  * set on public.profiles by a privileged writer after signup — never through user_metadata, which users
  * can edit themselves — so a persona is a recipe, not a claim.
  */
-import type { Database } from '../../types/database.types.js';
+import type { Database } from '../../types/database.js';
 
 export type Tier = Database['public']['Enums']['subscription_tier'];
 export type AppRole = Database['public']['Enums']['app_role'];

@@ -5,6 +5,7 @@ import { format } from 'prettier';
 import { fileURLToPath } from 'node:url';
 import { resolveServer } from '../db/server.js';
 import { migratedScratchDatabase } from '../migrate/scratch.js';
+import { generateJsonbTypes, JSONB_TYPES_FILE } from '../schema/jsonb-types.js';
 import type { Command } from './command.js';
 
 const run = promisify(execFile);
@@ -44,29 +45,40 @@ export async function normaliseTypes(source: string): Promise<string> {
   return header + (await format(source, { parser: 'typescript', printWidth: 120, singleQuote: true }));
 }
 
-/** `shipspeak-db types [--check]`: writes types/database.types.ts, or with --check fails when it is stale. */
-export async function typesCommand(check: boolean, current: string | null, out: (l: string) => void): Promise<number> {
-  const generated = await generateTypes();
-  if (check) {
-    if (generated === current) {
-      out('types/database.types.ts is up to date');
-      return 0;
+/**
+ * `shipspeak-db types [--check]`: writes types/database.types.ts (Supabase CLI) and types/jsonb.types.ts
+ * (json-schema-to-typescript from fixtures/schemas), or with --check fails when either is stale.
+ */
+export async function typesCommand(check: boolean, out: (l: string) => void): Promise<number> {
+  const outputs: [string, string][] = [
+    [TYPES_FILE, await generateTypes()],
+    [JSONB_TYPES_FILE, await generateJsonbTypes()],
+  ];
+  let stale = 0;
+  for (const [file, generated] of outputs) {
+    const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    if (check) {
+      if (generated === current) out(`${file} is up to date`);
+      else {
+        out(`${file} is stale: run \`npm run db -- types\` and commit the result`);
+        stale++;
+      }
+    } else {
+      writeFileSync(file, generated);
+      out(`wrote ${file} (${generated.length} bytes)`);
     }
-    out('types/database.types.ts is stale: run `npm run db -- types` and commit the result');
-    return 1;
   }
-  writeFileSync(TYPES_FILE, generated);
-  out(`wrote ${TYPES_FILE} (${generated.length} bytes)`);
-  return 0;
+  return stale ? 1 : 0;
 }
 
 export const typesCliCommand: Command = {
   name: 'types',
   synopsis: 'types [--check]',
-  summary: 'Regenerate types/database.types.ts with the Supabase CLI against a scratch PostgreSQL 15 at head (DATABASE_URL or a throw-away cluster).',
-  details: ['--check         change nothing; exit 1 when the committed file is stale'],
+  summary:
+    'Regenerate types/database.types.ts with the Supabase CLI against a scratch PostgreSQL 15 at head (DATABASE_URL or a throw-away cluster), and types/jsonb.types.ts from fixtures/schemas.',
+  details: ['--check         change nothing; exit 1 when a committed file is stale', 'types/database.ts combines both: the Database type supabase-js clients use.'],
   options: { check: { type: 'boolean' } },
   run({ values }, io) {
-    return typesCommand(values.check === true, existsSync(TYPES_FILE) ? readFileSync(TYPES_FILE, 'utf8') : null, io.out);
+    return typesCommand(values.check === true, io.out);
   },
 };

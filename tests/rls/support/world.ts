@@ -99,7 +99,7 @@ export function transcriptRow(meetingId: string, owner: string) {
 export function analysisRow(meetingId: string, owner: string, transcriptId: string | null = null) {
   return {
     id: randomUUID(), meeting_id: meetingId, user_id: owner, transcript_id: transcriptId, model: 'test/model-1', prompt_version: 'v1',
-    input_tokens: 100, output_tokens: 20, cost_usd: 0.001, sampling: { strategy: 'full', segments: [] }, sampled_segment_count: 0,
+    input_tokens: 100, output_tokens: 20, cost_usd: 0.001, sampling: { strategy: 'full' as const, segments: [] }, sampled_segment_count: 0,
     total_segment_count: 1, overall_score: 70,
   };
 }

@@ -8,38 +8,13 @@
  *   DATABASE_URL=postgres://… npx tsx tests/perf/gateway-overhead.ts
  *   N=5000 npx tsx tests/perf/gateway-overhead.ts
  */
-import type { Database, Queryable, QueryResult } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createGateway } from '../../src/rest/index.js';
+import { recording } from './support/recording.js';
 import { JWT_SECRET, SUPABASE_URL, USER_A, prepareFixture, token } from '../rest/support/fixture.js';
 
 const N = Number(process.env.N ?? 2000);
 const WARMUP = Math.min(200, N);
-
-interface Recorded {
-  sql: string;
-  params: unknown[];
-}
-
-/** Wraps a Database so the statements of one gateway request can be captured for replay. */
-function recording(db: Database): { db: Database; take(): Recorded[] } {
-  let log: Recorded[] = [];
-  const wrapQ = (q: Queryable): Queryable => ({
-    query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      log.push({ sql, params });
-      return q.query<T>(sql, params);
-    },
-    exec: (sql) => q.exec(sql),
-  });
-  return {
-    db: { ...db, ...wrapQ(db), transaction: (fn) => db.transaction((tx) => fn(wrapQ(tx))) },
-    take() {
-      const out = log;
-      log = [];
-      return out;
-    },
-  };
-}
 
 function percentiles(samples: number[]): { p50: number; p95: number; p99: number; mean: number } {
   const s = [...samples].sort((a, b) => a - b);

@@ -48,6 +48,11 @@ export class MetricStore {
     list.push(s);
   }
 
+  /** The distinct values one tag takes across a metric's samples (e.g. every check name). */
+  tagValues(metric: string, tag: string): string[] {
+    return [...new Set((this.samples.get(metric) ?? []).map((s) => s.tags[tag]).filter((v): v is string => v !== undefined))].sort();
+  }
+
   names(): string[] {
     return [...this.samples.keys()].sort();
   }

@@ -37,6 +37,8 @@ export interface RunResult {
   thresholds: ThresholdResult[];
   /** Aggregates of every built-in metric seen, by name. */
   metrics: Record<string, { type: string; count: number; values: Record<string, number> }>;
+  /** Each check by name: how often it passed and failed. */
+  checks: Record<string, { passes: number; fails: number }>;
   errors: string[];
   durationMs: number;
 }
@@ -163,6 +165,8 @@ function runWorker(ctx: Context, role: Role, vu: number, setupJson: string | nul
   return new Promise((resolve) => {
     let finished = false;
     let arrived = false;
+    let gotDone = false;
+    let exited = false;
     const finish = () => {
       if (finished) return;
       finished = true;
@@ -201,14 +205,22 @@ function runWorker(ctx: Context, role: Role, vu: number, setupJson: string | nul
           outcome.fatal = msg.message;
           break;
         case 'done':
+          // The last message a worker posts: everything it sent before has been received (one port, in order).
+          gotDone = true;
+          if (exited) finish();
           break;
       }
     });
     worker.once('error', (e) => {
       outcome.fatal ??= `worker error: ${e.stack ?? e.message}`;
     });
-    // 'exit' comes after every message the worker posted has been delivered on its port.
-    worker.once('exit', () => setImmediate(finish));
+    // A worker's 'exit' event is not ordered with the messages on its port: finish on 'done' (after exit),
+    // and give a worker that died without 'done' a moment for its last messages to arrive.
+    worker.once('exit', () => {
+      exited = true;
+      if (gotDone) finish();
+      else setTimeout(finish, 1000);
+    });
   });
 }
 
@@ -231,7 +243,7 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = Date.now();
   const scriptPath = resolvePath(options.script);
-  const result: RunResult = { exitCode: EXIT.ok, plan: null, thresholds: [], metrics: {}, errors: [], durationMs: 0 };
+  const result: RunResult = { exitCode: EXIT.ok, plan: null, thresholds: [], metrics: {}, checks: {}, errors: [], durationMs: 0 };
   const done = (code: number, error?: string): RunResult => {
     if (error) {
       result.errors.push(error);
@@ -284,6 +296,11 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
     const type = BUILTIN[name];
     if (type) result.metrics[name] = store.aggregate(name, type);
   }
+  for (const name of store.tagValues('checks', 'check')) {
+    const v = store.values('checks', { check: name });
+    const passes = v.filter((x) => x !== 0).length;
+    result.checks[name] = { passes, fails: v.length - passes };
+  }
   result.thresholds = evaluate(plan, store);
   printSummary(result, log);
   const failed = result.thresholds.filter((t) => !t.ok);
@@ -303,5 +320,6 @@ function printSummary(r: RunResult, log: (l: string) => void): void {
       .join(' ');
     log(`  ${mark} ${name.padEnd(20, '.')}: ${shown}`);
   }
+  for (const [name, c] of Object.entries(r.checks)) if (c.fails) log(`    ✗ check '${name}': ${c.fails} of ${c.passes + c.fails} failed`);
   for (const t of r.thresholds) log(`    ${t.ok ? '✓' : '✗'} ${t.key} '${t.expr}' (actual ${t.actual.toFixed(4)})`);
 }

@@ -19,10 +19,11 @@
  *   npm run bench:throughput
  *   DURATION=10 CONNECTIONS=8,32,64 ROUNDS=2 npm run bench:throughput
  *   DATABASE_URL=postgres://… npm run bench:throughput   (a superuser: it creates a scratch database)
+ *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
       }
     }
 
+    const loadBefore = loadavg()[0]!;
     console.log(`\nthroughput over loopback on ${server.description}; PostgreSQL ${version}; pool ${POOL} per target; autocannon ${DURATION} s per run, ${ROUNDS} round(s); user ${BENCH_USER.alias} (RLS)`);
     const results: LoadResult[] = [];
     for (const connections of CONNECTIONS) {
@@ -149,9 +151,11 @@ async function main(): Promise<void> {
     }
 
     const fmt = (x: number, d = 2) => x.toFixed(d).padStart(8);
+    const doc: string[] = [];
     for (const connections of CONNECTIONS) {
       for (const c of cases) {
         console.log(`\n${c.title} (${c.path}) — ${connections} connections`);
+        doc.push('', `**${c.title}**, ${connections} connections`, '', '| target | req/s | p50 ms | p95 ms | p99 ms | errors | ÷ pg-tx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
         console.log(`  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms   errors  non2xx   ÷ pg-tx`);
         const runs = (t: Target) => results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
         const rps = (t: Target) => summarise(runs(t).map((r) => r.reqPerSec)).p50;
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
           const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
           const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
           console.log(`  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))}`);
+          doc.push(`| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} |`);
           const id = `throughput.${c.key}.c${connections}.${t}`;
           verdicts.measured(id, `${t}: ${c.title}, ${connections} connections`, {
             reqPerSec: rps(t),
@@ -179,6 +184,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (process.env.WRITE_DOCS === '1') writeDocs(doc, `${server.description}; PostgreSQL ${version}`, loadBefore);
     console.log(`\nevidence: ${writeResults('throughput', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`);
     if (verdicts.failedGates) console.log(`${verdicts.failedGates} gate(s) missed`);
   } finally {
@@ -189,6 +195,24 @@ async function main(): Promise<void> {
     await server.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Replaces the generated figures section of docs/benchmarks-throughput.md with this run's tables. */
+function writeDocs(lines: string[], engine: string, loadBefore: number): void {
+  const file = fileURLToPath(new URL('../../../docs/benchmarks-throughput.md', import.meta.url));
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- figures:start -->';
+  const end = '<!-- figures:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file} has no ${start} … ${end} section`);
+  const p = provenance(engine, new Date());
+  const head = [
+    `Run ${p.endedAt} on commit \`${p.commit.slice(0, 12)}\`${p.dirty ? ' (uncommitted changes)' : ''}; ${engine}; autocannon ${DURATION} s per run, ${ROUNDS} round(s);`,
+    `load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end on ${cpus().length} cores (other work on the machine lowers req/s; compare the ratios).`,
+  ];
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${[...head, ...lines].join('\n')}\n${text.slice(b)}`);
+  console.log(`figures written to ${file}`);
 }
 
 await main();

@@ -20,6 +20,7 @@
  *   DURATION=10 CONNECTIONS=8,32,64 ROUNDS=2 npm run bench:throughput
  *   DATABASE_URL=postgres://… npm run bench:throughput   (a superuser: it creates a scratch database)
  *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
+ *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,7 +117,10 @@ async function main(): Promise<void> {
 
     const pgHttp = await startPgHttp(scratch.url, statementsFile);
     children.push(pgHttp.proc);
-    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }), 120_000);
+    // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
+    // summarise self time per function with tests/perf/throughput/profile-summary.ts).
+    const prof = process.env.SERVE_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.SERVE_CPU_PROF}` } : {};
+    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET, ...prof }), 120_000);
     stopServe = () => serve.stop();
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;

@@ -45,7 +45,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'k6',
-          include: ['tests/perf/**/*.test.ts'],
+          include: ['tests/perf/k6/**/*.test.ts', 'tests/perf/k6-runner/**/*.test.ts'],
         },
       },
     ],

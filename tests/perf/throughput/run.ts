@@ -119,8 +119,8 @@ async function main(): Promise<void> {
     children.push(pgHttp.proc);
     // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
     // summarise self time per function with tests/perf/throughput/profile-summary.ts).
-    const prof = process.env.SERVE_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.SERVE_CPU_PROF}` } : {};
-    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET, ...prof }), 120_000);
+    const prof = process.env.SERVE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVE_CPU_PROF}`] : [];
+    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }), 120_000, prof);
     stopServe = () => serve.stop();
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
       const r = await runK6({ script, env });
       code = r.exitCode;
       for (const t of r.thresholds) {
-        verdicts.measured(`k6.threshold.${t.key}.${t.expr}`, `k6 threshold ${t.key} '${t.expr}'`, { actual: t.actual, ok: t.ok }, null);
+        verdicts.measured(`k6.threshold.${`${t.key}.${t.expr}`.replace(/[^A-Za-z0-9_.]+/g, '_')}`, `k6 threshold ${t.key} '${t.expr}'`, { actual: t.actual, ok: t.ok }, null);
         if (!t.ok) verdicts.records.at(-1)!.status = 'fail';
       }
       verdicts.gate('k6.exit_code', `subset runner on ${script}: exit code (0 = every threshold held)`, code, '<=', 0, '', { metrics: r.metrics, errors: r.errors.slice(0, 20) });

@@ -44,7 +44,7 @@ async function main(): Promise<number> {
       code = r.exitCode;
       for (const t of r.thresholds) {
         verdicts.measured(`k6.threshold.${`${t.key}.${t.expr}`.replace(/[^A-Za-z0-9_.]+/g, '_')}`, `k6 threshold ${t.key} '${t.expr}'`, { actual: t.actual, ok: t.ok }, null);
-        if (!t.ok) verdicts.records.at(-1)!.status = 'fail';
+        if (!t.ok) Object.assign(verdicts.records.at(-1)!, { status: 'fail', reason: `threshold crossed: ${t.key} '${t.expr}', actual ${t.actual.toFixed(3)}` });
       }
       verdicts.gate('k6.exit_code', `subset runner on ${script}: exit code (0 = every threshold held)`, code, '<=', 0, '', { metrics: r.metrics, errors: r.errors.slice(0, 20) });
     }

@@ -40,6 +40,14 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },
+      {
+        // The k6 subset runner and the k6 scripts run through it (no PostgreSQL: serve runs on PGlite).
+        extends: true,
+        test: {
+          name: 'k6',
+          include: ['tests/perf/k6/**/*.test.ts', 'tests/perf/k6-runner/**/*.test.ts'],
+        },
+      },
     ],
   },
 });

@@ -26,7 +26,8 @@ import { openNodePostgres } from '../../src/db/node-postgres.js';
 import { isUnavailable, resolveServer } from '../../src/db/server.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
-import { checkTarget, summarise } from '../../src/bench/stats.js';
+import { Verdicts, summarise } from '../../src/bench/stats.js';
+import { provenance, writeResults } from '../../src/report/results.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const ROWS = Number(process.env.ROWS ?? 2000);
@@ -100,6 +101,7 @@ async function measure(db: Database, label: string, perStatement: number): Promi
 }
 
 async function main(): Promise<void> {
+  const startedAt = new Date();
   const server = await resolveServer();
   if (isUnavailable(server)) throw new Error(`audit-overhead needs a real PostgreSQL 15: ${server.unavailable}`);
   const scratch = await createScratchDatabase(server.url, 'auditbench');
@@ -120,8 +122,12 @@ async function main(): Promise<void> {
     const chain = (await db.query<{ v: string | null }>('select audit.verify_chain()::text as v')).rows[0]!.v;
     console.log(`\naudit.log entries written for usage_metrics: ${entries}; verify_chain() = ${chain ?? 'null (intact)'}`);
     console.log(`sealer (off the write path): audit.seal(null) chained ${sealed} entries in ${sealMs.toFixed(0)} ms (${(sealed / (sealMs / 1000)).toFixed(0)} entries/s)`);
-    checkTarget('single-row insert throughput audited/unaudited', single, '>=', TARGET_RATIO);
+    const verdicts = new Verdicts('postgresql');
+    verdicts.gate('perf.audit.single_row_ratio', 'single-row insert throughput audited ÷ unaudited (median of adjacent round pairs)', single, '>=', TARGET_RATIO);
+    verdicts.measured('perf.audit.batch_ratio', `${ROWS_PER_BATCH}-row insert throughput audited ÷ unaudited (bulk shape: reported, not gated)`, { ratio: batch });
+    verdicts.measured('perf.audit.sealer', 'audit.seal(null) off the write path', { entries: sealed, ms: sealMs, intact: chain === null });
     console.log(`[info] ${ROWS_PER_BATCH}-row insert throughput audited/unaudited: ${batch.toFixed(3)} (bulk shape: reported, not gated; see header)`);
+    console.log(`evidence: ${writeResults('perf-audit-overhead', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`);
   } finally {
     await db.close();
     await scratch.drop();

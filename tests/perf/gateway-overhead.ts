@@ -8,38 +8,15 @@
  *   DATABASE_URL=postgres://… npx tsx tests/perf/gateway-overhead.ts
  *   N=5000 npx tsx tests/perf/gateway-overhead.ts
  */
-import type { Database, Queryable, QueryResult } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createGateway } from '../../src/rest/index.js';
+import { recording } from './support/recording.js';
+import { Verdicts } from '../../src/bench/stats.js';
+import { provenance, writeResults } from '../../src/report/results.js';
 import { JWT_SECRET, SUPABASE_URL, USER_A, prepareFixture, token } from '../rest/support/fixture.js';
 
 const N = Number(process.env.N ?? 2000);
 const WARMUP = Math.min(200, N);
-
-interface Recorded {
-  sql: string;
-  params: unknown[];
-}
-
-/** Wraps a Database so the statements of one gateway request can be captured for replay. */
-function recording(db: Database): { db: Database; take(): Recorded[] } {
-  let log: Recorded[] = [];
-  const wrapQ = (q: Queryable): Queryable => ({
-    query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      log.push({ sql, params });
-      return q.query<T>(sql, params);
-    },
-    exec: (sql) => q.exec(sql),
-  });
-  return {
-    db: { ...db, ...wrapQ(db), transaction: (fn) => db.transaction((tx) => fn(wrapQ(tx))) },
-    take() {
-      const out = log;
-      log = [];
-      return out;
-    },
-  };
-}
 
 function percentiles(samples: number[]): { p50: number; p95: number; p99: number; mean: number } {
   const s = [...samples].sort((a, b) => a - b);
@@ -61,7 +38,9 @@ async function time(fn: () => Promise<unknown>): Promise<number[]> {
 const fmt = (n: number) => n.toFixed(3).padStart(8);
 
 async function main(): Promise<void> {
+  const startedAt = new Date();
   const base = await openDatabase();
+  const verdicts = new Verdicts(base.engine === 'pglite' ? 'pglite' : 'postgresql');
   try {
     if (base.engine === 'pglite') await prepareFixture(base);
     else if (!(await base.query(`select to_regclass('public.items') is not null as ok`)).rows[0]?.ok) await prepareFixture(base);
@@ -111,7 +90,22 @@ async function main(): Promise<void> {
       console.log(`  ${'same SQL direct (tx + prelude + statement)'.padEnd(44)}${fmt(d.p50)} ${fmt(d.p95)} ${fmt(d.p99)} ${fmt(d.mean)}`);
       console.log(`  ${'bare db.query (no tx, no role, no JSON)'.padEnd(44)}${fmt(b.p50)} ${fmt(b.p95)} ${fmt(b.p99)} ${fmt(b.mean)}`);
       console.log(`  gateway overhead per request: p50 ${(g.p50 - d.p50).toFixed(3)} ms, mean ${(g.mean - d.mean).toFixed(3)} ms`);
+      const id = c.path.startsWith('/items') ? 'anon_list' : 'user_embed';
+      // Reported, not gated: an in-process difference of two sub-millisecond medians is evidence, not a gate.
+      verdicts.measured(`perf.gateway_overhead.${id}`, `gateway (in-process) vs the same SQL direct: ${c.name}`, {
+        gatewayP50Ms: g.p50,
+        gatewayP95Ms: g.p95,
+        gatewayP99Ms: g.p99,
+        directP50Ms: d.p50,
+        directP95Ms: d.p95,
+        directP99Ms: d.p99,
+        bareP50Ms: b.p50,
+        overheadP50Ms: g.p50 - d.p50,
+        ratioP50: g.p50 / d.p50,
+        n: N,
+      });
     }
+    console.log(`evidence: ${writeResults('perf-gateway-overhead', provenance(base.description, startedAt), verdicts.records)}`);
   } finally {
     await base.close();
   }

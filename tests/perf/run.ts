@@ -1,8 +1,11 @@
 /**
- * `npm run test:perf`: runs every benchmark in tests/perf (each *.ts here but this runner), one at a time
- * so they do not compete for the two cores, each in its own process so one's warm caches do not flatter
- * the next. Each benchmark prints its own figures and exits non-zero when it misses its target.
- * k6 scripts (*.k6.js) are for environments that have k6 and are not run here.
+ * `npm run test:perf` (after the vitest project `k6`): runs every benchmark in tests/perf (each *.ts at this
+ * level but this runner), one at a time so they do not compete for the two cores, each in its own process so
+ * one's warm caches do not flatter the next. Each prints p50/p95/p99 and writes its verdicts as evidence
+ * records (reports/results/perf-*.json, src/bench/stats.ts): a benchmark exits non-zero only when it misses a
+ * gate — a side-by-side ratio or a wide ceiling — never on an absolute target, which the report judges.
+ * Heavier runs live in their own scripts: `npm run bench:throughput` (tests/perf/throughput) and
+ * `npm run k6` (tests/perf/k6, through real k6 or tests/perf/k6-runner).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

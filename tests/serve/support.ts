@@ -46,9 +46,9 @@ function field(text: string, label: string): string {
   return m[1]!;
 }
 
-/** Starts `serve` and waits for its banner (the "Stop with" line ends it). */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = childEnv(), timeoutMs = 60_000): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `serve` and waits for its banner (the "Stop with" line ends it). `nodeArgs` go to node itself (e.g. --cpu-prof). */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = childEnv(), timeoutMs = 60_000, nodeArgs: string[] = []): Promise<Served> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:throughput` — issue 17 item 5: the Data API's throughput over loopback, with the same
+ * statements over plain node-postgres side by side in the same run.
+ *
+ * Targets (each its own process, each a node-postgres pool of POOL connections to the same database):
+ *   serve      `shipspeak-db serve` on DATABASE_URL (the gateway: JWT, parse, plan, one transaction)
+ *   pg-bare    the request's statement alone (no transaction, no role switch)
+ *   pg-tx      begin; role + claims prelude; statement; commit — what the gateway sends (4 round trips)
+ *   pg-pipe    the same four written at once on a pipeline-mode client (1 round trip)
+ * The statements are the gateway's own, captured from a request, so the only difference between serve
+ * and pg-tx is the gateway's code. Every run is checked first: each target's body for each case must equal
+ * the gateway's (pg-bare: the same rows where the filter pins them, else the same count).
+ *
+ * Load: autocannon in this process, CONNECTIONS (default 8,32) keep-alive connections, DURATION seconds
+ * (default 5) per target, targets interleaved per case, ROUNDS times (default 1). Prints req/s and
+ * p50/p95/p99; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
+ * (≥ 2,000 req/s GET single row, real PostgREST on a t3a.nano) is a target record judged by the report.
+ *
+ *   npm run bench:throughput
+ *   DURATION=10 CONNECTIONS=8,32,64 ROUNDS=2 npm run bench:throughput
+ *   DATABASE_URL=postgres://… npm run bench:throughput   (a superuser: it creates a scratch database)
+ *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
+ *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { mintAccessToken } from '../../../src/auth/tokens.js';
+import { Verdicts, summarise } from '../../../src/bench/stats.js';
+import { createScratchDatabase } from '../../../src/db/ephemeral-cluster.js';
+import { openNodePostgres } from '../../../src/db/node-postgres.js';
+import { isUnavailable, resolveServer } from '../../../src/db/server.js';
+import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
+import { migrateUp } from '../../../src/migrate/runner.js';
+import { createGateway } from '../../../src/rest/index.js';
+import { provenance, writeResults } from '../../../src/report/results.js';
+import { loadSeed } from '../../../src/seed/load.js';
+import { childEnv, startServe } from '../../serve/support.js';
+import { recording, type Recorded } from '../support/recording.js';
+import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
+import { drive, type LoadResult } from './load.js';
+
+const DURATION = Number(process.env.DURATION ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
+const CONNECTIONS = (process.env.CONNECTIONS ?? '8,32').split(',').map(Number);
+const ONLY = process.env.CASES?.split(',');
+const POOL = 10; // openNodePostgres's default, which serve uses
+const ANCHOR_RPS = 2000;
+const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
+for (const [name, v] of [['DURATION', DURATION], ['ROUNDS', ROUNDS], ...CONNECTIONS.map((c) => ['CONNECTIONS', c] as const)] as const) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${String(v)})`);
+}
+
+const TARGETS = ['serve', 'pg-bare', 'pg-tx', 'pg-pipe'] as const;
+type Target = (typeof TARGETS)[number];
+
+function startPgHttp(url: string, statementsFile: string): Promise<{ base: string; proc: ChildProcess }> {
+  const script = fileURLToPath(new URL('./pg-http.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, url, statementsFile, String(POOL)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /listening (\S+)/.exec(out);
+      if (m) resolve({ base: m[1]!, proc });
+    });
+    proc.once('exit', (code) => reject(new Error(`pg-http exited with ${code}: ${out}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const server = await resolveServer();
+  if (isUnavailable(server)) throw new Error(`bench:throughput needs a real PostgreSQL 15: ${server.unavailable}`);
+  const scratch = await createScratchDatabase(server.url, 'throughput');
+  const db = await openNodePostgres(scratch.url);
+  const tmp = mkdtempSync(join(tmpdir(), 'throughput-'));
+  const children: ChildProcess[] = [];
+  let stopServe: (() => Promise<unknown>) | undefined;
+  try {
+    await applyBootstrap(db);
+    await migrateUp(db);
+    await loadSeed(db, 'dev');
+    await db.transaction(async (tx) => {
+      await tx.query(`set local session_replication_role = replica`);
+      await tx.query(EXTRA_MEETINGS_SQL, [BENCH_USER.id, EXTRA_MEETINGS]);
+    });
+    await db.query('analyze');
+    const version = (await db.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
+
+    // The gateway's statements for each case, captured from real requests.
+    const token = await mintAccessToken(SECRET, { sub: BENCH_USER.id, email: BENCH_USER.email }, { expiresIn: 6 * 3600 });
+    const headers = { authorization: `Bearer ${token}`, apikey: token };
+    const rec = recording(db);
+    const gateway = createGateway({ db: rec.db, jwtSecret: SECRET });
+    const cases = CASES.filter((c) => !ONLY || ONLY.includes(c.key));
+    const statements: Record<string, [Recorded, Recorded]> = {};
+    const expected: Record<string, unknown[]> = {};
+    for (const c of cases) {
+      const get = () => gateway.fetch(`http://bench.test/rest/v1${c.path}`, { headers });
+      await (await get()).text(); // first request loads the schema cache
+      rec.take();
+      const res = await get();
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`${c.title}: gateway answered ${res.status} ${body}`);
+      const got = rec.take();
+      if (got.length !== 2) throw new Error(`${c.title}: expected the prelude and one statement, recorded ${got.length}`);
+      statements[c.key] = [got[0]!, got[1]!];
+      expected[c.key] = JSON.parse(body) as unknown[];
+      if (expected[c.key]!.length === 0) throw new Error(`${c.title}: the gateway returned no rows; the benchmark would measure nothing`);
+    }
+    const statementsFile = join(tmp, 'statements.json');
+    writeFileSync(statementsFile, JSON.stringify(statements));
+
+    const pgHttp = await startPgHttp(scratch.url, statementsFile);
+    children.push(pgHttp.proc);
+    // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
+    // summarise self time per function with tests/perf/throughput/profile-summary.ts).
+    const prof = process.env.SERVE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVE_CPU_PROF}`] : [];
+    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }), 120_000, prof);
+    stopServe = () => serve.stop();
+    const urlOf = (t: Target, key: string): string => {
+      const c = cases.find((x) => x.key === key)!;
+      if (t === 'serve') return `${serve.url}/rest/v1${c.path}`;
+      return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined' }[t]}/${key}`;
+    };
+
+    // Every target must answer every case with the gateway's rows before anything is timed.
+    const verdicts = new Verdicts('postgresql');
+    for (const c of cases) {
+      for (const t of TARGETS) {
+        const res = await fetch(urlOf(t, c.key), { headers });
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`${t} ${c.title}: HTTP ${res.status} ${text}`);
+        const rows = JSON.parse(text) as unknown[];
+        const same = t === 'pg-bare' && !c.sameRowsWithoutRls ? rows.length === expected[c.key]!.length : isDeepStrictEqual(rows, expected[c.key]);
+        verdicts.gate(`throughput.same_body.${c.key}.${t}`, `${t} answers "${c.title}" with the gateway's rows (1 = same)`, same ? 1 : 0, '>=', 1);
+      }
+    }
+
+    const loadBefore = loadavg()[0]!;
+    console.log(`\nthroughput over loopback on ${server.description}; PostgreSQL ${version}; pool ${POOL} per target; autocannon ${DURATION} s per run, ${ROUNDS} round(s); user ${BENCH_USER.alias} (RLS)`);
+    const results: LoadResult[] = [];
+    for (const connections of CONNECTIONS) {
+      for (const c of cases) {
+        for (let round = 0; round < ROUNDS; round++) {
+          // Rotate the order each round so no target always runs first (cold) or last.
+          const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
+          for (const t of order) results.push({ ...(await drive(`${t}|${c.key}`, urlOf(t, c.key), connections, DURATION, t === 'serve' ? headers : {})) });
+        }
+      }
+    }
+
+    const fmt = (x: number, d = 2) => x.toFixed(d).padStart(8);
+    const doc: string[] = [];
+    for (const connections of CONNECTIONS) {
+      for (const c of cases) {
+        console.log(`\n${c.title} (${c.path}) — ${connections} connections`);
+        doc.push('', `**${c.title}**, ${connections} connections`, '', '| target | req/s | p50 ms | p95 ms | p99 ms | errors | ÷ pg-tx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+        console.log(`  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms   errors  non2xx   ÷ pg-tx`);
+        const runs = (t: Target) => results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
+        const rps = (t: Target) => summarise(runs(t).map((r) => r.reqPerSec)).p50;
+        for (const t of TARGETS) {
+          const rs = runs(t);
+          const lat = summarise(rs.flatMap((r) => [r.latency.p50])); // per-run p50s (one per round)
+          const p95 = summarise(rs.map((r) => r.latency.p95)).p50;
+          const p99 = summarise(rs.map((r) => r.latency.p99)).p50;
+          const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
+          const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
+          console.log(`  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))}`);
+          doc.push(`| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} |`);
+          const id = `throughput.${c.key}.c${connections}.${t}`;
+          verdicts.measured(id, `${t}: ${c.title}, ${connections} connections`, {
+            reqPerSec: rps(t),
+            p50Ms: lat.p50,
+            p95Ms: p95,
+            p99Ms: p99,
+            requests: rs.reduce((a, r) => a + r.requests, 0),
+            ratioToPgTx: rps(t) / rps('pg-tx'),
+          }, rs);
+          verdicts.gate(`${id}.errors`, `${t}: ${c.title}, ${connections} connections — errors + timeouts + non-2xx`, errors + non2xx, '<=', 0);
+        }
+        if (c.key === 'single') {
+          verdicts.target(`throughput.single.c${connections}.serve_anchor`, `serve GET single row req/s at ${connections} connections (anchor: PostgREST ~2,000 req/s on a t3a.nano)`, rps('serve'), '>=', ANCHOR_RPS, ' req/s');
+        }
+      }
+    }
+    if (process.env.WRITE_DOCS === '1') writeDocs(doc, `${server.description}; PostgreSQL ${version}`, loadBefore);
+    console.log(`\nevidence: ${writeResults('throughput', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`);
+    if (verdicts.failedGates) console.log(`${verdicts.failedGates} gate(s) missed`);
+  } finally {
+    await stopServe?.().catch(() => undefined);
+    for (const p of children) if (p.exitCode === null) p.kill('SIGTERM');
+    await db.close();
+    await scratch.drop();
+    await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Replaces the generated figures section of docs/benchmarks-throughput.md with this run's tables. */
+function writeDocs(lines: string[], engine: string, loadBefore: number): void {
+  const file = fileURLToPath(new URL('../../../docs/benchmarks-throughput.md', import.meta.url));
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- figures:start -->';
+  const end = '<!-- figures:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file} has no ${start} … ${end} section`);
+  const p = provenance(engine, new Date());
+  const head = [
+    `Run ${p.endedAt} on commit \`${p.commit.slice(0, 12)}\`${p.dirty ? ' (uncommitted changes)' : ''}; ${engine}; autocannon ${DURATION} s per run, ${ROUNDS} round(s);`,
+    `load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end on ${cpus().length} cores (other work on the machine lowers req/s; compare the ratios).`,
+  ];
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${[...head, ...lines].join('\n')}\n${text.slice(b)}`);
+  console.log(`figures written to ${file}`);
+}
+
+await main();

@@ -79,7 +79,6 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     io.err(`shipspeak-db: ${describe(e, verbose)}`);
-    if (!verbose) io.err('(run again with --verbose for the stack)');
     return EXIT_FAILED;
   }
 }

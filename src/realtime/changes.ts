@@ -36,11 +36,11 @@ export interface PublishedTable {
 export async function loadPublishedTables(q: Queryable): Promise<Map<string, PublishedTable>> {
   const r = await q.query<{ schema: string; name: string; columns: PublishedColumn[]; pk: string[] | null }>(`
     select pt.schemaname as schema, pt.tablename as name,
-      (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, 'type', t.typname,
+      (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname::text, 'type', t.typname::text,
                 'sqlType', pg_catalog.format_type(a.atttypid, a.atttypmod)) order by a.attnum)
        from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
        where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns,
-      (select pg_catalog.array_agg(a.attname order by k.n)
+      (select pg_catalog.array_agg(a.attname::text order by k.n)
        from pg_catalog.pg_index i
        cross join lateral pg_catalog.unnest(i.indkey) with ordinality as k(attnum, n)
        join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum

@@ -42,7 +42,7 @@ async function patchFrom(ctx: Ctx, body: Record<string, unknown>): Promise<UserP
   }
   return {
     ...(body.email !== undefined ? { email: checkEmail(body.email) } : {}),
-    ...(body.password !== undefined ? { encryptedPassword: await hashPassword(checkPassword(body.password, ctx.minPasswordLength)) } : {}),
+    ...(body.password !== undefined ? { encryptedPassword: await hashPassword(checkPassword(body.password, ctx.minPasswordLength), ctx.bcryptCost) } : {}),
     ...(isObject(body.user_metadata) ? { userMetadata: body.user_metadata } : {}),
     ...(isObject(body.app_metadata) ? { appMetadata: body.app_metadata } : {}),
     ...(body.ban_duration !== undefined ? { bannedUntil: banUntil(body.ban_duration) } : {}),

@@ -6,7 +6,7 @@ import type { Handle } from '../rest/fetch-adapter.js';
 import { verifyJwt, type JwtClaims } from '../rest/jwt.js';
 import { adminUsers } from './admin.js';
 import { AuthError, errorResponse, isObject, jsonResponse, readJsonObject } from './errors.js';
-import { checkPassword, DEFAULT_MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
+import { BCRYPT_COST, checkPassword, DEFAULT_MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
 import { sessionJson } from './session.js';
 import { createEmailIdentity, createSession, endSessions, rotateRefreshToken, sessionExists, userByEmail, type LogoutScope } from './store.js';
 import { checkEmail, requireUser, updateUser, userJson } from './users.js';
@@ -29,6 +29,8 @@ export interface AuthApiConfig {
   /** Access token lifetime in seconds (GoTrue's JWT_EXP default: 3600). */
   accessTokenTtl?: number;
   minPasswordLength?: number;
+  /** bcrypt cost of new password hashes (GoTrue: 10). Existing hashes verify at whatever cost they carry. */
+  bcryptCost?: number;
 }
 
 export const AUTH_PREFIX = '/auth/v1';
@@ -39,6 +41,7 @@ export interface Ctx {
   jwtKey: Uint8Array;
   accessTokenTtl: number;
   minPasswordLength: number;
+  bcryptCost: number;
 }
 
 /** The verified claims of the request's bearer token, or GoTrue's 401/403. */
@@ -68,7 +71,7 @@ async function signup(ctx: Ctx, request: Request): Promise<Response> {
   const email = checkEmail(body.email);
   const password = checkPassword(body.password, ctx.minPasswordLength);
   if (body.data !== undefined && !isObject(body.data)) throw new AuthError(400, 'validation_failed', 'data must be a JSON object');
-  const encrypted = await hashPassword(password);
+  const encrypted = await hashPassword(password, ctx.bcryptCost);
   try {
     const out = await ctx.db.transaction(async (tx) => {
       const user = await createAuthUser(tx, { email, encrypted_password: encrypted, user_metadata: (body.data as Record<string, unknown>) ?? {} });
@@ -125,7 +128,7 @@ async function user(ctx: Ctx, request: Request): Promise<Response> {
   const body = await readJsonObject(request);
   if (body.data !== undefined && !isObject(body.data)) throw new AuthError(400, 'validation_failed', 'data must be a JSON object');
   const email = body.email === undefined ? undefined : checkEmail(body.email);
-  const encryptedPassword = body.password === undefined ? undefined : await hashPassword(checkPassword(body.password, ctx.minPasswordLength));
+  const encryptedPassword = body.password === undefined ? undefined : await hashPassword(checkPassword(body.password, ctx.minPasswordLength), ctx.bcryptCost);
   try {
     const out = await ctx.db.transaction(async (tx) =>
       userJson(
@@ -159,6 +162,7 @@ export function createAuthApi(cfg: AuthApiConfig): Handle {
     jwtKey: assertSecret(cfg.jwtSecret),
     accessTokenTtl: cfg.accessTokenTtl ?? 3600,
     minPasswordLength: cfg.minPasswordLength ?? DEFAULT_MIN_PASSWORD_LENGTH,
+    bcryptCost: cfg.bcryptCost ?? BCRYPT_COST,
   };
   return async (request) => {
     const url = new URL(request.url);

@@ -6,6 +6,8 @@ import { AuthError } from './errors.js';
  * so a database moved to Supabase keeps working logins. bcryptjs is pure JavaScript (no native build).
  */
 export const BCRYPT_COST = 10;
+/** bcrypt's minimum cost: still a real bcrypt hash, 64× cheaper to check; for test suites only. */
+export const MIN_BCRYPT_COST = 4;
 /** GoTrue's default GOTRUE_PASSWORD_MIN_LENGTH. */
 export const DEFAULT_MIN_PASSWORD_LENGTH = 6;
 /** bcrypt reads at most 72 bytes; GoTrue refuses longer passwords rather than silently truncating. */
@@ -25,8 +27,9 @@ export function checkPassword(password: unknown, minLength: number): string {
   return password;
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, BCRYPT_COST);
+export function hashPassword(password: string, cost = BCRYPT_COST): Promise<string> {
+  if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > 31) throw new Error(`bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to 31 (got ${cost})`);
+  return bcrypt.hash(password, cost);
 }
 
 /** True only for a stored hash that matches; a missing hash still costs one bcrypt comparison. */

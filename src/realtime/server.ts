@@ -2,10 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Database } from '../db/database.js';
-import { isPgError } from '../db/database.js';
 import { assertSecret } from '../auth/tokens.js';
 import { verifyJwt, type JwtClaims } from '../rest/jwt.js';
-import { ident } from '../rest/sql-builder.js';
+import { deletedRowVisible, rowVisible } from './authorize.js';
 import { loadPublishedTables, type Change, type ChangeSource, type PublishedTable } from './changes.js';
 import { FilterError, matchesFilter, parseFilter, type Filter } from './filters.js';
 import { decodeFrame, encodeFrame, FrameError, type Frame, type Vsn } from './protocol.js';
@@ -15,9 +14,9 @@ import { decodeFrame, encodeFrame, FrameError, type Frame, type Vsn } from './pr
  * speaks, over a WebSocket at /realtime/v1/websocket. A channel joins with postgres_changes bindings
  * ({event, schema, table, filter}) and an access token; each committed change of a table in the
  * supabase_realtime publication goes to a binding only if the subscriber's role and claims may SELECT the
- * row under RLS — checked like Supabase Realtime's WALRUS, by selecting the row by primary key as that
- * subscriber — so RLS alone decides who sees what. DELETE events, which RLS cannot judge any more, carry
- * only the primary key (as Supabase's do) and reach only roles with SELECT on the table. Tokens are
+ * row under RLS (src/realtime/authorize.ts: the row selected by primary key as that subscriber, like
+ * Supabase Realtime's WALRUS; for a DELETE the SELECT policies evaluated on the old row), so RLS alone
+ * decides who sees what. old_record carries only the primary key, as Supabase's does under RLS. Tokens are
  * checked at join, on `access_token` updates and at expiry: an expired or invalid token closes the channel.
  * Not provided: Broadcast, Presence, private channels (Realtime Authorization).
  */
@@ -41,7 +40,6 @@ interface Channel {
   bindings: Binding[];
   claims: JwtClaims;
   role: string;
-  canSelect: Set<string>;
   exp?: number | null;
   expiry?: NodeJS.Timeout;
 }
@@ -119,15 +117,6 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     ch.expiry.unref();
   }
 
-  async function selectable(role: string, tables: PublishedTable[]): Promise<Set<string>> {
-    const r = await cfg.db.query<{ t: string }>(
-      `select s || '.' || t as t from unnest($2::text[], $3::text[]) as x(s, t)
-       where pg_catalog.has_table_privilege($1, pg_catalog.format('%I.%I', s, t), 'select')`,
-      [role, tables.map((t) => t.schema), tables.map((t) => t.name)],
-    );
-    return new Set(r.rows.map((x) => x.t));
-  }
-
   async function join(c: Client, f: Frame): Promise<void> {
     if (!f.topic.startsWith('realtime:')) throw new JoinError('unmatched topic');
     const config = (f.payload.config ?? {}) as Record<string, unknown>;
@@ -161,7 +150,7 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     }
     const old = c.channels.get(f.topic);
     if (old) close(c, old);
-    const ch: Channel = { topic: f.topic, joinRef: f.join_ref ?? f.ref, bindings, claims, role, canSelect: await selectable(role, [...published.values()]) };
+    const ch: Channel = { topic: f.topic, joinRef: f.join_ref ?? f.ref, bindings, claims, role };
     c.channels.set(f.topic, ch);
     armExpiry(c, ch, exp);
     reply(c, f, 'ok', { postgres_changes: bindings.map((b) => ({ id: b.id, event: b.event, schema: b.schema, table: b.table, filter: b.filter })) });
@@ -191,7 +180,6 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       try {
         const { claims, role, exp } = await verify(f.payload.access_token);
         ch.claims = claims;
-        if (role !== ch.role) ch.canSelect = await selectable(role, [...published.values()]);
         ch.role = role;
         armExpiry(c, ch, exp);
       } catch (e) {
@@ -202,33 +190,11 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     reply(c, f, 'error', { reason: `${f.event} is not provided by shipspeak-db serve (postgres_changes only: no Broadcast or Presence)` });
   }
 
-  /** WALRUS's question: may this role, with these claims, select the row (by primary key) right now? */
-  async function visible(t: PublishedTable, ch: Channel, record: Record<string, unknown>): Promise<boolean> {
-    if (t.pk.length === 0) return false;
-    const cols = t.pk.map((name) => t.columns.find((c) => c.name === name)!);
-    const where = cols.map((c, i) => `${ident(c.name)} = cast($${i + 1} as ${c.sqlType})`).join(' and ');
-    const params = cols.map((c) => {
-      const v = record[c.name];
-      return v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
-    });
-    try {
-      return await cfg.db.transaction(async (tx) => {
-        await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [ch.role, JSON.stringify(ch.claims)]);
-        const r = await tx.query<{ ok: boolean }>(`select exists (select from ${ident(t.schema)}.${ident(t.name)} where ${where}) as ok`, params);
-        return r.rows[0]?.ok === true;
-      });
-    } catch (e) {
-      if (isPgError(e) && e.code === '42501') return false;
-      throw e;
-    }
-  }
-
   function matches(b: Binding, ch: Channel, change: Change): boolean {
     if (b.schema !== '*' && b.schema !== change.schema) return false;
     if (b.table !== undefined && b.table !== '*' && b.table !== change.table) return false;
     if (b.event !== '*' && b.event !== change.type) return false;
-    if (change.type === 'DELETE') return ch.canSelect.has(`${change.schema}.${change.table}`);
-    return !b.parsed || matchesFilter(b.parsed, change.record ?? {});
+    return !b.parsed || matchesFilter(b.parsed, (change.type === 'DELETE' ? change.old_record : change.record) ?? {});
   }
 
   async function dispatch(change: Change): Promise<void> {
@@ -254,11 +220,11 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
         }
         const ids = ch.bindings.filter((b) => matches(b, ch, change)).map((b) => b.id);
         if (ids.length === 0) continue;
-        if (change.type !== 'DELETE') {
-          const who = `${ch.role}\u0000${JSON.stringify(ch.claims)}`;
-          if (!verdicts.has(who)) verdicts.set(who, visible(t, ch, change.record ?? {}));
-          if (!(await verdicts.get(who))) continue;
+        const who = `${ch.role}\u0000${JSON.stringify(ch.claims)}`;
+        if (!verdicts.has(who)) {
+          verdicts.set(who, change.type === 'DELETE' ? deletedRowVisible(cfg.db, t, ch, change.old_record ?? {}) : rowVisible(cfg.db, t, ch, change.record ?? {}));
         }
+        if (!(await verdicts.get(who))) continue;
         send(c, { join_ref: ch.joinRef, ref: null, topic: ch.topic, event: 'postgres_changes', payload: { ids, data } });
       }
     }

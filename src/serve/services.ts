@@ -32,8 +32,8 @@ function storageNotProvided(request: Request): Response {
   );
 }
 
-export async function startServices(opts: { db: Database; jwtSecret: string; databaseUrl?: string; log: (line: string) => void }): Promise<Services> {
-  const auth = createAuthApi({ db: opts.db, jwtSecret: opts.jwtSecret });
+export async function startServices(opts: { db: Database; jwtSecret: string; databaseUrl?: string; bcryptCost?: number; log: (line: string) => void }): Promise<Services> {
+  const auth = createAuthApi({ db: opts.db, jwtSecret: opts.jwtSecret, ...(opts.bcryptCost !== undefined ? { bcryptCost: opts.bcryptCost } : {}) });
   let source: ChangeSource | null = opts.databaseUrl ? postgresChangeSource(opts.databaseUrl) : pgliteChangeSource(opts.db);
   let sourceError: string | undefined;
   const realtime = createRealtime({ db: opts.db, jwtSecret: opts.jwtSecret, source, log: opts.log });

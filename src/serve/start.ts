@@ -38,6 +38,8 @@ export interface ServeConfig {
   migrate: boolean;
   /** Use the migrated-PGlite snapshot cache. */
   cache: boolean;
+  /** bcrypt cost for new password hashes (default 10, as GoTrue); test suites lower it to bcrypt's minimum. */
+  bcryptCost?: number;
   log: (line: string) => void;
 }
 
@@ -203,7 +205,7 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
     services = await timed(
       steps,
       'auth + realtime',
-      () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), log: cfg.log }),
+      () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}), log: cfg.log }),
       (s) => `changes from ${s.capture}`,
     );
     http = await listen(services.route(gateway.handle), cfg.port, services.realtime.handleUpgrade);

@@ -3,7 +3,7 @@ import { isPgError } from '../db/database.js';
 import { createAuthUser } from '../auth/signup.js';
 import { assertSecret } from '../auth/tokens.js';
 import type { Handle } from '../rest/fetch-adapter.js';
-import { verifyJwt, type JwtClaims } from '../rest/jwt.js';
+import { bearerClaims, type Ctx } from './context.js';
 import { adminUsers } from './admin.js';
 import { AuthError, errorResponse, isObject, jsonResponse, readJsonObject } from './errors.js';
 import { BCRYPT_COST, checkPassword, DEFAULT_MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
@@ -34,26 +34,6 @@ export interface AuthApiConfig {
 }
 
 export const AUTH_PREFIX = '/auth/v1';
-
-export interface Ctx {
-  db: Database;
-  jwtSecret: string;
-  jwtKey: Uint8Array;
-  accessTokenTtl: number;
-  minPasswordLength: number;
-  bcryptCost: number;
-}
-
-/** The verified claims of the request's bearer token, or GoTrue's 401/403. */
-export async function bearerClaims(ctx: Ctx, request: Request): Promise<JwtClaims> {
-  const token = /^bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-  if (!token) throw new AuthError(401, 'no_authorization', 'This endpoint requires a Bearer token');
-  try {
-    return await verifyJwt(token, ctx.jwtKey);
-  } catch (e) {
-    throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
 
 /** A signed-in user's claims whose session still exists (GoTrue: 403 session_not_found after sign-out). */
 async function userClaims(ctx: Ctx, request: Request): Promise<{ sub: string; sessionId: string }> {
@@ -181,7 +161,8 @@ export function createAuthApi(cfg: AuthApiConfig): Handle {
       throw new AuthError(404, 'not_found', `${m} ${AUTH_PREFIX}${path} is not provided by shipspeak-db serve's local Auth (see docs/serve.md)`);
     } catch (e) {
       if (e instanceof AuthError) return errorResponse(request, e);
-      throw e;
+      // Anything else (the database unreachable, a bug) is GoTrue's 500 unexpected_failure, still JSON.
+      return errorResponse(request, new AuthError(500, 'unexpected_failure', e instanceof Error ? e.message : String(e)));
     }
   };
 }

@@ -13,8 +13,11 @@ export const DEFAULT_MIN_PASSWORD_LENGTH = 6;
 /** bcrypt reads at most 72 bytes; GoTrue refuses longer passwords rather than silently truncating. */
 const MAX_PASSWORD_BYTES = 72;
 
-/** A hash compared against when the user does not exist, so timing does not reveal which e-mails exist. */
-const DUMMY_HASH = bcrypt.hashSync('shipspeak-db: no such user', BCRYPT_COST);
+/**
+ * A hash compared against when the user does not exist, so timing does not reveal which e-mails exist.
+ * Made on first use, not at import: every CLI command loads this module and must not pay for a hash.
+ */
+let dummyHash: Promise<string> | undefined;
 
 export function checkPassword(password: unknown, minLength: number): string {
   if (typeof password !== 'string' || password === '') throw new AuthError(422, 'validation_failed', 'Signup requires a valid password');
@@ -34,6 +37,6 @@ export function hashPassword(password: string, cost = BCRYPT_COST): Promise<stri
 
 /** True only for a stored hash that matches; a missing hash still costs one bcrypt comparison. */
 export async function verifyPassword(password: string, hash: string | null | undefined): Promise<boolean> {
-  const ok = await bcrypt.compare(password, hash ?? DUMMY_HASH);
+  const ok = await bcrypt.compare(password, hash ?? (await (dummyHash ??= bcrypt.hash('shipspeak-db: no such user', BCRYPT_COST))));
   return ok && !!hash;
 }

@@ -134,6 +134,17 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       const user = await m.client.auth.getUser();
       expect(user.data.user?.identities?.map((i) => i.provider)).toEqual(['email']);
       expect(user.data.user?.email_confirmed_at).toBeTruthy();
+      // Where Supabase Auth keeps it: a bcrypt hash, an e-mail identity, the session named by the token and its refresh token.
+      const state = await running.db.query<{ hash: string; identities: number; sessions: number; tokens: number }>(
+        `select u.encrypted_password as hash,
+                (select count(*)::int from auth.identities i where i.user_id = u.id and i.provider = 'email') as identities,
+                (select count(*)::int from auth.sessions s where s.user_id = u.id and s.id = $2::uuid) as sessions,
+                (select count(*)::int from auth.refresh_tokens r where r.session_id = $2::uuid and not r.revoked) as tokens
+         from auth.users u where u.id = $1`,
+        [m.id, claims.session_id],
+      );
+      expect(state.rows[0]!.hash).toMatch(/^\$2[aby]\$\d\d\$.{53}$/);
+      expect(state.rows[0]).toMatchObject({ identities: 1, sessions: 1, tokens: 1 });
     });
 
     it('signIn, refresh (rotation: the old refresh token is refused afterwards, and its reuse ends the session), signOut', async () => {
@@ -277,6 +288,12 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect((await client.from('meetings').insert({ user_id: id, title: 'erase me', storage_object_path: `${id}/a.webm` })).error).toBeNull();
       expect((await service.auth.admin.deleteUser(id)).error).toBeNull();
       expect((await service.auth.admin.getUserById(id)).error?.status).toBe(404);
+      const auth = await running.db.query<{ n: number }>(
+        `select ((select count(*) from auth.identities where user_id = $1) + (select count(*) from auth.sessions where user_id = $1)
+                 + (select count(*) from auth.refresh_tokens where user_id = $1::text))::int as n`,
+        [id],
+      );
+      expect(auth.rows[0]!.n).toBe(0);
       const left = await service.from('meetings').select('id').eq('user_id', id);
       expect(left.data).toEqual([]);
       expect((await (await app()).auth.signInWithPassword({ email, password: PASSWORD })).error?.code).toBe('invalid_credentials');

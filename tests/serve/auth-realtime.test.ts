@@ -426,6 +426,12 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       heartbeat.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
       expect(await replyP).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
       heartbeat.close();
+      const v1 = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=1.0.0`);
+      await new Promise((r, j) => (v1.once('open', r), v1.once('error', j)));
+      const v1Reply = new Promise<unknown>((r) => v1.once('message', (d) => r(JSON.parse(String(d)))));
+      v1.send(JSON.stringify({ topic: 'realtime:nobody', event: 'phx_leave', payload: {}, ref: '7', join_ref: null }));
+      expect(await v1Reply).toEqual({ join_ref: null, ref: '7', topic: 'realtime:nobody', event: 'phx_reply', payload: { status: 'error', response: { reason: 'unmatched topic' } } });
+      v1.close();
       const foreignKey = await mintAccessToken(OTHER_SECRET, { sub: a.id });
       const refused = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${foreignKey}&vsn=2.0.0`);
       const status = await new Promise<number>((r) => refused.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));

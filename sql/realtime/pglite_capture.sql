@@ -3,7 +3,7 @@
 -- jsonb) in realtime.shipspeak_changes and wakes the server with pg_notify. The queue is transactional, so
 -- a rolled-back change is never delivered and a committed one is seen exactly once (the server deletes
 -- what it reads). On PostgreSQL serve decodes the WAL with wal2json instead, as Supabase Realtime does.
--- Installed by serve at start-up on PGlite only (src/realtime/capture-pglite.ts); idempotent.
+-- Installed by serve on PGlite only, at the first postgres_changes subscription (src/realtime/capture-pglite.ts); idempotent.
 
 create schema if not exists realtime;
 

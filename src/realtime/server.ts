@@ -53,16 +53,20 @@ interface Client {
 export interface RealtimeConfig {
   db: Database;
   jwtSecret: string;
-  /** Null when change capture could not start; joins with postgres_changes then get `sourceError`. */
-  source: ChangeSource | null;
-  sourceError?: string;
+  /**
+   * Where changes come from. Started by the first join that asks for postgres_changes (changes before any
+   * subscriber reach nobody), so serve's start-up pays nothing for Realtime. If it cannot start, that join
+   * and every later one asking for postgres_changes is refused with the reason.
+   */
+  source: ChangeSource;
   log?: (line: string) => void;
 }
 
 export interface Realtime {
   /** For the HTTP server's 'upgrade' event; false when the path is not Realtime's (caller answers). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  start(): Promise<void>;
+  /** Starts change capture now instead of at the first postgres_changes join; rejects with the reason it cannot. */
+  startCapture(): Promise<void>;
   stop(): Promise<void>;
   /** Open sockets and joined channels (for tests and the banner). */
   counts(): { sockets: number; channels: number };
@@ -77,6 +81,16 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
   let published = new Map<string, PublishedTable>();
   let nextId = 1;
   let queue: Promise<void> = Promise.resolve();
+  let capture: Promise<void> | undefined;
+  const startCapture = () =>
+    (capture ??= (async () => {
+      published = await loadPublishedTables(cfg.db);
+      await cfg.source.start(deliver);
+    })().catch((e: unknown) => {
+      const reason = e instanceof Error ? e.message : String(e);
+      cfg.log?.(`warning: Realtime postgres_changes unavailable: ${reason}`);
+      throw new Error(`postgres_changes is unavailable: ${reason}`);
+    }));
 
   const send = (c: Client, f: Frame) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(encodeFrame(f, c.vsn));
@@ -123,8 +137,14 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     if (config.private === true) throw new JoinError('private channels (Realtime Authorization) are not provided by shipspeak-db serve');
     const { claims, role, exp } = await verify(f.payload.access_token ?? (c as Client & { apikey?: string }).apikey);
     const requested = Array.isArray(config.postgres_changes) ? (config.postgres_changes as Record<string, unknown>[]) : [];
-    if (requested.length && !cfg.source) throw new JoinError(`postgres_changes is unavailable: ${cfg.sourceError ?? 'no change capture'}`);
-    if (requested.length) published = await loadPublishedTables(cfg.db);
+    if (requested.length) {
+      try {
+        await startCapture();
+      } catch (e) {
+        throw new JoinError((e as Error).message);
+      }
+      published = await loadPublishedTables(cfg.db);
+    }
     const bindings: Binding[] = [];
     for (const pc of requested) {
       const event = pc.event;
@@ -281,15 +301,13 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       );
       return true;
     },
-    async start() {
-      published = await loadPublishedTables(cfg.db);
-      await cfg.source?.start(deliver);
-    },
+    startCapture,
     async stop() {
       for (const c of clients) c.ws.terminate();
       clients.clear();
       await new Promise<void>((r) => wss.close(() => r()));
-      await cfg.source?.stop();
+      if (capture) await capture.catch(() => undefined);
+      await cfg.source.stop();
       await queue;
     },
     counts: () => ({ sockets: clients.size, channels: [...clients].reduce((n, c) => n + c.channels.size, 0) }),

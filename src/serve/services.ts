@@ -14,7 +14,7 @@ import { createRealtime, type Realtime } from '../realtime/server.js';
 export interface Services {
   route(rest: Handle): Handle;
   realtime: Realtime;
-  /** What captures changes ("wal2json …" / "PGlite trigger queue"), or why nothing does. */
+  /** What captures changes ("wal2json …" / "PGlite trigger queue"). */
   capture: string;
   stop(): Promise<void>;
 }
@@ -34,27 +34,17 @@ function storageNotProvided(request: Request): Response {
 
 export async function startServices(opts: { db: Database; jwtSecret: string; databaseUrl?: string; bcryptCost?: number; log: (line: string) => void }): Promise<Services> {
   const auth = createAuthApi({ db: opts.db, jwtSecret: opts.jwtSecret, ...(opts.bcryptCost !== undefined ? { bcryptCost: opts.bcryptCost } : {}) });
-  let source: ChangeSource | null = opts.databaseUrl ? postgresChangeSource(opts.databaseUrl) : pgliteChangeSource(opts.db);
-  let sourceError: string | undefined;
+  const source: ChangeSource = opts.databaseUrl ? postgresChangeSource(opts.databaseUrl) : pgliteChangeSource(opts.db);
   const realtime = createRealtime({ db: opts.db, jwtSecret: opts.jwtSecret, source, log: opts.log });
-  try {
-    await realtime.start();
-  } catch (e) {
-    sourceError = e instanceof Error ? e.message : String(e);
-    opts.log(`warning: Realtime postgres_changes disabled: ${sourceError}`);
-    await source.stop().catch(() => undefined);
-    source = null;
-  }
-  const live = source ? realtime : createRealtime({ db: opts.db, jwtSecret: opts.jwtSecret, source: null, sourceError: sourceError ?? 'unavailable', log: opts.log });
   return {
-    realtime: live,
-    capture: source ? source.kind : `none (${sourceError})`,
+    realtime,
+    capture: `${source.kind}, started by the first subscription`,
     route: (rest) => (request) => {
       const path = new URL(request.url).pathname;
       if (path === AUTH_PREFIX || path.startsWith(`${AUTH_PREFIX}/`)) return auth(request);
       if (path === STORAGE_PREFIX || path.startsWith(`${STORAGE_PREFIX}/`)) return Promise.resolve(storageNotProvided(request));
       return rest(request);
     },
-    stop: () => live.stop(),
+    stop: () => realtime.stop(),
   };
 }

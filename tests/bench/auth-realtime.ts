@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createAppClient, createServerClient } from '../../src/auth/client.js';
-import { checkTarget, formatMs, summarise } from '../../src/bench/stats.js';
+import { formatMs, summarise, Verdicts } from '../../src/bench/stats.js';
+import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';
 import { createScratchDatabase, startEphemeralCluster } from '../../src/db/ephemeral-cluster.js';
 import { DEV_JWT_SECRET, startServer, type Running } from '../../src/serve/start.js';
 
@@ -23,7 +24,10 @@ const N_SIGNIN = Number(process.argv[3] ?? 20);
 const CEILING_MS = 5000;
 const PASSWORD = 'benchmark password';
 
-async function bench(label: string, running: Running): Promise<boolean> {
+const records: CheckRecord[] = [];
+const startedAt = new Date();
+
+async function bench(label: 'pglite' | 'postgresql', running: Running): Promise<boolean> {
   const app: SupabaseClient = await createAppClient(running.url, running.anonKey);
   const service = createServerClient(running.url, running.serviceRoleKey);
   const email = `bench.${randomUUID().slice(0, 8)}@example.test`;
@@ -64,7 +68,11 @@ async function bench(label: string, running: Running): Promise<boolean> {
   const d = summarise(delivery);
   console.log(`[${label}] sign-in (bcrypt cost 10)  ${formatMs(s, 1)}`);
   console.log(`[${label}] change delivery           ${formatMs(d, 1)}`);
-  return [checkTarget(`${label} sign-in p99`, s.p99, '<=', CEILING_MS, ' ms'), checkTarget(`${label} delivery p99`, d.p99, '<=', CEILING_MS, ' ms')].every(Boolean);
+  const v = new Verdicts(label);
+  v.gate(`bench-auth-realtime.${label}.sign_in_p99`, `${label} signInWithPassword p99 (bcrypt cost 10), wide ceiling`, s.p99, '<=', CEILING_MS, ' ms', s);
+  v.gate(`bench-auth-realtime.${label}.delivery_p99`, `${label} postgres_changes delivery p99, wide ceiling`, d.p99, '<=', CEILING_MS, ' ms', d);
+  records.push(...v.records);
+  return v.failedGates === 0;
 }
 
 const base = { port: 0, schemas: ['public'], anonRole: 'anon', jwtSecret: DEV_JWT_SECRET, seed: false, migrate: true, log: () => undefined };
@@ -89,4 +97,5 @@ let ok = true;
     await cluster?.stop();
   }
 }
+writeResults('bench-auth-realtime', provenance('PGlite + PostgreSQL', startedAt), records);
 process.exit(ok ? 0 : 1);

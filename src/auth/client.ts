@@ -32,3 +32,16 @@ export function createServerClient<DB = any>(url: string, key: string, options: 
     ...(options.accessToken ? { accessToken: options.accessToken } : {}),
   }) as SupabaseClient<DB>;
 }
+
+/**
+ * supabase-js as an app uses it: signs in through Auth (session kept in memory), and Realtime over the `ws`
+ * package, because Node 20 has no global WebSocket (`realtime.transport`; browsers and Node ≥ 22 need none).
+ */
+export async function createAppClient<DB = any>(url: string, anonKey: string, options: { fetch?: typeof fetch } = {}): Promise<SupabaseClient<DB>> {
+  const { WebSocket } = await import('ws');
+  return createClient<DB>(url, anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never },
+    ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
+  }) as SupabaseClient<DB>;
+}

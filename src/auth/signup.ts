@@ -55,10 +55,23 @@ export interface AuthUser {
   app_metadata: Record<string, unknown>;
   user_metadata: Record<string, unknown>;
   created_at: string;
+  updated_at: string | null;
+  email_confirmed_at: string | null;
+  last_sign_in_at: string | null;
+  banned_until: string | null;
+  is_anonymous: boolean;
 }
 
+/** Timestamps in ISO 8601 UTC, as GoTrue's JSON prints them. */
+const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 const USER_COLUMNS = `id::text as id, email, coalesce(raw_app_meta_data, '{}'::jsonb) as app_metadata,
-  coalesce(raw_user_meta_data, '{}'::jsonb) as user_metadata, created_at::text as created_at`;
+  coalesce(raw_user_meta_data, '{}'::jsonb) as user_metadata, ${iso('created_at')} as created_at, ${iso('updated_at')} as updated_at,
+  ${iso('email_confirmed_at')} as email_confirmed_at, ${iso('last_sign_in_at')} as last_sign_in_at, ${iso('banned_until')} as banned_until,
+  is_anonymous`;
+
+/** The columns of an AuthUser, for other modules' queries on auth.users (one spelling of the user shape). */
+export const AUTH_USER_COLUMNS = USER_COLUMNS;
 
 export async function findAuthUser(q: Queryable, id: string): Promise<AuthUser | null> {
   const r = await q.query<AuthUser>(`select ${USER_COLUMNS} from auth.users where id = $1`, [id]);
@@ -70,6 +83,8 @@ export interface NewAuthUser {
   email?: string | null;
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
+  /** A bcrypt hash (Supabase Auth's encrypted_password); null = no password sign-in. */
+  encrypted_password?: string | null;
 }
 
 /**
@@ -79,11 +94,11 @@ export interface NewAuthUser {
 export async function createAuthUser(q: Queryable, user: NewAuthUser): Promise<AuthUser> {
   const appMeta = user.app_metadata ?? { provider: 'email', providers: ['email'] };
   const r = await q.query<AuthUser>(
-    `insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data, email_confirmed_at, created_at, updated_at)
-     values ('00000000-0000-0000-0000-000000000000', coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $3::jsonb, $4::jsonb,
+    `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data, raw_user_meta_data, email_confirmed_at, created_at, updated_at)
+     values ('00000000-0000-0000-0000-000000000000', coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $5::text, $3::jsonb, $4::jsonb,
              case when $2::text is null then null else now() end, now(), now())
      returning ${USER_COLUMNS}`,
-    [user.id ?? null, user.email ?? null, JSON.stringify(appMeta), JSON.stringify(user.user_metadata ?? {})],
+    [user.id ?? null, user.email ?? null, JSON.stringify(appMeta), JSON.stringify(user.user_metadata ?? {}), user.encrypted_password ?? null],
   );
   return r.rows[0]!;
 }

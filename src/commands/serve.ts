@@ -65,6 +65,9 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
   out('');
   out(`         API URL: ${running.url}`);
   out(`        REST URL: ${running.url}/rest/v1`);
+  out(`        Auth URL: ${running.url}/auth/v1  (e-mail + password, auto-confirmed; docs/serve.md)`);
+  out(`    Realtime URL: ${running.url.replace(/^http/, 'ws')}/realtime/v1/websocket  (postgres_changes, filtered by RLS)`);
+  out(`     Storage URL: not provided (answers 501)`);
   out(`  Exposed schemas: ${cfg.schemas.join(', ')} (anon role: ${cfg.anonRole})`);
   out(`      JWT secret: ${cfg.jwtSecret}`);
   out(`                  (${secret.source})`);
@@ -109,7 +112,7 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
 export const serveCliCommand: Command = {
   name: 'serve',
   synopsis: 'serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
-  summary: 'A local Supabase data API (PostgREST-compatible) on 127.0.0.1 over PGlite or DATABASE_URL; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
+  summary: 'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   options: {
     port: { type: 'string' },
     schemas: { type: 'string' },

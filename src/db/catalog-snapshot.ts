@@ -18,7 +18,7 @@ const QUERIES: Record<string, string> = {
               'comment', obj_description(n.oid, 'pg_namespace')) as v
               from pg_namespace n where ${USER_SCHEMAS}`,
   relations: `select n.nspname || '.' || c.relname as key, jsonb_build_object('kind', c.relkind, 'rls', c.relrowsecurity,
-              'force_rls', c.relforcerowsecurity, 'acl', (select array_agg(a order by a) from unnest(c.relacl::text[]) a),
+              'force_rls', c.relforcerowsecurity, 'replica_identity', c.relreplident, 'acl', (select array_agg(a order by a) from unnest(c.relacl::text[]) a),
               'comment', obj_description(c.oid, 'pg_class'), 'view', case when c.relkind in ('v','m') then pg_get_viewdef(c.oid) end,
               'options', c.reloptions) as v
               from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Handle } from './fetch-adapter.js';
 
 /**
@@ -45,7 +46,10 @@ async function send(res: ServerResponse, response: Response, closing: boolean): 
   res.end(body ?? undefined);
 }
 
-export async function listen(handle: Handle, port = 0): Promise<RunningServer> {
+/** An HTTP Upgrade (WebSocket) handler: returns false when it does not own the path (the socket is then refused). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+export async function listen(handle: Handle, port = 0, upgrade?: UpgradeHandler): Promise<RunningServer> {
   let origin = 'http://127.0.0.1';
   let active = 0;
   let closing = false;
@@ -65,6 +69,10 @@ export async function listen(handle: Handle, port = 0): Promise<RunningServer> {
         res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
       });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    if (closing || !upgrade?.(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));

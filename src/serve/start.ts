@@ -10,7 +10,7 @@ import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { createGateway } from '../rest/index.js';
 import { loadSeed, seedPath } from '../seed/load.js';
-import { createAdminHandler } from './admin.js';
+import { startServices, type Services } from './services.js';
 import { listen, type RunningServer } from '../rest/server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
@@ -38,6 +38,8 @@ export interface ServeConfig {
   migrate: boolean;
   /** Use the migrated-PGlite snapshot cache. */
   cache: boolean;
+  /** bcrypt cost for new password hashes (default 10, as GoTrue); test suites lower it to bcrypt's minimum. */
+  bcryptCost?: number;
   log: (line: string) => void;
 }
 
@@ -144,9 +146,12 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
   const steps: Running['steps'] = [];
   const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
   let http: RunningServer | undefined;
+  let services: Services | undefined;
   let stopped: Promise<{ drained: boolean }> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      // WebSockets first: an upgraded socket is no longer an HTTP request the drain could finish.
+      await services?.stop();
       const r = http ? await http.close(SHUTDOWN_GRACE_MS) : { drained: true };
       await db.close();
       lock?.release();
@@ -197,8 +202,13 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
-    const admin = createAdminHandler({ db, jwtKey: assertSecret(cfg.jwtSecret) });
-    http = await listen((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
+    services = await timed(
+      steps,
+      'auth + realtime',
+      () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}), log: cfg.log }),
+      (s) => `changes from ${s.capture}`,
+    );
+    http = await listen(services.route(gateway.handle), cfg.port, services.realtime.handleUpgrade);
     lock?.update({ url: http.url });
     const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };

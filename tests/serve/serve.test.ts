@@ -74,14 +74,15 @@ describe('shipspeak-db serve (PGlite, --seed)', () => {
     }
   });
 
-  it('a tampered key or token gets 401 PGRST301', async () => {
+  it('a tampered key or token gets 401 PGRST301 from the data API and 403 bad_jwt from Auth (as GoTrue)', async () => {
     for (const bad of [tamper(served.anonKey), tamper(served.serviceKey), tamper(served.personaTokens.pro!)]) {
       const res = await fetch(`${served.url}/rest/v1/modules?select=id`, { headers: { apikey: bad, authorization: `Bearer ${bad}` } });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { code: string }).code).toBe('PGRST301');
     }
     const admin = await fetch(`${served.url}/auth/v1/admin/users/${randomUUID()}`, { headers: { authorization: `Bearer ${tamper(served.serviceKey)}` } });
-    expect(admin.status).toBe(401);
+    expect(admin.status).toBe(403);
+    expect(((await admin.json()) as { error_code: string }).error_code).toBe('bad_jwt');
   });
 
   it('`token --user <uuid>` creates the user through the signup path; the token reads its own profile', async () => {

@@ -463,8 +463,9 @@ describePg('serve Auth + Realtime on PostgreSQL 15 (wal2json)', () => {
       bcryptCost: MIN_BCRYPT_COST,
       log: () => undefined,
     });
-    // As Supabase's docs ask for old records: wal2json then carries the deleted row, which the DELETE check needs.
-    await running.db.exec(`alter table public.meetings replica identity full`);
+    // Migration 0032 sets replica identity full (wal2json then carries the deleted row the DELETE check needs).
+    const identity = await running.db.query<{ r: string }>(`select relreplident::text as r from pg_catalog.pg_class where oid = 'public.meetings'::regclass`);
+    expect(identity.rows[0]!.r).toBe('f');
     return {
       running,
       close: async () => {

@@ -18,7 +18,7 @@ import type {
 } from './plan.js';
 import type { Operator } from './query-params.js';
 import type { Table } from './schema-cache.js';
-import { bind, empty, ident, internal, join, label, qualifiedIdent, render, sql, type Sql, type Statement } from './sql.js';
+import { bind, empty, ident, internal, join, label, qualifiedIdent, quoteIdent, render, sql, type Sql, type Statement } from './sql.js';
 
 /**
  * The renderer: plan → ONE SQL statement that returns the whole HTTP body, built the way PostgREST builds it
@@ -331,7 +331,7 @@ export function renderPrelude(v: {
   readOnly: boolean;
   role: string;
 }): Statement {
-  const searchPath = v.searchPath.map((s) => `"${s.replace(/"/g, '""')}"`).join(', ');
+  const searchPath = v.searchPath.map(quoteIdent).join(', ');
   return render(sql`select set_config('search_path', ${bind(searchPath)}, true), set_config('request.jwt.claims', ${bind(v.claims)}, true),
   set_config('request.method', ${bind(v.method)}, true), set_config('request.path', ${bind(v.path)}, true), set_config('request.headers', ${bind(v.headers)}, true),
   set_config('statement_timeout', ${bind(String(v.statementTimeoutMs))}, true), set_config('transaction_read_only', ${bind(v.readOnly ? 'on' : 'off')}, true), set_config('role', ${bind(v.role)}, true)`);

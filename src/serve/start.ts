@@ -25,6 +25,8 @@ export const DEV_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-character
 
 export interface ServeConfig {
   port: number;
+  /** Largest request body read (bytes); more is 413 PGRST413 and the connection is closed. */
+  maxBodyBytes?: number;
   schemas: string[];
   anonRole: string;
   jwtSecret: string;
@@ -195,10 +197,11 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       schemas: cfg.schemas,
       anonRole: cfg.anonRole,
       allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
+      ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
     const admin = createAdminHandler({ db, jwtKey: assertSecret(cfg.jwtSecret) });
-    http = await listen((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
+    http = await listen((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port, cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {});
     lock?.update({ url: http.url });
     const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };

@@ -113,9 +113,9 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
   });
 
   it('deep JSON is 400 PGRST102, never a 500 stack overflow', async () => {
-    for (const body of ['['.repeat(100_000) + ']'.repeat(100_000), `{"name":"d","meta":${'{"a":'.repeat(65)}1${'}'.repeat(65)}}`]) {
-      const small = createGateway({ db: ctx().db, jwtSecret: JWT_SECRET });
-      const res = await small.handle(new Request(`${SUPABASE_URL}/rest/v1/parents`, { method: 'POST', body, headers: { Authorization: `Bearer ${ctx().c.userA}`, 'Content-Type': 'application/json' } }));
+    // Under the 4 KiB limit of this gateway; 200 000 levels are refused too (tests/rest/render.test.ts).
+    for (const body of ['['.repeat(2000) + ']'.repeat(2000), `{"name":"d","meta":${'{"a":'.repeat(65)}1${'}'.repeat(65)}}`]) {
+      const res = await raw('/parents', { method: 'POST', body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { code: string }).code).toBe('PGRST102');
     }

@@ -319,8 +319,14 @@ function planSql(p: Plan): Sql {
 
 /**
  * The per-request prelude (PostgREST's): search path, claims, method, path, headers, statement timeout,
- * read-only, role — all bind parameters of one fixed statement.
+ * read-only, role — all bind parameters of one fixed statement, rendered once.
  */
+const PRELUDE = render(
+  sql`select set_config('search_path', ${bind(0)}, true), set_config('request.jwt.claims', ${bind(1)}, true),
+  set_config('request.method', ${bind(2)}, true), set_config('request.path', ${bind(3)}, true), set_config('request.headers', ${bind(4)}, true),
+  set_config('statement_timeout', ${bind(5)}, true), set_config('transaction_read_only', ${bind(6)}, true), set_config('role', ${bind(7)}, true)`,
+).sql;
+
 export function renderPrelude(v: {
   searchPath: string[];
   claims: string;
@@ -332,7 +338,5 @@ export function renderPrelude(v: {
   role: string;
 }): Statement {
   const searchPath = v.searchPath.map(quoteIdent).join(', ');
-  return render(sql`select set_config('search_path', ${bind(searchPath)}, true), set_config('request.jwt.claims', ${bind(v.claims)}, true),
-  set_config('request.method', ${bind(v.method)}, true), set_config('request.path', ${bind(v.path)}, true), set_config('request.headers', ${bind(v.headers)}, true),
-  set_config('statement_timeout', ${bind(String(v.statementTimeoutMs))}, true), set_config('transaction_read_only', ${bind(v.readOnly ? 'on' : 'off')}, true), set_config('role', ${bind(v.role)}, true)`);
+  return { sql: PRELUDE, params: [searchPath, v.claims, v.method, v.path, v.headers, String(v.statementTimeoutMs), v.readOnly ? 'on' : 'off', v.role] };
 }

@@ -21,12 +21,18 @@ export const cachedName = (s: string): CachedName => s as CachedName;
 interface Slot {
   value: unknown;
 }
-type Part = { kind: 'text'; text: string } | { kind: 'ident'; name: string } | { kind: 'bind'; slot: Slot };
+
+/** A fragment is a small tree, flattened once by render(): template, identifier, bind or join node. */
+type Node =
+  | { kind: 'template'; strings: readonly string[]; values: readonly Sql[] }
+  | { kind: 'ident'; name: string }
+  | { kind: 'bind'; slot: Slot }
+  | { kind: 'join'; items: readonly Sql[]; separator: Sql };
 
 export class Sql {
   /** @internal use sql``, ident(), bind(), internal(), label(), join() */
   constructor(
-    readonly parts: readonly Part[],
+    readonly node: Node,
     token: symbol,
   ) {
     if (token !== CONSTRUCT) throw new Error('Sql fragments are built with sql``, ident(), bind() and join() only');
@@ -38,53 +44,40 @@ export class Sql {
 }
 
 const CONSTRUCT = Symbol('sql');
-const make = (parts: Part[]): Sql => new Sql(parts, CONSTRUCT);
+const make = (node: Node): Sql => new Sql(node, CONSTRUCT);
 
 export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
   if (!Array.isArray(strings) || !Array.isArray((strings as { raw?: unknown }).raw)) throw new Error('sql must be used as a template tag');
-  const parts: Part[] = [];
-  strings.forEach((text, i) => {
-    if (text) parts.push({ kind: 'text', text });
-    const v = values[i];
-    if (i < values.length) {
-      if (!(v instanceof Sql)) throw new Error('sql`…` only interpolates Sql fragments (ident, bind, sql)');
-      parts.push(...v.parts);
-    }
-  });
-  return make(parts);
+  for (const v of values) if (!(v instanceof Sql)) throw new Error('sql`…` only interpolates Sql fragments (ident, bind, sql)');
+  return make({ kind: 'template', strings, values });
 }
 
 /** A schema-cache name as a quoted identifier (`"a""b"`). */
-export const ident = (name: CachedName): Sql => make([{ kind: 'ident', name }]);
+export const ident = (name: CachedName): Sql => make({ kind: 'ident', name });
 
 /** `schema.name` as two quoted identifiers. */
 export const qualifiedIdent = (ref: { schema: CachedName; name: CachedName }): Sql => sql`${ident(ref.schema)}.${ident(ref.name)}`;
 
 /** A value from the request: always a `$n` parameter. */
-export const bind = (value: unknown): Sql => make([{ kind: 'bind', slot: { value } }]);
+export const bind = (value: unknown): Sql => make({ kind: 'bind', slot: { value } });
 
 const INTERNAL = /^(t\d+|_pgrst_[a-z0-9_]+|pgrst_[a-z0-9_]+)$/;
 /** The gateway's own aliases (`t0`, `_pgrst_t`, `pgrst_source` …): a fixed shape, quoted like any identifier. */
 export function internal(name: string): Sql {
   if (!INTERNAL.test(name)) throw new Error(`not an internal alias: ${JSON.stringify(name)}`);
-  return make([{ kind: 'ident', name }]);
+  return make({ kind: 'ident', name });
 }
 
 /** An output key the client chose (`alias:column`): quoted, so it can only ever name a result column. */
-export const label = (name: string): Sql => make([{ kind: 'ident', name }]);
+export const label = (name: string): Sql => make({ kind: 'ident', name });
 
 export function join(fragments: readonly Sql[], separator: Sql): Sql {
-  const parts: Part[] = [];
-  fragments.forEach((f, i) => {
-    if (i > 0) parts.push(...separator.parts);
-    parts.push(...f.parts);
-  });
-  return make(parts);
+  return make({ kind: 'join', items: fragments, separator });
 }
 
-export const empty = make([]);
+export const empty = sql``;
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string): string => (name.includes('"') ? `"${name.replace(/"/g, '""')}"` : `"${name}"`);
 
 export interface Statement {
   sql: string;
@@ -93,20 +86,38 @@ export interface Statement {
 
 /** Fragment → text with `$1…$n` and the parameter list (the only place SQL text is assembled). */
 export function render(fragment: Sql, params: unknown[] = []): Statement {
-  const out: string[] = [];
   const values = [...params];
   const numbers = new Map<Slot, number>();
-  for (const p of fragment.parts) {
-    if (p.kind === 'text') out.push(p.text);
-    else if (p.kind === 'ident') out.push(quoteIdent(p.name));
-    else {
-      let n = numbers.get(p.slot);
-      if (n === undefined) {
-        values.push(p.slot.value);
-        numbers.set(p.slot, (n = values.length));
+  let out = '';
+  const walk = (f: Sql): void => {
+    const n = f.node;
+    switch (n.kind) {
+      case 'template':
+        for (let i = 0; i < n.strings.length; i++) {
+          out += n.strings[i];
+          if (i < n.values.length) walk(n.values[i]!);
+        }
+        return;
+      case 'ident':
+        out += quoteIdent(n.name);
+        return;
+      case 'bind': {
+        let k = numbers.get(n.slot);
+        if (k === undefined) {
+          values.push(n.slot.value);
+          numbers.set(n.slot, (k = values.length));
+        }
+        out += `$${k}`;
+        return;
       }
-      out.push(`$${n}`);
+      case 'join':
+        for (let i = 0; i < n.items.length; i++) {
+          if (i > 0) walk(n.separator);
+          walk(n.items[i]!);
+        }
+        return;
     }
-  }
-  return { sql: out.join(''), params: values };
+  };
+  walk(fragment);
+  return { sql: out, params: values };
 }

@@ -1,6 +1,7 @@
 import { mintAccessToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
 import { EXIT_OK, type Command } from './command.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../rest/body.js';
 import { DEFAULT_PORT, DEV_JWT_SECRET, ServeError, startServer, type Running, type ServeConfig } from '../serve/start.js';
 
 /**
@@ -10,6 +11,7 @@ import { DEFAULT_PORT, DEV_JWT_SECRET, ServeError, startServer, type Running, ty
  */
 export interface ServeArgs {
   port?: string;
+  maxBodyBytes?: string;
   schemas?: string;
   anonRole?: string;
   jwtSecret?: string;
@@ -29,8 +31,11 @@ export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv =
 export function serveConfig(args: ServeArgs, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
   if (Number.isNaN(port)) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
+  const maxBodyBytes = args.maxBodyBytes === undefined ? DEFAULT_MAX_BODY_BYTES : /^[1-9]\d{0,14}$/.test(args.maxBodyBytes) ? Number(args.maxBodyBytes) : NaN;
+  if (Number.isNaN(maxBodyBytes)) throw new ServeError(`--max-body-bytes must be a positive integer (got ${JSON.stringify(args.maxBodyBytes)})`);
   return {
     port,
+    maxBodyBytes,
     schemas: (args.schemas ?? 'public').split(',').map((s) => s.trim()),
     anonRole: args.anonRole ?? 'anon',
     jwtSecret: resolveSecret(args.jwtSecret, env).secret,
@@ -111,10 +116,11 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
 
 export const serveCliCommand: Command = {
   name: 'serve',
-  synopsis: 'serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
+  synopsis: 'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
   summary: 'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   options: {
     port: { type: 'string' },
+    'max-body-bytes': { type: 'string' },
     schemas: { type: 'string' },
     'anon-role': { type: 'string' },
     'jwt-secret': { type: 'string' },
@@ -126,7 +132,7 @@ export const serveCliCommand: Command = {
   async run({ values: v }, io) {
     const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
     const code = await serveCommand(
-      { port: str('port'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true },
+      { port: str('port'), maxBodyBytes: str('max-body-bytes'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true },
       io.out,
       io.err,
     );

@@ -1,7 +1,8 @@
 import type { Database } from '../db/database.js';
 import { isPgError } from '../db/database.js';
 import type { JwtClaims } from '../rest/jwt.js';
-import { ident } from '../rest/sql-builder.js';
+// Names come from the catalog (PublishedTable), quoted by the gateway's one quoting function.
+import { quoteIdent as ident } from '../rest/sql.js';
 import type { PublishedTable } from './changes.js';
 
 /**

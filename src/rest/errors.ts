@@ -92,9 +92,29 @@ export function statusForSqlState(code: string, message: string, authenticated: 
   return 400;
 }
 
+/** Socket-level failures of a database connection (node-postgres surfaces them as Node system errors). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+const UNREACHABLE_MESSAGES = /connection terminated|timeout exceeded when trying to connect|client has encountered a connection error|connection is closed|pglite is closed/i;
+
+export function isDatabaseUnreachable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every(isDatabaseUnreachable);
+  const code = (e as { code?: unknown }).code;
+  return (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || UNREACHABLE_MESSAGES.test(e.message);
+}
+
+/**
+ * PGRST001 as PostgREST answers a lost database: 503, and nothing about where the database is (no host, port
+ * or driver message, which would name internal addresses).
+ */
+export function databaseUnreachable(): ApiError {
+  return new ApiError(503, 'PGRST001', 'Database client error. Retrying the connection.', 'The database could not be reached', null, { 'Retry-After': '1' });
+}
+
 /** Any thrown value → ApiError. Database errors keep their SQLSTATE, message, detail and hint verbatim. */
 export function toApiError(e: unknown, authenticated: boolean): ApiError {
   if (e instanceof ApiError) return e;
+  if (isDatabaseUnreachable(e)) return databaseUnreachable();
   if (isPgError(e)) {
     const status = statusForSqlState(e.code, e.message, authenticated);
     // PostgREST answers every 401 coming from the database with a bare Bearer challenge.

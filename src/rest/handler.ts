@@ -6,18 +6,9 @@ import { parseQueryParams, type QueryParams, type SelectItem } from './query-par
 import { contentRange, readStatus, requestRange } from './range.js';
 import type { SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
-import {
-  buildDelete,
-  buildInsert,
-  buildRead,
-  buildRpc,
-  buildUpdate,
-  relOfTable,
-  resolveRoutine,
-  rpcKind,
-  type BodyShape,
-  type Statement,
-} from './sql-builder.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
+import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
+import { renderPlan, renderPrelude } from './render.js';
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -36,6 +27,10 @@ export interface HandlerConfig {
   /** URL path prefix of the API (Supabase: `/rest/v1`). */
   prefix: string;
   schemaCache: () => Promise<SchemaCache>;
+  /** Largest request body read (bytes); more is a 413 and reading stops. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Deepest JSON nesting accepted in a body; deeper is a 400 PGRST102. Default 64. */
+  maxJsonDepth?: number;
 }
 
 interface Auth {
@@ -52,9 +47,14 @@ interface Outcome {
   inserted?: number;
 }
 
-const SETUP_SQL = `select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),
-  set_config('request.method', $3, true), set_config('request.path', $4, true), set_config('request.headers', $5, true),
-  set_config('statement_timeout', $6, true), set_config('transaction_read_only', $7, true), set_config('role', $8, true)`;
+/** A path segment's %-escapes; a malformed one is the client's error (400), not the gateway's. */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new ApiError(400, 'PGRST100', 'Invalid percent-encoding in the request path', `"${s}" is not a valid %-encoded UTF-8 path segment`);
+  }
+}
 
 export function createHandler(cfg: HandlerConfig): (request: Request) => Promise<Response> {
   return async function handle(request: Request): Promise<Response> {
@@ -69,7 +69,7 @@ export function createHandler(cfg: HandlerConfig): (request: Request) => Promise
       const method = request.method.toUpperCase();
       const schema = negotiateSchema(cfg, request.headers, method);
       if (method === 'OPTIONS') return new Response(null, { status: 200, headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' } });
-      const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+      const segments = path.split('/').filter((s) => s !== '').map(decodeSegment);
       const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer')) };
       let res: Response;
       if (segments.length === 0) res = root(ctx);
@@ -153,21 +153,21 @@ interface RequestCtx {
   prefs: Preferences;
 }
 
-async function run(ctx: RequestCtx, stmt: Statement, readOnly: boolean, singular: boolean): Promise<Outcome> {
+async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
-  const headers = JSON.stringify(Object.fromEntries(request.headers));
-  const searchPath = [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)].map((s) => `"${s.replace(/"/g, '""')}"`).join(', ');
+  const stmt = renderPlan(plan);
+  const prelude = renderPrelude({
+    searchPath: [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)],
+    claims: JSON.stringify(auth.claims),
+    method: ctx.method,
+    path: ctx.path,
+    headers: JSON.stringify(Object.fromEntries(request.headers)),
+    statementTimeoutMs: cfg.statementTimeoutMs,
+    readOnly,
+    role: auth.role,
+  });
   return cfg.db.transaction(async (tx: Queryable) => {
-    await tx.query(SETUP_SQL, [
-      searchPath,
-      JSON.stringify(auth.claims),
-      ctx.method,
-      ctx.path,
-      headers,
-      String(cfg.statementTimeoutMs),
-      readOnly ? 'on' : 'off',
-      auth.role,
-    ]);
+    await tx.query(prelude.sql, prelude.params);
     const r = await tx.query<Outcome>(stmt.sql, stmt.params);
     const row = r.rows[0]!;
     // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
@@ -183,18 +183,15 @@ function respond(status: number, body: string | null, headers: Record<string, st
   return new Response(empty ? null : body, { status, headers: h });
 }
 
-/** The JSON request body; `emptyAs` is what an empty body means (RPC without arguments). */
-async function readBody(ctx: RequestCtx, emptyAs?: unknown): Promise<unknown> {
+/** The JSON request body (bounded in size and depth); `emptyAs` is what an empty body means (RPC without arguments). */
+async function readBody(ctx: RequestCtx, emptyAs?: string): Promise<JsonBody> {
   const type = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && type !== '') throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
-  const text = await ctx.request.text();
-  if (emptyAs !== undefined && text.trim() === '') return emptyAs;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-  }
+  const text = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  return parseJsonBody(emptyAs !== undefined && text.trim() === '' ? emptyAs : text, ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------- routes
 
@@ -248,10 +245,10 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     const top = q.levels.get('')!;
     const range = requestRange(ctx.request.headers.get('range'), top.limit, top.offset);
     const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
-    const stmt = buildRead(ctx.cache, ctx.schema.name, relOfTable(t), {
+    const plan = planRead(ctx.cache, ctx.schema.name, t, {
       select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
     });
-    const out = await run(ctx, stmt, true, singular);
+    const out = await run(ctx, plan, true, singular);
     return readResponse(ctx, out, range.offset, count, media, ['count']);
   }
   if (method === 'POST') return insert(ctx, t, q, media);
@@ -263,13 +260,13 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     }
     const representation = prefs.return === 'representation';
     const o = { select: q.select, levels: q.levels, shape: representation ? media.shape : ('none' as BodyShape), stripNulls: media.stripNulls };
-    let stmt: Statement;
+    let plan: Plan;
     if (method === 'PATCH') {
-      const patch = await readBody(ctx);
-      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-      stmt = buildUpdate(ctx.cache, ctx.schema.name, t, { ...o, patch: patch as Record<string, unknown> });
-    } else stmt = buildDelete(ctx.cache, ctx.schema.name, t, o);
-    const out = await run(ctx, stmt, false, singular);
+      const body = await readBody(ctx);
+      if (!isObject(body.value)) throw invalidJson();
+      plan = planUpdate(ctx.cache, ctx.schema.name, t, { ...o, columns: Object.keys(body.value), body: { text: body.text, kind: 'object' } });
+    } else plan = planDelete(ctx.cache, ctx.schema.name, t, o);
+    const out = await run(ctx, plan, false, singular);
     const cr = method === 'PATCH' ? contentRange(0, out.n - 1, count ? out.n : undefined) : contentRange(1, 0, count ? out.n : undefined);
     return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
       'Content-Type': representation ? media.contentType : null,
@@ -297,9 +294,9 @@ function readResponse(ctx: RequestCtx, out: Outcome, offset: number, count: bool
 async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): Promise<Response> {
   const { prefs } = ctx;
   const payload = await readBody(ctx);
-  const rows = Array.isArray(payload) ? payload : [payload];
-  if (!rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-  const objects = rows as Record<string, unknown>[];
+  const rows = Array.isArray(payload.value) ? payload.value : [payload.value];
+  if (!rows.every(isObject)) throw invalidJson();
+  const objects = rows;
   let columns: string[];
   if (q.columns) columns = q.columns;
   else {
@@ -325,10 +322,16 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
   if (objects.length === 0) {
     return respond(201, ret === 'representation' ? (singular ? 'null' : '[]') : null, { 'Content-Type': ret === 'representation' ? media.contentType : null, 'Content-Range': contentRange(1, 0, prefs.count ? 0 : undefined) }, ctx.method);
   }
-  const stmt = buildInsert(ctx.cache, ctx.schema.name, t, {
-    select, levels, shape, stripNulls: media.stripNulls, rows: objects, columns, missingDefault: prefs.missing === 'default', ...(onConflict ? { onConflict } : {}),
+  const has = (o: Record<string, unknown>, c: string) => Object.prototype.hasOwnProperty.call(o, c);
+  const body: BodyText = {
+    text: payload.text,
+    kind: Array.isArray(payload.value) ? 'array' : 'object',
+    ...(prefs.missing === 'default' ? { present: objects.map((o) => columns.map((c) => has(o, c))) } : {}),
+  };
+  const plan = planInsert(ctx.cache, ctx.schema.name, t, {
+    select, levels, shape, stripNulls: media.stripNulls, columns, body, ...(onConflict ? { onConflict } : {}),
   });
-  const out = await run(ctx, stmt, false, singular);
+  const out = await run(ctx, plan, false, singular);
   let location: string | null = null;
   if (ret === 'headers-only' && out.body && t.pk.length) {
     const first = (JSON.parse(out.body) as Record<string, unknown>[] | Record<string, unknown>);
@@ -348,28 +351,34 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const { method, prefs } = ctx;
   if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
   const overloads = ctx.cache.routines.get(qualified(ctx.schema.name, name)) ?? [];
-  const argNames = new Set(overloads.flatMap((r) => r.args.map((a) => a.name)));
+  const known = new Set<string>(overloads.flatMap((r) => r.args.map((a) => a.name)));
   const viaPost = method === 'POST';
-  const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => argNames.has(k));
-  let args: Record<string, unknown>;
+  const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => known.has(k));
+  let argNames: string[];
+  let argsJson: string;
   if (viaPost) {
-    const body = await readBody(ctx, {});
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-    args = body as Record<string, unknown>;
-  } else args = Object.fromEntries(q.args);
-  const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, Object.keys(args), viaPost);
+    // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
+    const body = await readBody(ctx, '{}');
+    if (!isObject(body.value)) throw invalidJson();
+    argNames = Object.keys(body.value);
+    argsJson = body.text;
+  } else {
+    argNames = [...q.args.keys()];
+    argsJson = JSON.stringify(Object.fromEntries(q.args));
+  }
+  const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   const top = q.levels.get('')!;
   const range = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
   const count = prefs.count !== undefined;
   const kind = rpcKind(routine);
-  const stmt = buildRpc(ctx.cache, ctx.schema.name, routine, {
-    args, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
+  const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
+    argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
   });
   // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
   const readOnly = !viaPost || routine.volatility !== 'v';
   const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
-  const out = await run(ctx, stmt, readOnly, singular);
+  const out = await run(ctx, plan, readOnly, singular);
   if (kind === 'void') return respond(204, null, {}, method);
   if (kind === 'scalar' || kind === 'row') {
     return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined) }, method);

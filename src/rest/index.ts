@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './body.js';
 import { fetchAdapter } from './fetch-adapter.js';
 import { createHandler } from './handler.js';
 import { secretKey } from './jwt.js';
@@ -21,6 +22,10 @@ export interface GatewayOptions {
   statementTimeoutMs?: number;
   /** When set, JWTs carrying an `aud` claim must name it (PostgREST `jwt-aud`). */
   jwtAudience?: string;
+  /** Largest request body accepted, in bytes (default 1 MiB); larger is 413 PGRST413. */
+  maxBodyBytes?: number;
+  /** Deepest JSON nesting accepted in a body (default 64); deeper is 400 PGRST102. */
+  maxJsonDepth?: number;
 }
 
 export interface Gateway {
@@ -41,10 +46,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     anonRole = 'anon',
     allowedRoles = ['anon', 'authenticated', 'service_role'],
     statementTimeoutMs = 8000,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    maxJsonDepth = DEFAULT_MAX_JSON_DEPTH,
   } = options;
   const jwtKey = secretKey(jwtSecret);
   if (schemas.length === 0) throw new Error('createGateway: at least one schema must be exposed');
   if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new Error('createGateway: maxBodyBytes must be a positive integer');
+  if (!Number.isInteger(maxJsonDepth) || maxJsonDepth < 1) throw new Error('createGateway: maxJsonDepth must be a positive integer');
   let cache: Promise<SchemaCache> | undefined;
   const schemaCache = () => {
     cache ??= loadSchemaCache(db, schemas).catch((e: unknown) => {
@@ -63,11 +72,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     statementTimeoutMs,
     prefix: '/rest/v1',
     schemaCache,
+    maxBodyBytes,
+    maxJsonDepth,
   });
   return {
     handle,
     fetch: fetchAdapter(handle),
-    listen: (port = 0) => listen(handle, port),
+    listen: (port = 0) => listen(handle, port, { maxBodyBytes }),
     async reloadSchemaCache() {
       cache = undefined;
       await schemaCache();

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import type { CachedName } from './sql.js';
 
 /**
  * What PostgREST calls the schema cache: the tables, views, columns, foreign keys and functions of the exposed
@@ -7,43 +8,46 @@ import type { Queryable } from '../db/database.js';
  * bind parameter. Privileges are deliberately not consulted: the database decides (42501), as in PostgREST.
  */
 export interface Column {
-  name: string;
+  name: CachedName;
   type: string;
   notNull: boolean;
   hasDefault: boolean;
 }
 
 export interface Table {
-  schema: string;
-  name: string;
+  schema: CachedName;
+  name: CachedName;
   kind: 'table' | 'view';
   columns: Map<string, Column>;
   /** Column names in catalog order (`select=*` order). */
-  columnOrder: string[];
-  pk: string[];
+  columnOrder: CachedName[];
+  pk: CachedName[];
   /** Column sets with a unique constraint or index (incl. the primary key): decides one-to-one. */
-  uniques: string[][];
+  uniques: CachedName[][];
 }
 
 export interface ForeignKey {
-  name: string;
-  schema: string;
-  table: string;
-  columns: string[];
-  refSchema: string;
-  refTable: string;
-  refColumns: string[];
+  name: CachedName;
+  schema: CachedName;
+  table: CachedName;
+  columns: CachedName[];
+  refSchema: CachedName;
+  refTable: CachedName;
+  refColumns: CachedName[];
 }
 
 export interface FunctionArg {
-  name: string;
+  name: CachedName;
+  /** format_type() spelling, for messages. */
   type: string;
+  /** The argument's pg_type, rendered as quoted identifiers (never the spelling above). */
+  typeRef: TypeRef;
   hasDefault: boolean;
 }
 
 export interface RoutineInfo {
-  schema: string;
-  name: string;
+  schema: CachedName;
+  name: CachedName;
   args: FunctionArg[];
   volatility: 'i' | 's' | 'v';
   returnsSet: boolean;
@@ -51,7 +55,7 @@ export interface RoutineInfo {
   /** Output columns when the function returns a row type (table, composite, OUT/TABLE params). */
   returnColumns: Column[] | null;
   /** The table whose row type is returned, if any (allows embedding on RPC results). */
-  returnTable: { schema: string; name: string } | null;
+  returnTable: { schema: CachedName; name: CachedName } | null;
 }
 
 export interface SchemaCache {
@@ -71,8 +75,8 @@ export interface SchemaCache {
 }
 
 export interface TypeRef {
-  schema: string;
-  name: string;
+  schema: CachedName;
+  name: CachedName;
 }
 
 export const qualified = (schema: string, name: string): string => `${schema}.${name}`;
@@ -134,6 +138,9 @@ select coalesce(json_agg(json_build_object(
   'allArgs', (select coalesce(json_agg(json_build_object(
                  'name', coalesce(p.proargnames[i], ''),
                  'type', format_type(coalesce(p.proallargtypes[i], p.proargtypes[i - 1]), null),
+                 'typeSchema', (select tn.nspname from pg_catalog.pg_type ty join pg_catalog.pg_namespace tn on tn.oid = ty.typnamespace
+                                where ty.oid = coalesce(p.proallargtypes[i], p.proargtypes[i - 1])),
+                 'typeName', (select ty.typname from pg_catalog.pg_type ty where ty.oid = coalesce(p.proallargtypes[i], p.proargtypes[i - 1])),
                  'mode', coalesce(p.proargmodes[i], 'i')) order by i), '[]')
               from generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i),
   'nDefaults', p.pronargdefaults,
@@ -175,25 +182,25 @@ export function normaliseTypeName(s: string): string {
 
 const ROLES_SQL = `select coalesce(json_agg(rolname), '[]')::text as doc from pg_catalog.pg_roles where $1::text is not null`;
 
-interface RawTable {
-  schema: string;
-  name: string;
+export interface RawTable {
+  schema: CachedName;
+  name: CachedName;
   kind: 'table' | 'view';
   columns: Column[];
-  uniques: string[][];
-  pk: string[] | null;
+  uniques: (CachedName[] | null)[];
+  pk: CachedName[] | null;
 }
 
-interface RawRoutine {
-  schema: string;
-  name: string;
+export interface RawRoutine {
+  schema: CachedName;
+  name: CachedName;
   volatility: 'i' | 's' | 'v';
   returnsSet: boolean;
   returnsVoid: boolean;
-  allArgs: { name: string; type: string; mode: string }[];
+  allArgs: { name: CachedName; type: string; typeSchema: CachedName; typeName: CachedName; mode: string }[];
   nDefaults: number;
-  retRelSchema: string | null;
-  retRelName: string | null;
+  retRelSchema: CachedName | null;
+  retRelName: CachedName | null;
   retRelKind: string | null;
   retColumns: Column[] | null;
 }
@@ -213,6 +220,24 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
     doc<string[]>(db, ROLES_SQL, schemaArray),
     doc<RawType[]>(db, TYPES_SQL, schemaArray),
   ]);
+  return buildSchemaCache({ schemas, tables: rawTables, foreignKeys, routines: rawRoutines, roles, types: rawTypes });
+}
+
+/** The catalog's rows as the loader reads them; unit tests build a cache from such rows without a database. */
+export interface RawCatalog {
+  schemas: string[];
+  tables: RawTable[];
+  foreignKeys: ForeignKey[];
+  routines: RawRoutine[];
+  roles: string[];
+  types: RawType[];
+}
+
+export function buildSchemaCache(raw: RawCatalog): SchemaCache {
+  const { schemas, foreignKeys, roles } = raw;
+  const rawTables = raw.tables;
+  const rawRoutines = raw.routines;
+  const rawTypes = raw.types;
   const tables = new Map<string, Table>();
   for (const t of rawTables) {
     tables.set(qualified(t.schema, t.name), {
@@ -222,7 +247,7 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
       columns: new Map(t.columns.map((c) => [c.name, c])),
       columnOrder: t.columns.map((c) => c.name),
       pk: t.pk ?? [],
-      uniques: t.uniques.filter((u): u is string[] => Array.isArray(u)),
+      uniques: t.uniques.filter((u): u is CachedName[] => Array.isArray(u)),
     });
   }
   const routines = new Map<string, RoutineInfo[]>();
@@ -241,7 +266,7 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
     const info: RoutineInfo = {
       schema: r.schema,
       name: r.name,
-      args: inputs.map((a, i) => ({ name: a.name, type: a.type, hasDefault: i >= firstDefault })),
+      args: inputs.map((a, i) => ({ name: a.name, type: a.type, typeRef: { schema: a.typeSchema, name: a.typeName }, hasDefault: i >= firstDefault })),
       volatility: r.volatility,
       returnsSet: r.returnsSet,
       returnsVoid: r.returnsVoid,
@@ -255,11 +280,11 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
   return { schemas, tables, foreignKeys, routines, roles: new Set(roles), types: typeMap(rawTypes) };
 }
 
-interface RawType {
-  schema: string;
-  name: string;
+export interface RawType {
+  schema: CachedName;
+  name: CachedName;
   display: string;
-  arrayName: string | null;
+  arrayName: CachedName | null;
 }
 
 function typeMap(raw: RawType[]): Map<string, TypeRef> {

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { DEFAULT_MAX_BODY_BYTES, checkDeclaredLength, payloadTooLarge } from './body.js';
+import { ApiError, errorResponse } from './errors.js';
 import type { Handle } from './fetch-adapter.js';
 
 /**
@@ -23,15 +25,39 @@ export class PortInUseError extends Error {
   }
 }
 
-async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+/** Methods a web Request cannot carry (TRACE, CONNECT, TRACK) or PostgREST does not serve: 405, not 500. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Thrown while reading: answered as an ApiError and the connection is closed (the rest is never read). */
+class EarlyAnswer extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: number): Promise<Request> {
+  const method = req.method ?? 'GET';
+  if (!METHODS.has(method)) {
+    throw new EarlyAnswer(new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`, null, null, { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE' }));
+  }
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (Array.isArray(v)) for (const item of v) headers.append(k, item);
     else if (v !== undefined) headers.set(k, v);
   }
-  const method = req.method ?? 'GET';
+  // Refused by its Content-Length before reading, or as soon as the bytes read pass the limit.
+  try {
+    checkDeclaredLength(headers, maxBodyBytes);
+  } catch (e) {
+    throw new EarlyAnswer(e as ApiError);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > maxBodyBytes) throw new EarlyAnswer(payloadTooLarge(maxBodyBytes, null));
+    chunks.push(chunk as Buffer);
+  }
   const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
   return new Request(new URL(req.url ?? '/', origin), { method, headers, ...(hasBody ? { body: Buffer.concat(chunks) } : {}) });
 }
@@ -49,7 +75,16 @@ async function send(res: ServerResponse, response: Response, closing: boolean): 
 /** An HTTP Upgrade (WebSocket) handler: returns false when it does not own the path (the socket is then refused). */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
-export async function listen(handle: Handle, port = 0, upgrade?: UpgradeHandler): Promise<RunningServer> {
+export interface ListenOptions {
+  /** Largest request body read from the socket (bytes); default 1 MiB. */
+  maxBodyBytes?: number;
+  /** WebSocket upgrades (Realtime); without it every upgrade is refused with 404. */
+  upgrade?: UpgradeHandler;
+}
+
+export async function listen(handle: Handle, port = 0, options: ListenOptions = {}): Promise<RunningServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const upgrade = options.upgrade;
   let origin = 'http://127.0.0.1';
   let active = 0;
   let closing = false;
@@ -61,11 +96,16 @@ export async function listen(handle: Handle, port = 0, upgrade?: UpgradeHandler)
       if (closing) server.closeIdleConnections();
       if (active === 0) idle?.();
     });
-    toRequest(req, origin)
+    toRequest(req, origin, maxBodyBytes)
       .then(handle)
       .then((response) => send(res, response, closing))
       .catch((e: unknown) => {
         if (res.headersSent) return void res.destroy();
+        if (e instanceof EarlyAnswer) {
+          // Answer, then close: the unread rest of the body is never buffered.
+          res.once('finish', () => req.destroy());
+          return void send(res, errorResponse(e.error, req.method ?? 'GET'), true).catch(() => res.destroy());
+        }
         res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
       });
@@ -73,6 +113,11 @@ export async function listen(handle: Handle, port = 0, upgrade?: UpgradeHandler)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     if (closing || !upgrade?.(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+  });
+  // CONNECT never reaches the request handler in node:http: answer it 405 too instead of dropping the socket.
+  server.on('connect', (_req: IncomingMessage, socket: import('node:net').Socket) => {
+    const body = JSON.stringify(new ApiError(405, 'PGRST117', 'Unsupported HTTP method: CONNECT').body());
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nAllow: OPTIONS,GET,HEAD,POST,PATCH,DELETE\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));

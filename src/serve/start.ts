@@ -25,6 +25,8 @@ export const DEV_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-character
 
 export interface ServeConfig {
   port: number;
+  /** Largest request body read (bytes); more is 413 PGRST413 and the connection is closed. */
+  maxBodyBytes?: number;
   schemas: string[];
   anonRole: string;
   jwtSecret: string;
@@ -200,6 +202,7 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       schemas: cfg.schemas,
       anonRole: cfg.anonRole,
       allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
+      ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
     services = await timed(
@@ -208,7 +211,10 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}), log: cfg.log }),
       (s) => `changes from ${s.capture}`,
     );
-    http = await listen(services.route(gateway.handle), cfg.port, services.realtime.handleUpgrade);
+    http = await listen(services.route(gateway.handle), cfg.port, {
+      upgrade: services.realtime.handleUpgrade,
+      ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
+    });
     lock?.update({ url: http.url });
     const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };

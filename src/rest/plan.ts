@@ -1,0 +1,428 @@
+import { ApiError, columnNotFound, noRelationship, parseError, payloadColumnNotFound } from './errors.js';
+import type { Condition, Field, JsonStep, LevelParams, Operator, OrderTerm, SelectItem } from './query-params.js';
+import type { Column, ForeignKey, FunctionArg, RoutineInfo, SchemaCache, Table, TypeRef } from './schema-cache.js';
+import { normaliseTypeName, qualified } from './schema-cache.js';
+import type { CachedName } from './sql.js';
+
+/**
+ * The middle of PostgREST's ApiRequest → Plan → Query split. The parser (query-params.ts, preferences.ts, the
+ * body reader) gives names as the client typed them; planning resolves every one against the schema cache and
+ * keeps the cache's own objects (tables, columns, foreign keys, types, routines). What is not found is a 4xx
+ * here, before any SQL exists. A plan holds no SQL and no name that did not come from the cache — only values
+ * (filter operands, JSON keys, the body text) that the renderer (render.ts) binds as parameters, and the
+ * labels a client chose for output keys (rendered quoted).
+ */
+
+/** A row source: a table/view, or the rows a function returns. */
+export interface Rel {
+  schema: CachedName;
+  name: CachedName;
+  columns: Map<string, Column>;
+  columnOrder: CachedName[];
+  /** The table used for relationship (embedding) lookups, if any. */
+  table: Table | null;
+}
+
+export function relOfTable(t: Table): Rel {
+  return { schema: t.schema, name: t.name, columns: t.columns, columnOrder: t.columnOrder, table: t };
+}
+
+export interface FieldRef {
+  column: Column;
+  /** `->`/`->>` steps; keys are values (bound), an all-digits key indexes an array. */
+  json: JsonStep[];
+}
+
+export type SelectPlan =
+  | { kind: 'column'; field: FieldRef; cast?: TypeRef; label: string }
+  | { kind: 'embed'; rel: Relationship; label: string; inner: boolean; level: LevelPlan; countLabel?: string };
+
+export interface Relationship {
+  fk: ForeignKey;
+  target: Table;
+  /** many-to-one: the parent row holds the key; one-to-many: the embedded row does. */
+  direction: 'many-to-one' | 'one-to-many';
+  toOne: boolean;
+}
+
+export type CondPlan =
+  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; value: string | string[] }
+  | { kind: 'logic'; op: 'and' | 'or'; negate: boolean; children: CondPlan[] };
+
+export interface OrderPlan {
+  field: FieldRef;
+  dir?: 'asc' | 'desc';
+  nulls?: 'first' | 'last';
+}
+
+export interface LevelPlan {
+  rel: Rel;
+  select: SelectPlan[];
+  where: CondPlan[];
+  order: OrderPlan[];
+  limit?: number;
+  offset?: number;
+}
+
+export type BodyShape = 'array' | 'object' | 'none';
+
+export interface Output {
+  shape: BodyShape;
+  stripNulls: boolean;
+}
+
+/** What a mutation returns: the rows it touched through a select tree, or only their count. */
+export interface Returning extends Output {
+  level: LevelPlan | null;
+}
+
+export interface ReadPlan extends Output {
+  kind: 'read';
+  source: { kind: 'relation' } | { kind: 'call'; call: CallPlan };
+  level: LevelPlan;
+  limit?: number;
+  offset?: number;
+  count: boolean;
+}
+
+/** The request body, as the client sent it: PostgreSQL parses it (json_populate_record[set]). */
+export interface BodyText {
+  text: string;
+  /** `array` of objects or one `object`. */
+  kind: 'array' | 'object';
+  /** For `missing=default`: per row, which of the insert columns it carries. */
+  present?: boolean[][];
+}
+
+export interface InsertPlan {
+  kind: 'insert';
+  table: Table;
+  columns: Column[];
+  body: BodyText | null;
+  onConflict?: { columns: Column[]; action: 'merge' | 'ignore' };
+  /** merge upsert on a table: report how many rows were new (xmax = 0). */
+  countInserted: boolean;
+  returning: Returning;
+}
+
+export interface UpdatePlan {
+  kind: 'update';
+  table: Table;
+  columns: Column[];
+  body: BodyText;
+  where: CondPlan[];
+  returning: Returning;
+}
+
+export interface DeletePlan {
+  kind: 'delete';
+  table: Table;
+  where: CondPlan[];
+  returning: Returning;
+}
+
+export interface CallPlan {
+  routine: RoutineInfo;
+  given: FunctionArg[];
+  /** The arguments as one JSON object text (bound), typed by json_to_record with the arguments' pg_types. */
+  argsJson: string | null;
+}
+
+export type RpcKind = 'void' | 'scalar' | 'scalar-set' | 'row' | 'row-set';
+
+export type RpcPlan =
+  | { kind: 'call-scalar'; call: CallPlan; isVoid: boolean }
+  | ({ kind: 'call-scalar-set'; call: CallPlan; limit?: number; offset?: number; count: boolean } & Output)
+  | ReadPlan;
+
+export type Plan = ReadPlan | InsertPlan | UpdatePlan | DeletePlan | RpcPlan;
+
+// ---------------------------------------------------------------------------------------------- resolution
+
+interface Ctx {
+  cache: SchemaCache;
+  schema: string;
+  levels: Map<string, LevelParams>;
+  used: Set<string>;
+}
+
+function column(rel: Rel, name: string): Column {
+  const c = rel.columns.get(name);
+  if (!c) throw columnNotFound(rel.name, name);
+  return c;
+}
+
+function field(rel: Rel, f: Field): FieldRef {
+  return { column: column(rel, f.name), json: f.json };
+}
+
+function castType(cache: SchemaCache, cast: string): TypeRef {
+  const t = cache.types.get(normaliseTypeName(cast));
+  if (!t) throw parseError('select parameter', cast, `unknown type "${cast}" in cast: it must name a type of pg_catalog or an exposed schema`);
+  return t;
+}
+
+function condition(rel: Rel, c: Condition): CondPlan {
+  if (c.kind === 'logic') return { kind: 'logic', op: c.op, negate: c.negate, children: c.children.map((ch) => condition(rel, ch)) };
+  const e = c.expr;
+  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), value: e.value };
+}
+
+function order(rel: Rel, terms: OrderTerm[]): OrderPlan[] {
+  return terms.map((t) => ({ field: field(rel, t.field), ...(t.dir ? { dir: t.dir } : {}), ...(t.nulls ? { nulls: t.nulls } : {}) }));
+}
+
+function fkMatchesHint(fk: ForeignKey, hint: string | undefined): boolean {
+  return hint === undefined || fk.name === hint || (fk.columns.length === 1 && fk.columns[0] === hint);
+}
+
+function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'embed' }>): Relationship {
+  const here = rel.table;
+  const schema = here?.schema ?? ctx.schema;
+  if (!here) throw noRelationship(rel.name, item.name, schema, item.hint);
+  const fks = ctx.cache.foreignKeys;
+  const candidates: Relationship[] = [];
+  const sameCols = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  for (const fk of fks) {
+    const fromHere = fk.schema === here.schema && fk.table === here.name;
+    const toHere = fk.refSchema === here.schema && fk.refTable === here.name;
+    // many-to-one: this row holds the foreign key (by target table name, FK column name or constraint name).
+    if (fromHere && fk.refSchema === schema) {
+      const byName = fk.refTable === item.name && fkMatchesHint(fk, item.hint);
+      const byColumn = item.hint === undefined && fk.columns.length === 1 && fk.columns[0] === item.name;
+      const byConstraint = item.hint === undefined && fk.name === item.name;
+      if (byName || byColumn || byConstraint) {
+        const target = ctx.cache.tables.get(qualified(fk.refSchema, fk.refTable));
+        if (target) candidates.push({ fk, target, direction: 'many-to-one', toOne: true });
+      }
+    }
+    // one-to-many (or one-to-one when the child's FK columns are unique): the target row holds the key.
+    if (toHere && fk.schema === schema && fk.table === item.name && fkMatchesHint(fk, item.hint)) {
+      const target = ctx.cache.tables.get(qualified(fk.schema, fk.table));
+      if (target) candidates.push({ fk, target, direction: 'one-to-many', toOne: target.uniques.some((u) => sameCols(u, fk.columns)) });
+    }
+  }
+  if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, item.hint);
+  if (candidates.length > 1) {
+    throw new ApiError(
+      300,
+      'PGRST201',
+      `Could not embed because more than one relationship was found for '${here.name}' and '${item.name}'`,
+      null,
+      `Try changing '${item.name}' to one of the following: ${fks
+        .filter((fk) => (fk.table === here.name && fk.refTable === item.name) || (fk.refTable === here.name && fk.table === item.name))
+        .map((fk) => `'${item.name}!${fk.name}'`)
+        .join(', ')}. Find the desired relationship in the 'details' key.`,
+    );
+  }
+  return candidates[0]!;
+}
+
+const childPath = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+
+function levelParams(ctx: Ctx, path: string): LevelParams {
+  ctx.used.add(path);
+  return ctx.levels.get(path) ?? { conditions: [], order: [] };
+}
+
+function isCountAggregate(rel: Rel, items: SelectItem[]): Extract<SelectItem, { kind: 'column' }> | null {
+  const only = items.length === 1 ? items[0] : undefined;
+  return only?.kind === 'column' && only.field.name === 'count' && only.field.json.length === 0 && !rel.columns.has('count') ? only : null;
+}
+
+function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): SelectPlan[] {
+  const out: SelectPlan[] = [];
+  for (const item of items) {
+    // `*` is expanded from the cache so helper columns of a CTE (e.g. `_pgrst_inserted`) never leak out.
+    if (item.kind === 'star') {
+      for (const name of rel.columnOrder) out.push({ kind: 'column', field: { column: rel.columns.get(name)!, json: [] }, label: name });
+    } else if (item.kind === 'column') {
+      const f = field(rel, item.field);
+      const last = item.field.json.length ? item.field.json[item.field.json.length - 1]!.key : item.field.name;
+      out.push({ kind: 'column', field: f, ...(item.cast ? { cast: castType(ctx.cache, item.cast) } : {}), label: item.alias ?? last });
+    } else {
+      const rs = relationship(ctx, rel, item);
+      const target = relOfTable(rs.target);
+      const myPath = childPath(path, item.alias ?? item.name);
+      const countOnly = isCountAggregate(target, item.select);
+      const level = countOnly ? levelPlan(ctx, target, [], myPath) : levelPlan(ctx, target, item.select, myPath);
+      out.push({
+        kind: 'embed', rel: rs, label: item.alias ?? item.name, inner: item.inner, level,
+        ...(countOnly ? { countLabel: countOnly.alias ?? 'count' } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function levelPlan(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): LevelPlan {
+  const lp = levelParams(ctx, path);
+  return {
+    rel,
+    select: selectItems(ctx, rel, items, path),
+    where: lp.conditions.map((c) => condition(rel, c)),
+    order: order(rel, lp.order),
+    ...(lp.limit !== undefined ? { limit: lp.limit } : {}),
+    ...(lp.offset !== undefined ? { offset: lp.offset } : {}),
+  };
+}
+
+function checkAllLevelsUsed(ctx: Ctx): void {
+  for (const path of ctx.levels.keys()) {
+    if (!ctx.used.has(path)) {
+      throw new ApiError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null, `Verify that '${path}' is included in the 'select' query parameter.`);
+    }
+  }
+}
+
+/** The top level of a request: its select tree, and the filters/order/paging of every level. */
+function topLevel(cache: SchemaCache, schema: string, rel: Rel, select: SelectItem[], levels: Map<string, LevelParams>, withSelect = true): LevelPlan {
+  const ctx: Ctx = { cache, schema, levels, used: new Set(['']) };
+  const level = levelPlan(ctx, rel, withSelect ? select : [], '');
+  checkAllLevelsUsed(ctx);
+  return level;
+}
+
+// ---------------------------------------------------------------------------------------------- plans
+
+export interface ReadRequest extends Output {
+  select: SelectItem[];
+  levels: Map<string, LevelParams>;
+  limit?: number;
+  offset?: number;
+  count: boolean;
+}
+
+export function planRead(cache: SchemaCache, schema: string, table: Table, r: ReadRequest): ReadPlan {
+  return readPlan(cache, schema, relOfTable(table), r, { kind: 'relation' });
+}
+
+function readPlan(cache: SchemaCache, schema: string, rel: Rel, r: ReadRequest, source: ReadPlan['source']): ReadPlan {
+  const level = topLevel(cache, schema, rel, r.select, r.levels);
+  return {
+    kind: 'read', source, level, count: r.count, shape: r.shape, stripNulls: r.stripNulls,
+    ...(r.limit !== undefined ? { limit: r.limit } : {}),
+    ...(r.offset !== undefined ? { offset: r.offset } : {}),
+  };
+}
+
+export interface MutationRequest extends Output {
+  select: SelectItem[];
+  levels: Map<string, LevelParams>;
+}
+
+function returning(cache: SchemaCache, schema: string, table: Table, r: MutationRequest): Returning {
+  // Levels are checked even when nothing is returned (an unknown `child.col=` filter is still an error).
+  const level = topLevel(cache, schema, relOfTable(table), r.select, r.levels, r.shape !== 'none');
+  return { shape: r.shape, stripNulls: r.stripNulls, level: r.shape === 'none' ? null : level };
+}
+
+function payloadColumns(table: Table, names: string[]): Column[] {
+  return names.map((c) => {
+    const col = table.columns.get(c);
+    if (!col) throw payloadColumnNotFound(table.name, c);
+    return col;
+  });
+}
+
+export interface InsertRequest extends MutationRequest {
+  columns: string[];
+  body: BodyText | null;
+  onConflict?: { columns: string[]; action: 'merge' | 'ignore' };
+}
+
+export function planInsert(cache: SchemaCache, schema: string, table: Table, r: InsertRequest): InsertPlan {
+  const columns = payloadColumns(table, r.columns);
+  const rel = relOfTable(table);
+  const onConflict = r.onConflict ? { columns: r.onConflict.columns.map((c) => column(rel, c)), action: r.onConflict.action } : undefined;
+  return {
+    kind: 'insert', table, columns, body: columns.length ? r.body : null,
+    ...(onConflict ? { onConflict } : {}),
+    countInserted: onConflict?.action === 'merge' && table.kind === 'table',
+    returning: returning(cache, schema, table, r),
+  };
+}
+
+export interface UpdateRequest extends MutationRequest {
+  columns: string[];
+  body: BodyText;
+}
+
+export function planUpdate(cache: SchemaCache, schema: string, table: Table, r: UpdateRequest): UpdatePlan {
+  const columns = payloadColumns(table, r.columns);
+  const rel = relOfTable(table);
+  const where = (r.levels.get('')?.conditions ?? []).map((c) => condition(rel, c));
+  return { kind: 'update', table, columns, body: r.body, where, returning: returning(cache, schema, table, r) };
+}
+
+export function planDelete(cache: SchemaCache, schema: string, table: Table, r: MutationRequest): DeletePlan {
+  const rel = relOfTable(table);
+  const where = (r.levels.get('')?.conditions ?? []).map((c) => condition(rel, c));
+  return { kind: 'delete', table, where, returning: returning(cache, schema, table, r) };
+}
+
+// ---------------------------------------------------------------------------------------------- rpc
+
+/** Picks the overload whose required arguments are given and whose arguments cover every given name. */
+export function resolveRoutine(cache: SchemaCache, schema: string, name: string, argNames: string[], viaPost: boolean): RoutineInfo {
+  const overloads = cache.routines.get(qualified(schema, name)) ?? [];
+  const matches = overloads.filter(
+    (r) => argNames.every((a) => r.args.some((x) => x.name === a)) && r.args.every((x) => x.hasDefault || argNames.includes(x.name)),
+  );
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new ApiError(
+      300,
+      'PGRST203',
+      `Could not choose the best candidate function between: ${matches.map((r) => `${schema}.${name}(${r.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+      null,
+      'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+    );
+  }
+  const sorted = [...argNames].sort();
+  const prms = sorted.length ? `(${sorted.join(', ')})` : ' without parameters';
+  const detPrms = sorted.length ? ` with parameter${sorted.length > 1 ? 's' : ''} ${sorted.join(', ')}` : ' without parameters';
+  throw new ApiError(
+    404,
+    'PGRST202',
+    `Could not find the function ${schema}.${name}${prms} in the schema cache`,
+    `Searched for the function ${schema}.${name}${detPrms}${viaPost ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
+  );
+}
+
+export function rpcKind(r: RoutineInfo): RpcKind {
+  if (r.returnsVoid) return 'void';
+  if (r.returnColumns) return r.returnsSet ? 'row-set' : 'row';
+  return r.returnsSet ? 'scalar-set' : 'scalar';
+}
+
+export interface RpcRequest extends ReadRequest {
+  argNames: string[];
+  /** The arguments object as JSON text (the POST body as sent, or the query arguments serialised). */
+  argsJson: string;
+}
+
+export function planRpc(cache: SchemaCache, schema: string, r: RoutineInfo, req: RpcRequest): RpcPlan {
+  const given = r.args.filter((a) => req.argNames.includes(a.name));
+  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null };
+  const kind = rpcKind(r);
+  if (kind === 'void' || kind === 'scalar') return { kind: 'call-scalar', call, isVoid: kind === 'void' };
+  if (kind === 'scalar-set') {
+    return {
+      kind: 'call-scalar-set', call, count: req.count, shape: req.shape, stripNulls: false,
+      ...(req.limit !== undefined ? { limit: req.limit } : {}),
+      ...(req.offset !== undefined ? { offset: req.offset } : {}),
+    };
+  }
+  const table = r.returnTable ? cache.tables.get(qualified(r.returnTable.schema, r.returnTable.name)) ?? null : null;
+  const rel: Rel = {
+    schema: r.schema,
+    name: r.name,
+    columns: new Map(r.returnColumns!.map((c) => [c.name, c])),
+    columnOrder: r.returnColumns!.map((c) => c.name),
+    table,
+  };
+  // A function returning one row answers with an object, like PostgREST.
+  const shape = kind === 'row' && req.shape === 'array' ? 'object' : req.shape;
+  return readPlan(cache, schema, rel, { ...req, shape }, { kind: 'call', call });
+}

@@ -1,0 +1,342 @@
+import type {
+  BodyShape,
+  BodyText,
+  CallPlan,
+  CondPlan,
+  DeletePlan,
+  FieldRef,
+  InsertPlan,
+  LevelPlan,
+  OrderPlan,
+  Plan,
+  ReadPlan,
+  Rel,
+  Relationship,
+  Returning,
+  SelectPlan,
+  UpdatePlan,
+} from './plan.js';
+import type { Operator } from './query-params.js';
+import type { Table } from './schema-cache.js';
+import { bind, empty, ident, internal, join, label, qualifiedIdent, quoteIdent, render, sql, type Sql, type Statement } from './sql.js';
+
+/**
+ * The renderer: plan → ONE SQL statement that returns the whole HTTP body, built the way PostgREST builds it
+ * (`coalesce(json_agg(_pgrst_t), '[]')`), so JSON serialisation (numeric, timestamptz, jsonb …) is
+ * PostgreSQL's own on every engine. This is the only module of the gateway that makes SQL, and it makes it
+ * only through sql.ts: literals written here, identifiers of schema-cache objects, bind parameters.
+ */
+
+const comma = sql`, `;
+const and = sql` and `;
+
+// ---------------------------------------------------------------------------------------------- fields
+
+class Aliases {
+  private n = 0;
+  next(): { alias: Sql; n: number } {
+    this.n += 1;
+    return { alias: internal(`t${this.n}`), n: this.n };
+  }
+}
+
+function fieldSql(alias: Sql, f: FieldRef): Sql {
+  let out = sql`${alias}.${ident(f.column.name)}`;
+  for (const step of f.json) {
+    // An integer key indexes a JSON array; it is bound like any other value, never pasted into the SQL.
+    const key = /^-?\d+$/.test(step.key) ? sql`${bind(step.key)}::int` : sql`${bind(step.key)}::text`;
+    out = step.op === '->' ? sql`(${out}->${key})` : sql`(${out}->>${key})`;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- filters
+
+const BINARY: Record<Exclude<Operator, 'is' | 'in'>, Sql> = {
+  eq: sql`=`,
+  neq: sql`<>`,
+  gt: sql`>`,
+  gte: sql`>=`,
+  lt: sql`<`,
+  lte: sql`<=`,
+  like: sql`like`,
+  ilike: sql`ilike`,
+  match: sql`~`,
+  imatch: sql`~*`,
+  cs: sql`@>`,
+  cd: sql`<@`,
+  ov: sql`&&`,
+  isdistinct: sql`is distinct from`,
+};
+
+const IS: Record<string, Sql> = {
+  null: sql`is null`,
+  not_null: sql`is not null`,
+  true: sql`is true`,
+  false: sql`is false`,
+  unknown: sql`is unknown`,
+};
+
+function filterSql(alias: Sql, c: Extract<CondPlan, { kind: 'filter' }>): Sql {
+  const lhs = fieldSql(alias, c.field);
+  let out: Sql;
+  if (c.op === 'is') {
+    const kw = IS[c.value as string];
+    if (!kw) throw new Error(`unplanned is-value ${String(c.value)}`);
+    out = sql`${lhs} ${kw}`;
+  } else if (c.op === 'in') {
+    const list = c.value as string[];
+    out = list.length === 0 ? sql`false` : sql`${lhs} in (${join(list.map((v) => bind(v)), comma)})`;
+  } else {
+    // PostgREST lets `*` stand for `%` in like patterns (URL-friendly).
+    const raw = c.op === 'like' || c.op === 'ilike' ? (c.value as string).replace(/\*/g, '%') : (c.value as string);
+    const op = BINARY[c.op];
+    out = c.quantifier === 'any' ? sql`${lhs} ${op} any(${bind(raw)})` : c.quantifier === 'all' ? sql`${lhs} ${op} all(${bind(raw)})` : sql`${lhs} ${op} ${bind(raw)}`;
+  }
+  return c.negate ? sql`not (${out})` : out;
+}
+
+function conditionSql(alias: Sql, c: CondPlan): Sql {
+  if (c.kind === 'filter') return filterSql(alias, c);
+  const parts = c.children.map((ch) => sql`(${conditionSql(alias, ch)})`);
+  // Always parenthesised: the caller joins conditions with `and`, which binds tighter than `or`.
+  const out = sql`(${join(parts, c.op === 'and' ? and : sql` or `)})`;
+  return c.negate ? sql`not ${out}` : out;
+}
+
+function orderSql(alias: Sql, terms: OrderPlan[]): Sql {
+  if (terms.length === 0) return empty;
+  const parts = terms.map((t) => {
+    const dir = t.dir === 'asc' ? sql` asc` : t.dir === 'desc' ? sql` desc` : empty;
+    const nulls = t.nulls === 'first' ? sql` nulls first` : t.nulls === 'last' ? sql` nulls last` : empty;
+    return sql`${fieldSql(alias, t.field)}${dir}${nulls}`;
+  });
+  return sql` order by ${join(parts, comma)}`;
+}
+
+/** Limit and offset are bind parameters too: no number from the URL is pasted into the SQL text. */
+function pagingSql(limit: number | undefined, offset: number | undefined): Sql {
+  const l = limit !== undefined ? sql` limit ${bind(String(limit))}::bigint` : empty;
+  const o = offset ? sql` offset ${bind(String(offset))}::bigint` : empty;
+  return sql`${l}${o}`;
+}
+
+// ---------------------------------------------------------------------------------------------- embedding
+
+function joinSql(rs: Relationship, parent: Sql, child: Sql): Sql {
+  const { fk } = rs;
+  const pairs = fk.columns.map((c, i) => {
+    const ref = fk.refColumns[i]!;
+    return rs.direction === 'many-to-one'
+      ? sql`${child}.${ident(ref)} = ${parent}.${ident(c)}`
+      : sql`${child}.${ident(c)} = ${parent}.${ident(ref)}`;
+  });
+  return join(pairs, and);
+}
+
+const tableSql = (t: Table | Rel): Sql => qualifiedIdent(t);
+
+/** The select list of one level: columns, casts, JSON paths and embedded subqueries. */
+function selectList(aliases: Aliases, alias: Sql, items: SelectPlan[]): Sql {
+  const out = items.map((item) => {
+    if (item.kind === 'column') {
+      let expr = fieldSql(alias, item.field);
+      if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
+      return sql`${expr} as ${label(item.label)}`;
+    }
+    return sql`${embedSql(aliases, alias, item)} as ${label(item.label)}`;
+  });
+  // An empty select (`child()`) still needs a column for the row to exist.
+  return out.length ? join(out, comma) : sql`null as "_pgrst_empty"`;
+}
+
+/** WHERE conditions of one level, including `!inner` embeds (a parent row needs a matching child). */
+function whereList(aliases: Aliases, alias: Sql, level: LevelPlan): Sql[] {
+  const conds = level.where.map((c) => conditionSql(alias, c));
+  for (const item of level.select) {
+    if (item.kind !== 'embed' || !item.inner) continue;
+    const { alias: ca } = aliases.next();
+    const sub = whereList(aliases, ca, item.level);
+    conds.push(sql`exists (select 1 from ${tableSql(item.rel.target)} as ${ca} where ${join([joinSql(item.rel, alias, ca), ...sub], and)})`);
+  }
+  return conds;
+}
+
+function embedSql(aliases: Aliases, alias: Sql, item: Extract<SelectPlan, { kind: 'embed' }>): Sql {
+  const { alias: ca, n } = aliases.next();
+  const sub = internal(`_pgrst_e${n}`);
+  const from = sql`${tableSql(item.rel.target)} as ${ca}`;
+  const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
+  if (item.countLabel !== undefined) {
+    const inner = sql`select count(*) as ${label(item.countLabel)} from ${from} where ${where}`;
+    return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
+  }
+  const list = selectList(aliases, ca, item.level.select);
+  if (item.rel.toOne) return sql`(select row_to_json(${sub}) from (select ${list} from ${from} where ${where} limit 1) ${sub})`;
+  const inner = sql`select ${list} from ${from} where ${where}${orderSql(ca, item.level.order)}${pagingSql(item.level.limit, item.level.offset)}`;
+  return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
+}
+
+// ---------------------------------------------------------------------------------------------- result wrapper
+
+function bodySql(shape: BodyShape, stripNulls: boolean, agg = sql`json_agg(_pgrst_t)`): Sql {
+  const wrap = (s: Sql) => (stripNulls ? sql`json_strip_nulls(${s})` : s);
+  if (shape === 'none') return sql`null::text`;
+  if (shape === 'object') return sql`(${wrap(sql`${agg}->0`)})::text`;
+  return sql`${wrap(sql`coalesce(${agg}, '[]')`)}::text`;
+}
+
+const T0 = internal('t0');
+
+function renderRead(p: ReadPlan): Sql {
+  const aliases = new Aliases();
+  const fromSql = p.source.kind === 'call' ? callSource(p.source.call, false) : sql`${tableSql(p.level.rel)} as ${T0}`;
+  const list = selectList(aliases, T0, p.level.select);
+  const where = whereList(aliases, T0, p.level);
+  const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
+  const inner = sql`select ${list} from ${fromSql}${whereSql}${orderSql(T0, p.level.order)}${pagingSql(p.limit, p.offset)}`;
+  const total = p.count ? sql`, (select count(*) from ${fromSql}${whereSql})::int as total` : empty;
+  return sql`select count(*)::int as n, ${bodySql(p.shape, p.stripNulls)} as body${total} from (${inner}) _pgrst_t`;
+}
+
+// ---------------------------------------------------------------------------------------------- mutations
+
+function returningSql(r: Returning, cte: Sql, inserted: boolean): Sql {
+  const ins = inserted ? sql`, (select count(*) from pgrst_source where _pgrst_inserted)::int as inserted` : empty;
+  if (r.shape === 'none' || !r.level) return sql`${cte} select count(*)::int as n, null::text as body${ins} from pgrst_source`;
+  const list = selectList(new Aliases(), T0, r.level.select);
+  return sql`${cte} select count(*)::int as n, ${bodySql(r.shape, r.stripNulls)} as body${ins} from (select ${list} from pgrst_source as "t0") _pgrst_t`;
+}
+
+/** The body's rows, parsed by PostgreSQL into the table's row type: numbers are never JavaScript's. */
+function bodyRows(target: Sql, body: BodyText, b: Sql): Sql {
+  return body.kind === 'array'
+    ? sql`json_populate_recordset(null::${target}, ${b}::json)`
+    : sql`json_populate_record(null::${target}, ${b}::json)`;
+}
+
+function renderInsert(p: InsertPlan): Sql {
+  const target = tableSql(p.table);
+  const cols = join(p.columns.map((c) => ident(c.name)), comma);
+  let insert: Sql;
+  if (p.columns.length === 0 || !p.body) {
+    insert = sql`insert into ${target} as "t0" default values`;
+  } else if (p.body.present) {
+    // `missing=default`: one VALUES row per object; present keys are read from that row's JSON, absent ones are DEFAULT.
+    const b = bind(p.body.text);
+    const isArray = p.body.kind === 'array';
+    const values = p.body.present.map((present, i) => {
+      const row = isArray ? sql`(${b}::json -> ${bind(String(i))}::int)` : sql`${b}::json`;
+      const cells = p.columns.map((c, j) => (present[j] ? sql`(json_populate_record(null::${target}, ${row})).${ident(c.name)}` : sql`default`));
+      return sql`(${join(cells, comma)})`;
+    });
+    insert = sql`insert into ${target} as "t0" (${cols}) values ${join(values, comma)}`;
+  } else {
+    insert = sql`insert into ${target} as "t0" (${cols}) select ${cols} from ${bodyRows(target, p.body, bind(p.body.text))} _pgrst_body`;
+  }
+  if (p.onConflict) {
+    const conflictNames = p.onConflict.columns.map((c) => c.name);
+    const conflict = join(conflictNames.map((c) => ident(c)), comma);
+    const updatable = p.columns.filter((c) => !conflictNames.includes(c.name)).map((c) => c.name);
+    const setCols = updatable.length === 0 ? conflictNames : updatable;
+    insert =
+      p.onConflict.action === 'ignore' || p.columns.length === 0
+        ? sql`${insert} on conflict (${conflict}) do nothing`
+        : sql`${insert} on conflict (${conflict}) do update set ${join(setCols.map((c) => sql`${ident(c)} = excluded.${ident(c)}`), comma)}`;
+  }
+  // xmax = 0 marks a freshly inserted tuple: lets a merge upsert answer 200 when it only updated (as PostgREST).
+  const flag = p.countInserted ? sql`, ("t0".xmax::text = '0') as _pgrst_inserted` : empty;
+  const cte = sql`with pgrst_source as (${insert} returning "t0".*${flag})`;
+  return returningSql(p.returning, cte, p.countInserted);
+}
+
+function renderUpdate(p: UpdatePlan): Sql {
+  const target = tableSql(p.table);
+  const where = p.where.map((c) => conditionSql(T0, c));
+  if (p.columns.length === 0) {
+    // PostgREST answers an empty PATCH without touching any row.
+    const cte = sql`with pgrst_source as (select "t0".* from ${target} as "t0" where ${join([sql`false`, ...where], and)})`;
+    return returningSql(p.returning, cte, false);
+  }
+  const set = join(p.columns.map((c) => sql`${ident(c.name)} = _pgrst_body.${ident(c.name)}`), comma);
+  const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
+  const cte = sql`with pgrst_source as (update ${target} as "t0" set ${set} from (select * from ${bodyRows(target, p.body, bind(p.body.text))}) _pgrst_body${whereSql} returning "t0".*)`;
+  return returningSql(p.returning, cte, false);
+}
+
+function renderDelete(p: DeletePlan): Sql {
+  const where = p.where.map((c) => conditionSql(T0, c));
+  const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
+  const cte = sql`with pgrst_source as (delete from ${tableSql(p.table)} as "t0"${whereSql} returning "t0".*)`;
+  return returningSql(p.returning, cte, false);
+}
+
+// ---------------------------------------------------------------------------------------------- rpc
+
+/** `json_to_record` turns the JSON arguments into values of the arguments' own pg_types (arrays, json, …). */
+function callParts(c: CallPlan): { from: Sql | null; call: Sql } {
+  const fn = qualifiedIdent(c.routine);
+  if (c.given.length === 0 || c.argsJson === null) return { from: null, call: sql`${fn}()` };
+  const defs = join(c.given.map((a) => sql`${ident(a.name)} ${qualifiedIdent(a.typeRef)}`), comma);
+  const from = sql`json_to_record(${bind(c.argsJson)}::json) as _pgrst_args(${defs})`;
+  return { from, call: sql`${fn}(${join(c.given.map((a) => sql`${ident(a.name)} => _pgrst_args.${ident(a.name)}`), comma)})` };
+}
+
+function callSource(c: CallPlan, scalar: boolean): Sql {
+  const { from, call } = callParts(c);
+  return sql`${from ? sql`${from} cross join lateral ` : empty}${call} as "t0"${scalar ? sql`("pgrst_scalar")` : empty}`;
+}
+
+// ---------------------------------------------------------------------------------------------- entry points
+
+export function renderPlan(p: Plan): Statement {
+  return render(planSql(p));
+}
+
+function planSql(p: Plan): Sql {
+  switch (p.kind) {
+    case 'read':
+      return renderRead(p);
+    case 'insert':
+      return renderInsert(p);
+    case 'update':
+      return renderUpdate(p);
+    case 'delete':
+      return renderDelete(p);
+    case 'call-scalar': {
+      const { from, call } = callParts(p.call);
+      const value = p.isVoid ? sql`(${call})::text` : sql`to_json(${call})::text`;
+      return sql`select 1 as n, ${value} as body${from ? sql` from ${from}` : empty}`;
+    }
+    case 'call-scalar-set': {
+      const source = callSource(p.call, true);
+      const total = p.count ? sql`, (select count(*) from ${source})::int as total` : empty;
+      const inner = sql`select "t0"."pgrst_scalar" from ${source}${pagingSql(p.limit, p.offset)}`;
+      return sql`select count(*)::int as n, ${bodySql(p.shape, false, sql`json_agg(_pgrst_t.pgrst_scalar)`)} as body${total} from (${inner}) _pgrst_t`;
+    }
+  }
+}
+
+/**
+ * The per-request prelude (PostgREST's): search path, claims, method, path, headers, statement timeout,
+ * read-only, role — all bind parameters of one fixed statement, rendered once.
+ */
+const PRELUDE = render(
+  sql`select set_config('search_path', ${bind(0)}, true), set_config('request.jwt.claims', ${bind(1)}, true),
+  set_config('request.method', ${bind(2)}, true), set_config('request.path', ${bind(3)}, true), set_config('request.headers', ${bind(4)}, true),
+  set_config('statement_timeout', ${bind(5)}, true), set_config('transaction_read_only', ${bind(6)}, true), set_config('role', ${bind(7)}, true)`,
+).sql;
+
+export function renderPrelude(v: {
+  searchPath: string[];
+  claims: string;
+  method: string;
+  path: string;
+  headers: string;
+  statementTimeoutMs: number;
+  readOnly: boolean;
+  role: string;
+}): Statement {
+  const searchPath = v.searchPath.map(quoteIdent).join(', ');
+  return { sql: PRELUDE, params: [searchPath, v.claims, v.method, v.path, v.headers, String(v.statementTimeoutMs), v.readOnly ? 'on' : 'off', v.role] };
+}

@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jsonDepthExceeds, parseJsonBody } from '../../src/rest/body.js';
+import { ApiError } from '../../src/rest/errors.js';
+import { renderPlan } from '../../src/rest/render.js';
+import { bind, cachedName, ident, internal, join, render, sql } from '../../src/rest/sql.js';
+import { cacheNames, catalogCache } from './support/catalog.js';
+import { planRequest, type RequestParts } from './support/plan-request.js';
+import { gatewayProperty, type PropertyOutcome } from './support/request-arbitrary.js';
+import { sqlShapeViolations } from './support/sql-shape.js';
+
+/**
+ * Parser → plan → renderer without a database: the schema cache is built from catalog rows
+ * (support/catalog.ts). The property test at the end generates thousands of requests, hostile ones included.
+ */
+const cache = catalogCache();
+const names = cacheNames(cache);
+const statement = (r: Partial<RequestParts> & { target: string }) => renderPlan(planRequest(cache, { method: 'GET', search: '', ...r }));
+const refusal = (r: Partial<RequestParts> & { target: string }): ApiError => {
+  try {
+    statement(r);
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error(`accepted: ${JSON.stringify(r)}`);
+};
+
+describe('sql fragments', () => {
+  it('only interpolate fragments: a plain string is a type error and a run-time error', () => {
+    const name = 'x; drop table items';
+    // @ts-expect-error a string is not a Sql fragment
+    expect(() => sql`select ${name}`).toThrow(/only interpolates Sql fragments/);
+    // @ts-expect-error a string is not a CachedName: request text cannot become an identifier
+    ident(name);
+    expect(() => sql(['select 1'] as unknown as TemplateStringsArray)).toThrow(/template tag/);
+  });
+
+  it('refuse to be turned into text by accident', () => {
+    const f = sql`select 1`;
+    expect(() => `${f as unknown as string}`).toThrow(/turned into a string/);
+  });
+
+  it('quote identifiers, number binds, and send a reused bind once', () => {
+    const body = bind('{"a":1}');
+    const s = render(sql`select ${ident(cachedName('we"ird'))} from x where a = ${bind(1)} and b = ${body} and c = ${body}`);
+    expect(s).toEqual({ sql: 'select "we""ird" from x where a = $1 and b = $2 and c = $2', params: [1, '{"a":1}'] });
+    expect(render(join([bind('a'), bind('b')], sql`, `), ['p']).sql).toBe('$2, $3');
+  });
+
+  it('accept only the fixed shape of internal aliases', () => {
+    expect(render(internal('t12')).sql).toBe('"t12"');
+    for (const bad of ['t0"; --', 'pg_roles', 'T0', '_pgrst_X']) expect(() => internal(bad)).toThrow(/not an internal alias/);
+  });
+});
+
+describe('parse → plan → render', () => {
+  it('renders a read with embed, cast, JSON path, filters and paging with every value bound', () => {
+    const s = statement({
+      target: 'parents',
+      search: 'select=id,n:name::text,lvl:meta->>level,children!inner(label)&children.done=is.true&name=in.(a,"b,c")&or=(score.gt.1,tags.cs.{x})&order=id.desc.nullslast&limit=5&offset=2',
+    });
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    expect(s.sql).toContain('cast("t0"."name" as "pg_catalog"."text") as "n"');
+    expect(s.sql).toContain('("t0"."meta"->>$1::text) as "lvl"');
+    expect(s.sql).toContain('"t0"."name" in ($');
+    expect(s.sql).toContain('exists (select 1 from "public"."children" as "t');
+    expect(s.sql).toContain('is true');
+    expect(s.sql).toMatch(/order by "t0"\."id" desc nulls last limit \$\d+::bigint offset \$\d+::bigint/);
+    expect(s.params).toEqual(expect.arrayContaining(['level', 'a', 'b,c', '1', '{x}', '5', '2']));
+  });
+
+  it('puts injection payloads in parameters and refuses them as names', () => {
+    const payload = `x') or 1=1; --`;
+    const s = statement({ target: 'items', search: new URLSearchParams({ name: `eq.${payload}`, select: `"${payload}":name` }).toString() });
+    expect(s.params).toContain(payload);
+    expect(s.sql).toContain(`as "x') or 1=1; --"`);
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    expect(refusal({ target: 'items', search: `select=${encodeURIComponent('name::text from pg_roles')}` }).code).toBe('PGRST100');
+    expect(refusal({ target: 'items', search: `select=${encodeURIComponent('"na\\"me"')}` }).code).toBe('42703');
+    expect(refusal({ target: 'items', search: `${encodeURIComponent('name;drop')}=eq.1` }).code).toBe('PGRST100');
+    expect(refusal({ target: 'items', search: 'select=id,pg_roles(rolname)' }).code).toBe('PGRST200');
+    expect(refusal({ target: 'items', search: 'nope.limit=1' }).code).toBe('PGRST108');
+    expect(refusal({ target: 'items', search: 'order=id.sideways' }).code).toBe('PGRST100');
+    expect(refusal({ target: 'items', search: 'id=is.maybe' }).code).toBe('PGRST100');
+  });
+
+  it('hands bodies to PostgreSQL as the client sent them, one parameter', () => {
+    const body = '[{"id": 12345678901234567890, "name": "n", "category": "a", "price": 1e400, "created_at": "2024-01-01"}]';
+    const s = statement({ method: 'POST', target: 'items', body, prefer: 'return=representation' });
+    expect(s.params).toContain(body);
+    expect(s.sql).toContain('json_populate_recordset(null::"public"."items", $1::json)');
+    const d = statement({ method: 'POST', target: 'items', body: '[{"id": 1, "name": "x"}, {"id": 2}]', search: 'columns=id,name', prefer: 'missing=default' });
+    expect(d.params.filter((p) => typeof p === 'string' && p.startsWith('['))).toHaveLength(1);
+    expect(d.sql).toContain('default');
+    const rpc = statement({ method: 'POST', target: 'rpc/add', body: '{"a": 12345678901234567890, "b": 1}' });
+    expect(rpc.params).toEqual(['{"a": 12345678901234567890, "b": 1}']);
+    expect(rpc.sql).toContain('as _pgrst_args("a" "pg_catalog"."int4", "b" "pg_catalog"."int4")');
+    expect(refusal({ method: 'POST', target: 'items', body: '{"nope": 1}' }).code).toBe('PGRST204');
+  });
+
+  it('measures JSON depth without recursion and refuses deep bodies with 400 PGRST102', () => {
+    expect(jsonDepthExceeds('[[[]]]', 3)).toBe(false);
+    expect(jsonDepthExceeds('[[[[]]]]', 3)).toBe(true);
+    expect(jsonDepthExceeds('{"a":"[[[[[[["}', 2)).toBe(false);
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    expect(() => parseJsonBody(deep, 64)).toThrow(expect.objectContaining({ status: 400, code: 'PGRST102' }));
+    expect(() => parseJsonBody('{"a": }', 64)).toThrow(expect.objectContaining({ status: 400, code: 'PGRST102' }));
+  });
+});
+
+describe('property: no accepted request renders SQL outside the allowed shape', () => {
+  const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 3000);
+  it(`${runs} generated requests (bounded to ~5 s)`, () => {
+    const outcome: PropertyOutcome = { accepted: 0, refused: 0, byCode: new Map() };
+    const details = fc.check(gatewayProperty(cache, outcome), { numRuns: runs, interruptAfterTimeLimit: 5_000, markInterruptAsFailure: false });
+    if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? 'property failed');
+    console.log(`gateway property: ${details.numRuns} requests, ${outcome.accepted} accepted, ${outcome.refused} refused (${[...outcome.byCode].map(([c, n]) => `${c} ${n}`).join(', ')})`);
+    // Both sides of the property must be exercised, or it proves nothing.
+    expect(details.numRuns).toBeGreaterThanOrEqual(Math.min(runs, 300));
+    expect(outcome.accepted).toBeGreaterThan(details.numRuns / 10);
+    expect(outcome.refused).toBeGreaterThan(details.numRuns / 10);
+  });
+});

@@ -169,7 +169,7 @@ begin
     values (v_meeting, u.id, 'en', '[{"speaker": "A", "start_ms": 0, "end_ms": 1000, "text": "Hello"}]', 1, 1)
     returning id into v_transcript;
     insert into public.meeting_analyses (meeting_id, user_id, transcript_id, model, prompt_version, sampling, sampled_segment_count, total_segment_count)
-    values (v_meeting, u.id, v_transcript, 'fixture/model', 'v1', '{"strategy": "all", "segments": [{"index": 0}]}', 1, 1);
+    values (v_meeting, u.id, v_transcript, 'fixture/model', 'v1', '{"strategy": "full", "segments": [{"index": 0, "reason": "full"}]}', 1, 1);
     -- Sessions reference the pro module, so module.free has no practice history and may be deleted.
     insert into public.practice_sessions (user_id, module_id, source_meeting_id)
     values (u.id, tests.id('module.pro'), v_meeting)
@@ -260,7 +260,7 @@ begin
     when 'meeting_transcripts' then format('insert into public.meeting_transcripts (meeting_id, user_id, language) values (%L, %L, %L)',
       tests.id(p_owner_key || '.meeting'), p_owner, 'en')
     when 'meeting_analyses' then format('insert into public.meeting_analyses (meeting_id, user_id, model, prompt_version, sampling, sampled_segment_count, total_segment_count) values (%L, %L, %L, %L, %L, 0, 0)',
-      tests.id(p_owner_key || '.meeting'), p_owner, 'probe/model', 'v1', '{"strategy": "none", "segments": []}')
+      tests.id(p_owner_key || '.meeting'), p_owner, 'probe/model', 'v1', '{"strategy": "full", "segments": []}')
     when 'modules' then format('insert into public.modules (slug, title, dimension) values (%L, %L, %L)', 'probe-module', 'Probe', 'clarity')
     when 'practice_sessions' then format('insert into public.practice_sessions (user_id, module_id) values (%L, %L)', p_owner, tests.id('module.free'))
     when 'session_feedback' then format('insert into public.session_feedback (session_id, user_id, summary, model) values (%L, %L, %L, %L)',

@@ -12,7 +12,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isUnavailable, resolveServer } from '../db/server.js';
 import { migratedScratchDatabase } from '../migrate/scratch.js';
+import { provenance, writeResults } from '../report/results.js';
 import { loadMatrix, matrixCells } from '../rls/matrix.js';
+import { tapRecords } from './tap-records.js';
 import { PGTAP_DIR, selectFiles, testFiles } from './files.js';
 
 const HELPERS = `${PGTAP_DIR}support/helpers.sql`;
@@ -59,8 +61,16 @@ function runPgProve(url: string, files: string[]): Promise<{ code: number; outpu
   });
 }
 
+/** The suite's evidence (reports/results/pgtap.json); a run of chosen files is a partial suite and writes none. */
+function writeEvidence(startedAt: Date, engine: string, records: Parameters<typeof writeResults>[2]): void {
+  if (process.argv.length > 2) return;
+  const path = writeResults('pgtap', provenance(engine, startedAt), records);
+  console.log(`[evidence] ${path}: ${records.length} records`);
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
+  const startedAt = new Date();
   if (!existsSync(PG_PROVE)) {
     console.error(`pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`);
     return 1;
@@ -80,6 +90,7 @@ async function main(): Promise<number> {
   if (isUnavailable(server)) {
     // A suite that cannot run must not look like one that passed.
     console.error(`pgTAP suite NOT RUN, failing: ${server.unavailable}`);
+    writeEvidence(startedAt, 'none', [{ id: 'server', title: 'a PostgreSQL 15 server for pgTAP', status: 'not-run', reason: server.unavailable, engine: null, figures: null, evidence: null }]);
     return 1;
   }
   console.log(`[pgtap] ${server.description}`);
@@ -108,6 +119,7 @@ async function main(): Promise<number> {
     });
     try {
       const prove = await runPgProve(scratch.url, files);
+      writeEvidence(startedAt, server.description, tapRecords(prove.output, files, prove.code));
       const tests = /Files=(\d+), Tests=(\d+)/.exec(prove.output);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(

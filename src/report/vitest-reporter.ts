@@ -11,7 +11,7 @@ import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import { provenance, REPO_ROOT, writeResults, type CheckRecord } from './results.js';
 import './test-evidence.js';
 
-const engineOf = (name: string): CheckRecord['engine'] => (/\[pglite\]|pglite/i.test(name) ? 'pglite' : /\[postgres\]|postgresql/i.test(name) ? 'postgresql' : null);
+const engineOf = (name: string): CheckRecord['engine'] => (/\bpglite\b/i.test(name) ? 'pglite' : /\bpostgres(ql)?\b/i.test(name) ? 'postgresql' : null);
 
 export default class EvidenceReporter implements Reporter {
   private ctx: Vitest | undefined;

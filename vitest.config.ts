@@ -37,6 +37,14 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'report',
+          include: ['tests/report/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'serve',
           include: ['tests/serve/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],

@@ -83,7 +83,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#212121}
 h1{margin:0 0 .3em}h2{margin:1.2em 0 .4em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
 .verdict{padding:.6em 1em;border-radius:6px}.verdict.pass{background:#e8f5e9}.verdict.fail{background:#ffebee}.verdict.incomplete{background:#fff8e1}
-.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;color:#fff}.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.not-run{background:#757575}
+.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:8px;font-size:12px;color:#fff}.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.not-run{background:#757575}
 tr.control.fail{background:#fff5f5}.reason{color:#b71c1c;font-size:12px}.statement{color:#37474f;font-size:12px;font-style:italic}
 .grid td.cell{font-size:11px;text-align:center;min-width:3.5em}.grid td.mismatch,.key.mismatch{outline:3px solid #d50000;outline-offset:-3px;font-weight:bold}.grid th.src{font-size:10px;font-weight:normal}
 .key{padding:0 5px;border-radius:3px}.scroll{overflow-x:auto}

@@ -72,6 +72,8 @@ export interface Compliance {
   unmapped: { suite: string; records: number }[];
   matrix: { sources: string[]; cells: MatrixCell[] } | null;
   mutation: { policies: number; caught: number; score: number; survivors: string[] } | null;
+  /** The data inventory (GDPR Art. 30) a test recorded, from PostgreSQL when both engines recorded one. */
+  inventory: { source: string; columns: { table: string; column: string; category: string; auditTreatment: string; retentionDays: number | null }[] } | null;
   latency: { suite: string; id: string; title: string; unit: string; n: number; p50: number; p95: number; p99: number }[];
   records: (CheckRecord & { suite: string })[];
 }
@@ -167,6 +169,7 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
     matrix: matrixGrid(records),
     mutation: mutationScore(records),
     latency: latencyFigures(records),
+    inventory: dataInventory(records),
     records,
   };
 }
@@ -215,6 +218,15 @@ function mutationScore(records: (CheckRecord & { suite: string })[]): Compliance
   if (mutants.length === 0) return null;
   const caught = mutants.filter((r) => r.status === 'pass').length;
   return { policies: mutants.length, caught, score: caught / mutants.length, survivors: mutants.filter((r) => r.status !== 'pass').map((r) => r.title) };
+}
+
+function dataInventory(records: (CheckRecord & { suite: string })[]): Compliance['inventory'] {
+  type Inv = { kind: 'data-inventory'; columns: NonNullable<Compliance['inventory']>['columns'] };
+  const found = records.filter((r) => typeof r.evidence === 'object' && r.evidence !== null && (r.evidence as { kind?: unknown }).kind === 'data-inventory' && Array.isArray((r.evidence as Inv).columns));
+  const best = found.find((r) => r.engine === 'postgresql') ?? found[0];
+  if (!best) return null;
+  const cols = (best.evidence as Inv).columns.map((c) => ({ table: c.table, column: c.column, category: c.category, auditTreatment: c.auditTreatment, retentionDays: c.retentionDays }));
+  return { source: `${best.suite}/${best.engine ?? 'unknown'}`, columns: cols };
 }
 
 function latencyFigures(records: (CheckRecord & { suite: string })[]): Compliance['latency'] {

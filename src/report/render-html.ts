@@ -45,6 +45,14 @@ function matrixGrid(m: NonNullable<Compliance['matrix']>): string {
   return `<p>Observed outcome of each persona × table × operation cell, per source (suite/engine). Legend: ${legend} <span class="key mismatch">observed ≠ expected</span></p><div class="scroll"><table class="grid" id="matrix-grid">${head}${body.join('')}</table></div>`;
 }
 
+/** The audit hash chain as a test recorded it (verify_chain verdict and the published head), PostgreSQL first. */
+function auditLine(c: Compliance): string {
+  const heads = c.records.filter((r) => r.figures && typeof r.figures.chainHeadHash === 'string');
+  const h = heads.find((r) => r.engine === 'postgresql') ?? heads[0];
+  if (!h) return '<li>Audit hash chain: no evidence.</li>';
+  return `<li>Audit hash chain (${esc(h.engine)}): verify_chain() <b>${h.status === 'pass' ? esc(String(h.figures!.verifyChain)) : 'FAILED'}</b>, ${esc(String(h.figures!.logEntries))} entries, head seq ${esc(String(h.figures!.chainHeadSeq))} <code>${esc(String(h.figures!.chainHeadHash).slice(0, 16))}…</code>.</li>`;
+}
+
 export function renderHtml(c: Compliance): string {
   const s = c.summary;
   const reqTotal = s.requiredControls.pass + s.requiredControls.fail + s.requiredControls.notRun;
@@ -56,6 +64,7 @@ export function renderHtml(c: Compliance): string {
 <li><b>${s.records.pass}</b> checks passed, <b>${s.records.fail}</b> failed, <b>${s.records.notRun}</b> not run, from ${s.suites} suite file(s).</li>
 ${c.mutation ? `<li>Policy mutation score: <b>${c.mutation.caught}/${c.mutation.policies}</b> weakened policies caught (${(c.mutation.score * 100).toFixed(1)} %).</li>` : '<li>Policy mutation score: no evidence.</li>'}
 ${c.matrix ? `<li>Isolation matrix: <b>${c.matrix.cells.length}</b> cells observed on ${c.matrix.sources.length} source(s); <b>${mismatches}</b> differ from the expected outcome.</li>` : '<li>Isolation matrix: no evidence.</li>'}
+${auditLine(c)}
 <li>Evidence problems: <b>${c.problems.length}</b>.</li>
 </ul>
 <p class="prov">Commit <code>${esc(c.tree.commit.slice(0, 12))}</code>${c.tree.dirty ? ' (uncommitted changes)' : ''}, sql/ hash <code>${esc(c.tree.sqlHash.slice(0, 12))}</code>, generated ${esc(c.generatedAt)} in ${c.buildMs} ms.</p>
@@ -72,6 +81,18 @@ ${c.matrix ? `<li>Isolation matrix: <b>${c.matrix.cells.length}</b> cells observ
   const matrix = `<section id="matrix"><h2>Isolation matrix</h2>${c.matrix ? matrixGrid(c.matrix) : '<p>No matrix evidence in the results.</p>'}</section>`;
   const mutation = `<section id="mutation"><h2>Policy mutation score</h2>${c.mutation ? `<p><b>${c.mutation.caught}/${c.mutation.policies}</b> (${(c.mutation.score * 100).toFixed(1)} %) of the RLS policies, each weakened to <code>true</code> in turn, were caught by the matrix.${c.mutation.survivors.length ? ` Survivors: ${c.mutation.survivors.map(esc).join('; ')}` : ''}</p>` : '<p>No mutation evidence in the results.</p>'}</section>`;
   const latency = `<section id="latency"><h2>Latency</h2>${c.latency.length ? `<div class="charts">${c.latency.map(latencyChart).join('')}</div>` : '<p>No latency figures in the results.</p>'}</section>`;
+  const inventory = `<section id="inventory"><h2>Data inventory and retention</h2>${
+    c.inventory
+      ? `<p>Every column of every public table, classified (from ${esc(c.inventory.source)}). Retention: days a row is kept, or "account" (kept for the life of the account).</p><table><tr><th>table</th><th>retention</th><th>columns by category (audit treatment)</th></tr>${[...new Set(c.inventory.columns.map((x) => x.table))]
+          .map((t) => {
+            const cols = c.inventory!.columns.filter((x) => x.table === t);
+            const days = [...new Set(cols.map((x) => x.retentionDays))].map((d) => (d === null ? 'account' : `${d} d`)).join(', ');
+            const cats = [...new Set(cols.map((x) => x.category))].map((cat) => `<b>${esc(cat)}</b>: ${cols.filter((x) => x.category === cat).map((x) => `${esc(x.column)} (${esc(x.auditTreatment)})`).join(', ')}`);
+            return `<tr><td>${esc(t)}</td><td>${esc(days)}</td><td>${cats.join('<br>')}</td></tr>`;
+          })
+          .join('')}</table>`
+      : '<p>No data inventory in the results.</p>'
+  }</section>`;
   const suites = `<section id="suites"><h2>Suites and provenance</h2><table><tr><th>suite</th><th>pass/fail/not-run</th><th>engine</th><th>commit</th><th>run</th><th>command</th></tr>${c.suites
     .map((su) => `<tr class="${su.stale ? 'stale' : ''}"><td>${esc(su.suite)}${su.expected ? '' : ' <b>(extra: not in the catalogue)</b>'}</td><td>${su.counts.pass}/${su.counts.fail}/${su.counts.notRun}</td><td>${esc(su.provenance.engine)}</td><td><code>${esc(su.provenance.commit.slice(0, 12))}</code>${su.stale ? ` <b>stale</b>: ${esc(su.stale)}` : ''}</td><td>${esc(su.provenance.startedAt)} → ${esc(su.provenance.endedAt)}</td><td><code>${esc(su.provenance.command)}</code></td></tr>`)
     .join('')}</table>${c.unmapped.length ? `<p>Records that no control names except ALL-1: ${c.unmapped.map((u) => `${esc(u.suite)} (${u.records})`).join(', ')}.</p>` : ''}</section>`;
@@ -92,7 +113,7 @@ svg .bar.p50{fill:#42a5f5}svg .bar.p95{fill:#1e88e5}svg .bar.p99{fill:#0d47a1}sv
 tr.stale{background:#fff3e0}.prov{color:#555;font-size:12px}
 </style></head><body>
 <h1>ShipSpeak compliance report</h1>
-${summary}${problems}${controls}${matrix}${mutation}${latency}${clauses}${suites}
+${summary}${problems}${controls}${matrix}${mutation}${latency}${inventory}${clauses}${suites}
 </body></html>
 `;
 }

@@ -28,6 +28,11 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     const r = spawnSync('npm', ['run', step], { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
     ran.push({ step, code: r.status, seconds: (performance.now() - t0) / 1000 });
+    if (r.signal) {
+      // Interrupted (Ctrl-C, kill): stop here rather than start the next suite.
+      console.error(`npm run ${step} ended by ${r.signal}: stopping`);
+      return 130;
+    }
   }
   const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l), ask: async () => null };
   console.log('\n=== shipspeak-db report');

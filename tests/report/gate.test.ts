@@ -114,6 +114,12 @@ describe('catalogue', () => {
     expect(cat.controls.map((c) => c.id)).toContain('ALL-1');
   });
 
+  it('docs/compliance.md lists every control of the catalogue, and no other', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs/compliance.md'), 'utf8');
+    const listed = [...doc.matchAll(/^\| ([A-Z]+-\d+) \|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(loadCatalogue().controls.map((c) => c.id).sort());
+  });
+
   it('an unknown control id in a clause is a clear error naming the file; report exits 2', async () => {
     const dir = tempDir('catalogue');
     const cat = JSON.parse(readFileSync(join(REPO_ROOT, 'src/report/controls.json'), 'utf8')) as { clauses: { controls: string[] }[]; $schema?: string };

@@ -13,9 +13,18 @@ import './test-evidence.js';
 
 const engineOf = (name: string): CheckRecord['engine'] => (/\bpglite\b/i.test(name) ? 'pglite' : /\bpostgres(ql)?\b/i.test(name) ? 'postgresql' : null);
 
+/** Why a skipped test did not run when a suite around it failed (its beforeAll, typically). */
+function notReached(failed: { name: string; message: string }[], testName: string): string | undefined {
+  const f = failed.find((x) => testName.startsWith(`${x.name} > `));
+  return f ? `not reached: "${f.name}" failed (${f.message.split('\n')[0]})` : undefined;
+}
+
 export default class EvidenceReporter implements Reporter {
   private ctx: Vitest | undefined;
   private startedAt = new Date();
+
+  /** `dir`: where the results files go (default reports/results); the reporter's own test points it elsewhere. */
+  constructor(private readonly options: { dir?: string } = {}) {}
 
   onInit(ctx: Vitest): void {
     this.ctx = ctx;
@@ -42,6 +51,15 @@ export default class EvidenceReporter implements Reporter {
         const msg = moduleErrors.map((e) => e.message).join('\n') || 'the test file failed outside its tests (a hook or the import)';
         if (moduleErrors.length > 0) push(project, { id: `${file} > (file)`, title: `${file} loads and its hooks succeed`, status: 'fail', reason: msg, engine: null, figures: null, evidence: null });
       }
+      // A failing beforeAll/afterAll leaves its tests skipped: the suite itself becomes a failing record.
+      const failedSuites: { name: string; message: string }[] = [];
+      for (const su of m.children.allSuites()) {
+        const errs = su.errors();
+        if (errs.length === 0) continue;
+        const message = errs.map((e) => e.message).join('\n').slice(0, 4000);
+        failedSuites.push({ name: su.fullName, message });
+        push(project, { id: `${file} > ${su.fullName} (suite)`, title: `${su.fullName}: its hooks succeed`, status: 'fail', reason: message, engine: engineOf(su.fullName), figures: null, evidence: null });
+      }
       const seen = new Map<string, number>();
       for (const t of m.children.allTests()) {
         const base = `${file} > ${t.fullName}`;
@@ -55,7 +73,8 @@ export default class EvidenceReporter implements Reporter {
           r.state === 'failed'
             ? r.errors.map((e) => e.message).join('\n').slice(0, 4000) || 'failed'
             : status === 'not-run'
-              ? (r.state === 'skipped' && r.note) || /NOT RUN: ([^\]>]+)/.exec(t.fullName)?.[1]?.trim() || `${r.state} (skip, todo or not reached)`
+              ? (r.state === 'skipped' && r.note) ||
+                notReached(failedSuites, t.fullName) || /NOT RUN: ([^\]>]+)/.exec(t.fullName)?.[1]?.trim() || `${r.state} (skip, todo or not reached)`
               : null;
         push(project, {
           id: n > 1 ? `${base} #${n}` : base,
@@ -74,7 +93,7 @@ export default class EvidenceReporter implements Reporter {
     }
     for (const [project, records] of byProject) {
       const engines = [...new Set(records.map((r) => r.engine).filter(Boolean))].join(' + ') || 'none';
-      const path = writeResults(`vitest-${project}`, provenance(`vitest: ${engines}`, this.startedAt), records);
+      const path = writeResults(`vitest-${project}`, provenance(`vitest: ${engines}`, this.startedAt), records, this.options.dir);
       const c = (s: string) => records.filter((r) => r.status === s).length;
       console.log(`[evidence] ${relative(process.cwd(), path)}: ${records.length} records (${c('pass')} pass, ${c('fail')} fail, ${c('not-run')} not run)`);
     }

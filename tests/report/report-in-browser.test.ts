@@ -33,11 +33,14 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
   let browser: Browser;
   let planted: Compliance;
   let plantedOut: string;
+  let matrixFile: { ran: number; reason: string } = { ran: 0, reason: '' };
   const tree = currentTree();
 
   beforeAll(async () => {
     const files = testFiles().filter((f) => /\/(00_schema|30_matrix)\.sql$/.test(f));
     const run = await provePgtap(pgUrl(), files, { plant: PLANT, echo: false });
+    const m = run.records.find((r) => r.id === '30_matrix');
+    matrixFile = { ran: Number(m?.figures?.ran ?? 0), reason: `${m?.reason ?? 'no 30_matrix record'}\n${run.output.split('\n').filter((l) => /ERROR|not ok/.test(l)).slice(0, 3).join('\n')}` };
     const results = tempDir('planted');
     passingEvidence(results);
     writeResults('pgtap', provenance('PostgreSQL (planted faults)', new Date()), run.records, results);
@@ -52,6 +55,8 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
   });
 
   it('RLS disabled and a weakened policy fail ISO-1, PGT-1 and ALL-1 with the tables named; gate exit 1', () => {
+    // The faults are observed only if the matrix itself ran: a broken fixture is a different failure, said so.
+    expect(matrixFile.ran, `pgTAP 30_matrix did not run on the planted database, so the faults cannot be observed: ${matrixFile.reason}`).toBeGreaterThan(0);
     const byId = new Map(planted.controls.map((c) => [c.id, c]));
     for (const id of ['ISO-1', 'PGT-1', 'ALL-1']) expect(byId.get(id)?.status, id).toBe('fail');
     for (const id of ['CHG-1', 'CHG-2', 'ADV-1', 'PRV-1']) expect(byId.get(id)?.status, id).toBe('pass');

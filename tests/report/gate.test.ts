@@ -78,8 +78,8 @@ describe('gate', () => {
     const empty = await report((dir) => writeFileSync(join(dir, 'pgtap.json'), ''));
     expect(empty.gate.code).toBe(2);
     expect(empty.gate.err).toMatch(/pgtap\.json: not valid JSON/);
-    const renamed = await report((dir) => writeFileSync(join(dir, 'other.json'), readFileSync(join(dir, 'perf.json'))));
-    expect(renamed.gate.err).toMatch(/other\.json: names suite "perf"/);
+    const renamed = await report((dir) => writeFileSync(join(dir, 'other.json'), readFileSync(join(dir, 'pgtap.json'))));
+    expect(renamed.gate.err).toMatch(/other\.json: names suite "pgtap"/);
   });
 
   it('strict mode (CI=true) refuses evidence produced from uncommitted changes', () => {

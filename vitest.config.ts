@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // Every test also becomes an evidence record in reports/results/vitest-<project>.json (the compliance report).
+    reporters: ['default', './src/report/vitest-reporter.ts'],
     hookTimeout: 120_000,
     projects: [
       {
@@ -29,6 +31,14 @@ export default defineConfig({
         test: {
           name: 'privacy',
           include: ['tests/privacy/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'report',
+          include: ['tests/report/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },

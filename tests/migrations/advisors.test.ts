@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { migratedScratchDatabase } from '../../src/migrate/scratch.js';
+import { attachEvidence } from '../../src/report/test-evidence.js';
 import { describePg, pgUrl } from '../support/pg.js';
 
 const execFileAsync = promisify(execFile);
@@ -72,7 +73,9 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
     await planted?.drop();
   });
 
-  it('reports nothing at WARN or ERROR', () => {
+  it('reports nothing at WARN or ERROR', ({ task }) => {
+    const count = (level: Finding['level']) => findings.filter((f) => f.level === level).length;
+    attachEvidence(task, { engine: 'postgresql', figures: { error: count('ERROR'), warn: count('WARN'), info: count('INFO') }, evidence: { kind: 'advisor-findings', findings: findings.map((f) => ({ name: f.name, level: f.level, object: `${f.metadata?.schema ?? ''}.${f.metadata?.name ?? ''}` })) } });
     const serious = findings.filter((f) => f.level !== 'INFO');
     expect(serious.map(describeFinding)).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { dataInventory } from '../../src/privacy/inventory.js';
+import { attachEvidence } from '../../src/report/test-evidence.js';
 import { describeRequiring } from '../support/pg.js';
 import { SEEDED_USERS, asRole, migratedEngines, pgFailure, publicUuidColumns, rowsReferencing, sortJson } from './support.js';
 
@@ -67,8 +68,9 @@ for (const engine of migratedEngines({ seed: true })) {
       }).catch((e: Error) => expect(e.message).toBe('rollback'));
     });
 
-    it('the data inventory covers every column of every public table, classified, with retention from the policies', async () => {
+    it('the data inventory covers every column of every public table, classified, with retention from the policies', async ({ task }) => {
       const inventory = await dataInventory(db);
+      attachEvidence(task, { figures: { columns: inventory.length, contentColumns: inventory.filter((c) => c.category === 'content').length }, evidence: { kind: 'data-inventory', columns: inventory } });
       const columns = await db.query<{ n: number }>(`
         select count(*)::int as n from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace s on s.oid = c.relnamespace
          where s.nspname = 'public' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped`);

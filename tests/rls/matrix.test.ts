@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PERSONA_NAMES } from '../../src/auth/personas.js';
+import { attachEvidence } from '../../src/report/test-evidence.js';
 import { loadMatrix, OPERATIONS, PERSONAS } from '../../src/rls/matrix.js';
 import { observe, selectTruth } from './support/cells.js';
 import { describeEachEnvironment } from './support/environments.js';
@@ -35,12 +36,18 @@ describeEachEnvironment(
     for (const [table, entry] of Object.entries(matrix.tables).sort(([a], [b]) => a.localeCompare(b))) {
       for (const op of OPERATIONS) {
         const expected = PERSONAS.map((p) => `${p}=${entry.expected[p][op]}`).join(' ');
-        it(`${table} · ${op}: ${expected}`, async () => {
+        it(`${table} · ${op}: ${expected}`, async ({ task }) => {
           const w = world;
           const truth = op === 'select' ? await selectTruth(w, table, entry.owner_column) : undefined;
           if (truth) expect(truth.all.length, `${table}: the fixture must hold rows`).toBeGreaterThan(0);
           // All six personas at once.
           const observed = await Promise.all(PERSONAS.map((p) => observe(w, table, entry.owner_column, p, op, truth)));
+          // The observed cells, as evidence for the report's grid (engine from the environment's name).
+          const name = ctx().env.name;
+          attachEvidence(task, {
+            engine: /pglite/i.test(name) ? 'pglite' : /postgres/i.test(name) ? 'postgresql' : null,
+            evidence: { kind: 'matrix-cells', cells: PERSONAS.map((p, i) => ({ table, operation: op, persona: p, expected: entry.expected[p][op], observed: observed[i]!.outcome })) },
+          });
           PERSONAS.forEach((p, i) => {
             const o = observed[i]!;
             expect.soft(o.outcome, `${table}.${op}.${p}: expected ${entry.expected[p][op]}, observed ${o.outcome} (${o.detail})`).toBe(entry.expected[p][op]);

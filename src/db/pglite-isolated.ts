@@ -70,6 +70,8 @@ interface Live {
   worker: Worker;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
   generation: number;
+  /** The thread ended on its own (e.g. the WASM ran out of memory): the next call reopens first. */
+  dead: boolean;
 }
 
 async function spawn(base: ThreadInit, generation: number): Promise<Live> {
@@ -79,7 +81,7 @@ async function spawn(base: ThreadInit, generation: number): Promise<Live> {
   const worker = THREAD.pathname.endsWith('.ts')
     ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(THREAD.href)}); });`, { ...options, eval: true })
     : new Worker(THREAD, options);
-  const live: Live = { worker, pending: new Map(), generation };
+  const live: Live = { worker, pending: new Map(), generation, dead: false };
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`PGlite worker exited with code ${code} while opening ${init.dataDir}`));
     worker.once('exit', onExit);
@@ -108,7 +110,10 @@ async function spawn(base: ThreadInit, generation: number): Promise<Live> {
     live.pending.clear();
   };
   worker.on('error', (e) => fail(e));
-  worker.on('exit', (code) => fail(new Error(`PGlite worker stopped (exit code ${code})`)));
+  worker.on('exit', (code) => {
+    live.dead = true;
+    fail(new Error(`PGlite worker stopped (exit code ${code})`));
+  });
   return live;
 }
 
@@ -138,6 +143,7 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     })().finally(() => (reopening = undefined)));
 
   async function call<T>(request: Request): Promise<T> {
+    if (!reopening && live.dead && !closed) void reopen(live);
     if (reopening) await reopening;
     if (closed) throw new Error('PGlite (isolated) is closed');
     const target = live;

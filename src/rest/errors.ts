@@ -1,4 +1,4 @@
-import { isPgError } from '../db/database.js';
+import { isPgError, PoolTimeoutError } from '../db/database.js';
 
 /**
  * PostgREST's error vocabulary: every failure leaves the gateway as `{code, message, details, hint}` (nulls for
@@ -95,6 +95,8 @@ export function statusForSqlState(code: string, message: string, authenticated: 
 /** Any thrown value → ApiError. Database errors keep their SQLSTATE, message, detail and hint verbatim. */
 export function toApiError(e: unknown, authenticated: boolean): ApiError {
   if (e instanceof ApiError) return e;
+  // PostgREST: every pooled connection busy for longer than db-pool-acquisition-timeout.
+  if (e instanceof PoolTimeoutError) return new ApiError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
   if (isPgError(e)) {
     const status = statusForSqlState(e.code, e.message, authenticated);
     // PostgREST answers every 401 coming from the database with a bare Bearer challenge.

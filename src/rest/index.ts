@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { fetchAdapter } from './fetch-adapter.js';
 import { createHandler } from './handler.js';
+import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
 import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
 import { listen, type RunningServer } from './server.js';
@@ -19,6 +20,15 @@ export interface GatewayOptions {
   /** Roles a JWT may ask for (the roles granted to PostgREST's `authenticator`). */
   allowedRoles?: string[];
   statementTimeoutMs?: number;
+  /**
+   * PostgREST `db-max-rows`: the most rows one read returns (default 1000, as Supabase sets it). null =
+   * unbounded, only for test environments whose assertions need every row.
+   */
+  maxRows?: number | null;
+  /** Deepest resource embedding allowed in `select=` (default 4). */
+  maxEmbedDepth?: number;
+  /** Largest response body in bytes (default 32 MiB). */
+  maxResponseBytes?: number;
   /** When set, JWTs carrying an `aud` claim must name it (PostgREST `jwt-aud`). */
   jwtAudience?: string;
 }
@@ -43,6 +53,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     statementTimeoutMs = 8000,
   } = options;
   const jwtKey = secretKey(jwtSecret);
+  const limits: RequestLimits = {
+    maxRows: options.maxRows === undefined ? DEFAULT_LIMITS.maxRows : options.maxRows,
+    maxEmbedDepth: options.maxEmbedDepth ?? DEFAULT_LIMITS.maxEmbedDepth,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_LIMITS.maxResponseBytes,
+  };
+  validateLimits(limits);
   if (schemas.length === 0) throw new Error('createGateway: at least one schema must be exposed');
   if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
   let cache: Promise<SchemaCache> | undefined;
@@ -61,6 +77,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     anonRole,
     allowedRoles,
     statementTimeoutMs,
+    limits,
     prefix: '/rest/v1',
     schemaCache,
   });

@@ -9,6 +9,7 @@
  * figures are printed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -144,5 +145,60 @@ describePg('serve: one hostile request on PostgreSQL 15', () => {
     await db.exec(SETUP);
     await db.close();
     return { args: [], env: childEnv({ DATABASE_URL: scratch.url }), cleanup: () => scratch.drop() };
+  });
+});
+
+describePg('serve: PostgreSQL pool starvation answers 504 PGRST003 (--db-pool, --db-pool-acquisition-timeout)', () => {
+  let scratch: ScratchDatabase;
+  let served: Served;
+  const ACQUIRE_MS = 1000;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(pgUrl(), 'pool');
+    const db = await openNodePostgres(scratch.url, { max: 1 });
+    await applyBootstrap(db);
+    await db.exec(`
+      create function public.hold(seconds float8) returns text language sql as $$ select pg_catalog.pg_sleep(seconds); select 'held'::text $$;
+      comment on function public.hold(float8) is 'Test only: keeps its pooled connection busy.';`);
+    await db.close();
+    served = await startServe(['--port', '0', '--db-pool', '2', '--db-pool-acquisition-timeout', `${ACQUIRE_MS}ms`], childEnv({ DATABASE_URL: scratch.url }));
+  });
+  afterAll(async () => {
+    if (served && isRunning(served.pid)) await served.stop('SIGKILL');
+    await scratch?.drop();
+  });
+
+  it('with both connections held, a third request waits the acquisition timeout and gets 504 PGRST003; afterwards the pool serves again', async () => {
+    expect(served.stdout()).toMatch(/pool 2 \(acquisition timeout 1000 ms\)/);
+    const call = api(served);
+    const holds = [call('/rpc/hold?seconds=4'), call('/rpc/hold?seconds=4')];
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = performance.now();
+    const starved = await call('/rpc/hold?seconds=0');
+    const waited = performance.now() - t0;
+    const body = (await starved.json()) as { code: string; message: string };
+    console.log(`[pool] pool 2, acquisition timeout ${ACQUIRE_MS} ms: third request answered ${starved.status} ${body.code} after ${Math.round(waited)} ms`);
+    expect([starved.status, body.code]).toEqual([504, 'PGRST003']);
+    expect(body.message).toBe('Timed out acquiring connection from connection pool.');
+    expect(waited).toBeGreaterThanOrEqual(ACQUIRE_MS - 50);
+    expect(waited).toBeLessThan(ACQUIRE_MS + MARGIN_MS);
+    expect((await Promise.all(holds)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await call('/rpc/hold?seconds=0')).status).toBe(200);
+  });
+
+  it('answers 403 with a JSON error to a Host outside the allow-list (DNS rebinding), and serves loopback names', async () => {
+    const { port } = new URL(served.url);
+    const send = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        // fetch() may not set Host; node:http does exactly what a rebinding page's browser sends.
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/rest/v1/rpc/hold?seconds=0', headers: { Host: host, apikey: served.serviceKey, Authorization: `Bearer ${served.serviceKey}` } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject).end();
+      });
+    const evil = await send(`rebind.attacker.example:${port}`);
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.body)).toMatchObject({ code: 'SSDB403', message: `Host "rebind.attacker.example:${port}" is not allowed` });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) expect((await send(host)).status, host).toBe(200);
   });
 });

@@ -74,14 +74,30 @@ interface Live {
   dead: boolean;
 }
 
-async function spawn(base: ThreadInit, generation: number): Promise<Live> {
-  const init: ThreadInit = { ...base, ...(await wasmModules()) };
-  const options = { workerData: init, ...(init.load ? { transferList: [init.load] } : {}) };
+/** A worker that has loaded its code and waits for `open` (see pglite-thread.ts). */
+function prepareWorker(): Promise<Worker> {
   // From source the thread file is TypeScript: a two-line loader registers tsx first, as bin/shipspeak-db.js does.
   const worker = THREAD.pathname.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(THREAD.href)}); });`, { ...options, eval: true })
-    : new Worker(THREAD, options);
+    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(THREAD.href)}); });`, { eval: true })
+    : new Worker(THREAD);
+  return new Promise<Worker>((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`PGlite worker exited with code ${code} while loading`));
+    worker.once('exit', onExit);
+    worker.once('error', reject);
+    worker.once('message', (m: ThreadReply) => {
+      worker.off('exit', onExit);
+      worker.off('error', reject);
+      if ('loaded' in m) resolve(worker);
+      else reject(new Error('PGlite worker: unexpected first message'));
+    });
+  });
+}
+
+async function spawn(base: ThreadInit, generation: number, prepared: Promise<Worker> = prepareWorker()): Promise<Live> {
+  const init: ThreadInit = { ...base, ...(await wasmModules()) };
+  const worker = await prepared;
   const live: Live = { worker, pending: new Map(), generation, dead: false };
+  worker.postMessage({ id: 0, op: 'open', init } satisfies ThreadRequest, init.load ? [init.load] : []);
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`PGlite worker exited with code ${code} while opening ${init.dataDir}`));
     worker.once('exit', onExit);
@@ -98,7 +114,7 @@ async function spawn(base: ThreadInit, generation: number): Promise<Live> {
     });
   });
   worker.on('message', (m: ThreadReply) => {
-    if (m.id === 0 || !('ok' in m)) return;
+    if (!('ok' in m)) return;
     const p = live.pending.get(m.id);
     if (!p) return;
     live.pending.delete(m.id);
@@ -132,6 +148,13 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     if (temp) rmSync(temp, { recursive: true, force: true });
     throw e;
   }
+  // The replacement for the next overrun, already loaded; a failure to prepare it only costs that time later.
+  let spare: Promise<Worker> | undefined;
+  const prepareSpare = () => {
+    spare = prepareWorker();
+    spare.catch(() => (spare = undefined));
+  };
+  prepareSpare();
   /** Replaces a worker that overran or died; the data directory is reopened as it was at the last commit. */
   let reopening: Promise<void> | undefined;
   const reopen = (from: Live) =>
@@ -139,7 +162,10 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
       await from.worker.terminate();
       if (closed) return;
       restarts++;
-      live = await spawn({ dataDir }, from.generation + 1);
+      const next = spare ?? prepareWorker();
+      spare = undefined;
+      live = await spawn({ dataDir }, from.generation + 1, next);
+      prepareSpare();
     })().finally(() => (reopening = undefined)));
 
   async function call<T>(request: Request): Promise<T> {
@@ -215,6 +241,7 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
         await Promise.race([call<void>({ op: 'close' }).catch(() => undefined), new Promise((r) => setTimeout(r, limit > 0 ? limit : 30_000))]);
         closed = true;
         await live.worker.terminate();
+        if (spare) await (await spare.catch(() => undefined))?.terminate();
         if (temp) rmSync(temp, { recursive: true, force: true });
       }),
   };

@@ -3,7 +3,7 @@
  * driven by messages, so a long statement blocks this thread only and the main thread can still answer other
  * requests, time the statement out and terminate this thread. Nothing here decides policy.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
 export interface ThreadInit {
@@ -16,6 +16,7 @@ export interface ThreadInit {
 }
 
 export type ThreadRequest =
+  | { id: 0; op: 'open'; init: ThreadInit }
   | { id: number; op: 'query'; sql: string; params: unknown[] }
   | { id: number; op: 'exec'; sql: string }
   | { id: number; op: 'dump' }
@@ -35,7 +36,7 @@ export interface ThreadError {
   schema?: string;
 }
 
-export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError } | { id: 0; ready: true } | { id: 0; failed: ThreadError };
+export type ThreadReply = { id: 0; loaded: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError } | { id: 0; ready: true } | { id: 0; failed: ThreadError };
 
 const FIELDS = ['code', 'detail', 'hint', 'where', 'position', 'constraint', 'table', 'column', 'schema'] as const;
 
@@ -51,7 +52,17 @@ function toThreadError(e: unknown): ThreadError {
 }
 
 const port = parentPort!;
-const init = workerData as ThreadInit;
+
+/**
+ * The thread loads its modules, says `loaded` and waits for `open`: the main thread keeps one such spare ready,
+ * so replacing a stopped worker costs only the database's own start, not loading code.
+ */
+const init = await new Promise<ThreadInit>((resolve) => {
+  port.once('message', (m: ThreadRequest) => {
+    if (m.op === 'open') resolve(m.init);
+  });
+  port.postMessage({ id: 0, loaded: true } satisfies ThreadReply);
+});
 
 try {
   const db = await PGlite.create({
@@ -61,6 +72,7 @@ try {
     ...(init.initdbWasmModule ? { initdbWasmModule: init.initdbWasmModule } : {}),
   });
   port.on('message', (m: ThreadRequest) => {
+    if (m.op === 'open') return;
     void (async () => {
       try {
         let value: unknown;

@@ -24,8 +24,13 @@ import { describe } from 'vitest';
 import { childEnv, isRunning, startServe, type Served } from './support.js';
 
 const TIMEOUT_MS = 1500;
-/** Reopening PGlite after an overrun (~1 s idle), process scheduling on a loaded 2-core machine. */
-const MARGIN_MS = 10_000;
+/**
+ * Reopening PGlite after an overrun (WAL recovery of the data directory, about a second on an idle machine)
+ * and process scheduling on a shared 2-core machine, where the reopen was seen taking up to ~8 s under a
+ * load average of 11+. Wide on purpose: this gate catches "waits for the whole statement" (minutes), not
+ * a slow reopen.
+ */
+const MARGIN_MS = 20_000;
 const CEILING_MS = TIMEOUT_MS + MARGIN_MS;
 
 /** Test-only objects: a function that never finishes in time and a table to prove commits survive. */

@@ -162,7 +162,8 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
       await from.worker.terminate();
       if (closed) return;
       restarts++;
-      const next = spare ?? prepareWorker();
+      // A spare that failed to load (e.g. files replaced under a running server) is replaced by a fresh one.
+      const next = (spare ?? prepareWorker()).catch(() => prepareWorker());
       spare = undefined;
       live = await spawn({ dataDir }, from.generation + 1, next);
       prepareSpare();

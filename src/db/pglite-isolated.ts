@@ -149,12 +149,13 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     throw e;
   }
   // The replacement for the next overrun, already loaded; a failure to prepare it only costs that time later.
+  // Prepared once a timeout is set (serving), so it does not compete with start-up work for the CPU.
   let spare: Promise<Worker> | undefined;
   const prepareSpare = () => {
+    if (closed || timeoutMs <= 0) return;
     spare = prepareWorker();
     spare.catch(() => (spare = undefined));
   };
-  prepareSpare();
   /** Replaces a worker that overran or died; the data directory is reopened as it was at the last commit. */
   let reopening: Promise<void> | undefined;
   const reopen = (from: Live) =>
@@ -229,6 +230,7 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     setStatementTimeout(ms: number) {
       if (!Number.isInteger(ms) || ms < 0) throw new Error('statement timeout must be a non-negative integer (ms)');
       timeoutMs = ms;
+      if (!spare) prepareSpare();
     },
     dump: () => exclusive(async () => new Blob([await call<ArrayBuffer>({ op: 'dump' })])),
     restarts: () => restarts,

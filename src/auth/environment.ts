@@ -68,7 +68,7 @@ export const LOCAL_JWT_SECRET = 'shipspeak-local-jwt-secret-0123456789-abcdefgh'
  */
 export async function localEnvironment(options: LocalEnvironmentOptions): Promise<ApiEnvironment & { gateway: Gateway }> {
   const { db, jwtSecret = LOCAL_JWT_SECRET, transport = 'fetch' } = options;
-  const gateway = createGateway({ db, jwtSecret });
+  const gateway = createGateway({ db, jwtSecret, maxRows: null });
   const [anonKey, serviceKey] = await Promise.all([mintApiKey(jwtSecret, 'anon'), mintApiKey(jwtSecret, 'service_role')]);
   let server: RunningServer | undefined;
   let url = 'http://gateway.local';

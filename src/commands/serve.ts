@@ -1,8 +1,20 @@
 import { mintAccessToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
-import { EXIT_OK, type Command } from './command.js';
+import { EXIT_OK, UsageError, type Command } from './command.js';
+import { parseAllowedHosts } from '../serve/hosts.js';
+import {
+  DEFAULT_DB_POOL,
+  DEFAULT_POOL_ACQUISITION_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  DEV_JWT_SECRET,
+  ServeError,
+  startServer,
+  type Running,
+  type ResolvedServeConfig,
+} from '../serve/start.js';
+import { DEFAULT_LIMITS } from '../rest/limits.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../rest/body.js';
-import { DEFAULT_PORT, DEV_JWT_SECRET, ServeError, startServer, type Running, type ServeConfig } from '../serve/start.js';
 
 /**
  * `shipspeak-db serve`: the gateway as a local Supabase data API, the way `supabase start` is used — it prints
@@ -19,6 +31,24 @@ export interface ServeArgs {
   seed?: boolean;
   migrate?: boolean;
   cache?: boolean;
+  statementTimeout?: string;
+  maxRows?: string;
+  dbPool?: string;
+  dbPoolAcquisitionTimeout?: string;
+  allowedHosts?: string;
+}
+
+/** `8s`, `500ms`, `1.5s` → milliseconds; a unit is required so nobody guesses between PostgreSQL's ms and PostgREST's s. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(value.trim());
+  const ms = m ? Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1)) : NaN;
+  if (!(ms >= 1)) throw new UsageError(`${flag} must be a duration with a unit, such as 8s or 500ms (got ${JSON.stringify(value)})`, serveCliCommand);
+  return ms;
+}
+
+function positiveInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer (got ${JSON.stringify(value)})`, serveCliCommand);
+  return Number(value);
 }
 
 /** Where the secret comes from: flag, then SHIPSPEAK_JWT_SECRET, then Supabase's public dev secret. */
@@ -28,7 +58,7 @@ export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv =
   return { secret: DEV_JWT_SECRET, source: "Supabase's well-known local dev secret — for local use only, never in production" };
 }
 
-export function serveConfig(args: ServeArgs, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+export function serveConfig(args: ServeArgs, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): ResolvedServeConfig {
   const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
   if (Number.isNaN(port)) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
   const maxBodyBytes = args.maxBodyBytes === undefined ? DEFAULT_MAX_BODY_BYTES : /^[1-9]\d{0,14}$/.test(args.maxBodyBytes) ? Number(args.maxBodyBytes) : NaN;
@@ -44,6 +74,18 @@ export function serveConfig(args: ServeArgs, log: (l: string) => void, env: Node
     seed: args.seed ?? false,
     migrate: args.migrate ?? false,
     cache: args.cache ?? true,
+    statementTimeoutMs: args.statementTimeout === undefined ? DEFAULT_STATEMENT_TIMEOUT_MS : parseDuration('--statement-timeout', args.statementTimeout),
+    maxRows: args.maxRows === undefined ? DEFAULT_LIMITS.maxRows : args.maxRows === 'none' ? null : positiveInt('--max-rows', args.maxRows),
+    dbPool: args.dbPool === undefined ? DEFAULT_DB_POOL : positiveInt('--db-pool', args.dbPool),
+    poolAcquisitionTimeoutMs:
+      args.dbPoolAcquisitionTimeout === undefined ? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS : parseDuration('--db-pool-acquisition-timeout', args.dbPoolAcquisitionTimeout),
+    allowedHosts: (() => {
+      try {
+        return args.allowedHosts === undefined ? [] : parseAllowedHosts(args.allowedHosts);
+      } catch (e) {
+        throw new UsageError((e as Error).message, serveCliCommand);
+      }
+    })(),
     log,
   };
 }
@@ -74,6 +116,8 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
   out(`    Realtime URL: ${running.url.replace(/^http/, 'ws')}/realtime/v1/websocket  (postgres_changes, filtered by RLS)`);
   out(`     Storage URL: not provided (answers 501)`);
   out(`  Exposed schemas: ${cfg.schemas.join(', ')} (anon role: ${cfg.anonRole})`);
+  out(`           Limits: statement timeout ${cfg.statementTimeoutMs} ms, max rows ${cfg.maxRows ?? 'none'}${cfg.databaseUrl ? `, pool ${cfg.dbPool} (acquisition timeout ${cfg.poolAcquisitionTimeoutMs} ms)` : ''}`);
+  out(`    Allowed hosts: localhost, *.localhost, 127.0.0.1, [::1]${cfg.allowedHosts.length ? `, ${cfg.allowedHosts.join(', ')}` : ''}`);
   out(`      JWT secret: ${cfg.jwtSecret}`);
   out(`                  (${secret.source})`);
   out(`        anon key: ${running.anonKey}`);
@@ -116,11 +160,26 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
 
 export const serveCliCommand: Command = {
   name: 'serve',
-  synopsis: 'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
+  synopsis:
+    'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--allowed-hosts NAME,…]',
   summary: 'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
+  details: [
+    '--statement-timeout D         every request\'s statement timeout (default 8s, Supabase\'s authenticator); on PGlite a',
+    '                              statement past it stops its worker thread (57014) and the database is reopened',
+    '--max-rows N|none             db-max-rows: most rows one read returns (default 1000, as Supabase sets it)',
+    '--db-pool N                   PostgreSQL pool size (DATABASE_URL; default 10)',
+    '--db-pool-acquisition-timeout D  wait for a pooled connection before 504 PGRST003 (default 10s)',
+    '--allowed-hosts a,*.b         Host names answered besides loopback ones (DNS-rebinding guard; others get 403)',
+    'Durations need a unit: 8s, 500ms.',
+  ],
   options: {
     port: { type: 'string' },
     'max-body-bytes': { type: 'string' },
+    'statement-timeout': { type: 'string' },
+    'max-rows': { type: 'string' },
+    'db-pool': { type: 'string' },
+    'db-pool-acquisition-timeout': { type: 'string' },
+    'allowed-hosts': { type: 'string' },
     schemas: { type: 'string' },
     'anon-role': { type: 'string' },
     'jwt-secret': { type: 'string' },
@@ -132,7 +191,8 @@ export const serveCliCommand: Command = {
   async run({ values: v }, io) {
     const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
     const code = await serveCommand(
-      { port: str('port'), maxBodyBytes: str('max-body-bytes'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true },
+      { port: str('port'), maxBodyBytes: str('max-body-bytes'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true,
+        statementTimeout: str('statement-timeout'), maxRows: str('max-rows'), dbPool: str('db-pool'), dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'), allowedHosts: str('allowed-hosts') },
       io.out,
       io.err,
     );

@@ -48,3 +48,11 @@ export interface PgError extends Error {
 export function isPgError(e: unknown): e is PgError {
   return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgError).code);
 }
+
+/** No pooled connection became free (or could be opened) within the acquisition timeout. */
+export class PoolTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`Timed out acquiring connection from connection pool (waited ${timeoutMs} ms).`);
+    this.name = 'PoolTimeoutError';
+  }
+}

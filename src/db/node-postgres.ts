@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from './database.js';
+import { PoolTimeoutError, type Database, type Queryable, type QueryResult } from './database.js';
 
 // Return int8 and numeric as JS numbers only where safe: keep bigint/numeric as strings (PostgREST does the
 // same for numeric precision); dates stay strings so both engines serialise alike.
@@ -76,13 +76,22 @@ function wrap(target: pg.Pool | pg.PoolClient): Queryable {
 
 export interface NodePostgresOptions {
   max?: number;
+  /**
+   * How long a transaction waits for a pooled connection (pg-pool `connectionTimeoutMillis`, which covers both
+   * the queue and a new connection); past it, PoolTimeoutError. Default: wait forever (pg's default).
+   */
+  acquisitionTimeoutMs?: number;
   /** Runs once on every new pooled connection (e.g. `set search_path`). */
   onConnect?: (client: pg.PoolClient) => Promise<void>;
 }
 
 /** node-postgres pool for DATABASE_URL or the ephemeral cluster. Transactions run concurrently. */
 export async function openNodePostgres(url: string, options: NodePostgresOptions = {}): Promise<Database & { pool: pg.Pool }> {
-  const pool = new pg.Pool({ ...connectionConfig(url), max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    ...connectionConfig(url),
+    max: options.max ?? 10,
+    ...(options.acquisitionTimeoutMs ? { connectionTimeoutMillis: options.acquisitionTimeoutMs } : {}),
+  });
   // An idle client losing its server (cluster stopped) must not crash the process.
   pool.on('error', () => undefined);
   if (options.onConnect) pool.on('connect', (c) => void options.onConnect!(c));
@@ -100,7 +109,10 @@ export async function openNodePostgres(url: string, options: NodePostgresOptions
     pool,
     ...base,
     async transaction(fn) {
-      const c = await pool.connect();
+      const c = await pool.connect().catch((e: Error) => {
+        if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message)) throw new PoolTimeoutError(options.acquisitionTimeoutMs);
+        throw e;
+      });
       try {
         await c.query('begin');
         const result = await fn(wrap(c));

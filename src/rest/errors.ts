@@ -1,4 +1,4 @@
-import { isPgError } from '../db/database.js';
+import { isPgError, PoolTimeoutError } from '../db/database.js';
 
 /**
  * PostgREST's error vocabulary: every failure leaves the gateway as `{code, message, details, hint}` (nulls for
@@ -115,6 +115,8 @@ export function databaseUnreachable(): ApiError {
 export function toApiError(e: unknown, authenticated: boolean): ApiError {
   if (e instanceof ApiError) return e;
   if (isDatabaseUnreachable(e)) return databaseUnreachable();
+  // PostgREST: every pooled connection busy for longer than db-pool-acquisition-timeout.
+  if (e instanceof PoolTimeoutError) return new ApiError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
   if (isPgError(e)) {
     const status = statusForSqlState(e.code, e.message, authenticated);
     // PostgREST answers every 401 coming from the database with a bare Bearer challenge.

@@ -3,6 +3,7 @@ import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotF
 import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
 import { appliedPreferences, parsePreferences, type Preferences } from './preferences.js';
 import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
+import { capRange, checkEmbedDepth, checkResponseSize, type RequestLimits } from './limits.js';
 import { contentRange, readStatus, requestRange } from './range.js';
 import type { SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
@@ -24,6 +25,8 @@ export interface HandlerConfig {
   anonRole: string;
   allowedRoles: string[];
   statementTimeoutMs: number;
+  /** Bounds on rows, embedding depth and response size (limits.ts). */
+  limits: RequestLimits;
   /** URL path prefix of the API (Supabase: `/rest/v1`). */
   prefix: string;
   schemaCache: () => Promise<SchemaCache>;
@@ -172,6 +175,7 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
     const row = r.rows[0]!;
     // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
     if (singular && row.n !== 1) throw singularityError(row.n);
+    checkResponseSize(row.body, cfg.limits.maxResponseBytes);
     return row;
   });
 }
@@ -238,12 +242,13 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
   const t = findTable(ctx, name);
   const { method, prefs } = ctx;
   const q = parseQueryParams(ctx.url.searchParams);
+  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   const singular = media.shape === 'object';
   const count = prefs.count !== undefined;
   if (method === 'GET' || method === 'HEAD') {
     const top = q.levels.get('')!;
-    const range = requestRange(ctx.request.headers.get('range'), top.limit, top.offset);
+    const range = capRange(requestRange(ctx.request.headers.get('range'), top.limit, top.offset), ctx.cfg.limits.maxRows);
     const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
     const plan = planRead(ctx.cache, ctx.schema.name, t, {
       select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
@@ -354,6 +359,7 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const known = new Set<string>(overloads.flatMap((r) => r.args.map((a) => a.name)));
   const viaPost = method === 'POST';
   const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => known.has(k));
+  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
   let argNames: string[];
   let argsJson: string;
   if (viaPost) {
@@ -369,9 +375,10 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   const top = q.levels.get('')!;
-  const range = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
-  const count = prefs.count !== undefined;
   const kind = rpcKind(routine);
+  const requested = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
+  const range = kind === 'row-set' || kind === 'scalar-set' ? capRange(requested, ctx.cfg.limits.maxRows) : requested;
+  const count = prefs.count !== undefined;
   const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
     argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
   });

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './body.js';
 import { fetchAdapter } from './fetch-adapter.js';
 import { createHandler } from './handler.js';
+import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
 import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
 import { listen, type RunningServer } from './server.js';
@@ -20,6 +21,15 @@ export interface GatewayOptions {
   /** Roles a JWT may ask for (the roles granted to PostgREST's `authenticator`). */
   allowedRoles?: string[];
   statementTimeoutMs?: number;
+  /**
+   * PostgREST `db-max-rows`: the most rows one read returns (default 1000, as Supabase sets it). null =
+   * unbounded, only for test environments whose assertions need every row.
+   */
+  maxRows?: number | null;
+  /** Deepest resource embedding allowed in `select=` (default 4). */
+  maxEmbedDepth?: number;
+  /** Largest response body in bytes (default 32 MiB). */
+  maxResponseBytes?: number;
   /** When set, JWTs carrying an `aud` claim must name it (PostgREST `jwt-aud`). */
   jwtAudience?: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger is 413 PGRST413. */
@@ -50,6 +60,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxJsonDepth = DEFAULT_MAX_JSON_DEPTH,
   } = options;
   const jwtKey = secretKey(jwtSecret);
+  const limits: RequestLimits = {
+    maxRows: options.maxRows === undefined ? DEFAULT_LIMITS.maxRows : options.maxRows,
+    maxEmbedDepth: options.maxEmbedDepth ?? DEFAULT_LIMITS.maxEmbedDepth,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_LIMITS.maxResponseBytes,
+  };
+  validateLimits(limits);
   if (schemas.length === 0) throw new Error('createGateway: at least one schema must be exposed');
   if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new Error('createGateway: maxBodyBytes must be a positive integer');
@@ -70,6 +86,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     anonRole,
     allowedRoles,
     statementTimeoutMs,
+    limits,
     prefix: '/rest/v1',
     schemaCache,
     maxBodyBytes,

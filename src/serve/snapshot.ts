@@ -61,8 +61,8 @@ export function readSnapshot(kind: SnapshotKind, hash: string): Blob | null {
 }
 
 /** Writes the dump atomically (temp file + rename) and removes older dumps of the same kind. */
-export async function writeSnapshot(db: Database & { pglite: PGlite }, kind: SnapshotKind, hash: string): Promise<void> {
-  const blob = await dumpPGlite(db);
+export async function writeSnapshot(db: (Database & { pglite: PGlite }) | { dump(): Promise<Blob> }, kind: SnapshotKind, hash: string): Promise<void> {
+  const blob = 'dump' in db ? await db.dump() : await dumpPGlite(db);
   mkdirSync(CACHE_DIR, { recursive: true });
   const target = snapshotPath(kind, hash);
   const tmp = `${target}.${process.pid}.tmp`;

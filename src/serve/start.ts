@@ -1,22 +1,33 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { assertSecret, mintApiKey } from '../auth/tokens.js';
 import type { Database } from '../db/database.js';
 import { isPgError } from '../db/database.js';
 import { openNodePostgres } from '../db/node-postgres.js';
-import { openPGlite } from '../db/pglite.js';
+import { openIsolatedPGlite, type IsolatedPGlite } from '../db/pglite-isolated.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { createGateway } from '../rest/index.js';
+import { DEFAULT_LIMITS } from '../rest/limits.js';
 import { loadSeed, seedPath } from '../seed/load.js';
+import { guardHost, hostAllowed } from './hosts.js';
 import { startServices, type Services } from './services.js';
 import { listen, type RunningServer } from '../rest/server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
 
-/** How long SIGINT/SIGTERM lets in-flight requests finish before dropping them. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * How long SIGINT/SIGTERM lets in-flight requests finish beyond the statement timeout (which already ends
+ * any statement still running), before dropping them.
+ */
+const SHUTDOWN_MARGIN_MS = 2_000;
+
+/** Supabase's `authenticator` role: statement_timeout = 8s. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 8_000;
+/** PostgREST's db-pool default. */
+export const DEFAULT_DB_POOL = 10;
+/** PostgREST's db-pool-acquisition-timeout default (10 s). */
+export const DEFAULT_POOL_ACQUISITION_TIMEOUT_MS = 10_000;
 
 /** Supabase's local API port (`supabase start` serves its API gateway there too). */
 export const DEFAULT_PORT = 54321;
@@ -42,6 +53,16 @@ export interface ServeConfig {
   cache: boolean;
   /** bcrypt cost for new password hashes (default 10, as GoTrue); test suites lower it to bcrypt's minimum. */
   bcryptCost?: number;
+  /** Every request's statement timeout (PGlite: its worker is stopped and reopened past it). Default 8 s. */
+  statementTimeoutMs?: number;
+  /** db-max-rows (null = unbounded). Default 1000. */
+  maxRows?: number | null;
+  /** PostgreSQL pool size. Default 10. */
+  dbPool?: number;
+  /** How long a request waits for a pooled connection before 504 PGRST003. Default 10 s. */
+  poolAcquisitionTimeoutMs?: number;
+  /** Host names answered besides the loopback names (DNS-rebinding guard). Default none. */
+  allowedHosts?: string[];
   log: (line: string) => void;
 }
 
@@ -70,7 +91,7 @@ async function timed<T>(steps: Running['steps'], name: string, fn: () => Promise
 }
 
 interface Opened {
-  db: Database;
+  db: Database | IsolatedPGlite;
   lock?: DataDirLock;
   /** The database was empty before this start (in memory, or a new data directory). */
   fresh: boolean;
@@ -82,9 +103,9 @@ interface Opened {
 
 const SEEDED: SnapshotKind = 'seeded-dev';
 
-async function openEngine(cfg: ServeConfig, steps: Running['steps']): Promise<Opened> {
+async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Promise<Opened> {
   if (cfg.databaseUrl) {
-    const db = await timed(steps, 'connect', () => openNodePostgres(cfg.databaseUrl!));
+    const db = await timed(steps, 'connect', () => openNodePostgres(cfg.databaseUrl!, { max: cfg.dbPool, acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs }));
     return { db, fresh: false, hashes: {} };
   }
   const lock = cfg.dataDir ? lockDataDir(cfg.dataDir, 'serve') : undefined;
@@ -108,7 +129,7 @@ async function openEngine(cfg: ServeConfig, steps: Running['steps']): Promise<Op
     const db = await timed(
       steps,
       'open PGlite',
-      () => openPGlite({ ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}), ...(snapshot ? { loadDataDir: snapshot } : {}) }),
+      () => openIsolatedPGlite({ ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}), ...(snapshot ? { loadDataDir: snapshot } : {}) }),
       () => (loaded ? `from the ${loaded} snapshot ${hashes[loaded]}` : fresh ? 'new database' : 'existing database'),
     );
     return { db, ...(lock ? { lock } : {}), fresh, ...(loaded ? { loaded } : {}), hashes };
@@ -135,7 +156,22 @@ async function checkExposed(db: Database, cfg: ServeConfig): Promise<void> {
   }
 }
 
-export async function startServer(cfg: ServeConfig): Promise<Running> {
+/** The configuration with every default filled in. */
+export type ResolvedServeConfig = ServeConfig & Required<Pick<ServeConfig, 'statementTimeoutMs' | 'maxRows' | 'dbPool' | 'poolAcquisitionTimeoutMs' | 'allowedHosts'>>;
+
+export function withDefaults(cfg: ServeConfig): ResolvedServeConfig {
+  return {
+    ...cfg,
+    statementTimeoutMs: cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    maxRows: cfg.maxRows === undefined ? DEFAULT_LIMITS.maxRows : cfg.maxRows,
+    dbPool: cfg.dbPool ?? DEFAULT_DB_POOL,
+    poolAcquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs ?? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS,
+    allowedHosts: cfg.allowedHosts ?? [],
+  };
+}
+
+export async function startServer(input: ServeConfig): Promise<Running> {
+  const cfg = withDefaults(input);
   try {
     assertSecret(cfg.jwtSecret);
   } catch (e) {
@@ -144,6 +180,10 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${cfg.port})`);
   if (cfg.schemas.length === 0 || cfg.schemas.some((s) => s === '')) throw new ServeError('--schemas must name at least one schema (comma-separated)');
   if (cfg.databaseUrl && cfg.dataDir) throw new ServeError('--data-dir is for PGlite: unset DATABASE_URL to use it, or drop --data-dir');
+  if (!Number.isInteger(cfg.statementTimeoutMs) || cfg.statementTimeoutMs < 1) throw new ServeError(`--statement-timeout must be a positive duration (got ${cfg.statementTimeoutMs} ms)`);
+  if (cfg.maxRows !== null && (!Number.isInteger(cfg.maxRows) || cfg.maxRows < 1)) throw new ServeError(`--max-rows must be a positive integer or "none" (got ${cfg.maxRows})`);
+  if (!Number.isInteger(cfg.dbPool) || cfg.dbPool < 1) throw new ServeError(`--db-pool must be a positive integer (got ${cfg.dbPool})`);
+  if (!Number.isInteger(cfg.poolAcquisitionTimeoutMs) || cfg.poolAcquisitionTimeoutMs < 1) throw new ServeError(`--db-pool-acquisition-timeout must be a positive duration (got ${cfg.poolAcquisitionTimeoutMs} ms)`);
 
   const steps: Running['steps'] = [];
   const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
@@ -154,7 +194,7 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
     (stopped ??= (async () => {
       // WebSockets first: an upgraded socket is no longer an HTTP request the drain could finish.
       await services?.stop();
-      const r = http ? await http.close(SHUTDOWN_GRACE_MS) : { drained: true };
+      const r = http ? await http.close(cfg.statementTimeoutMs + SHUTDOWN_MARGIN_MS) : { drained: true };
       await db.close();
       lock?.release();
       return r;
@@ -163,7 +203,7 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
     const hash = hashes[kind];
     // Only in-memory databases are dumped: a data directory also holds our lock file, which must not travel.
     if (db.engine === 'pglite' && !cfg.dataDir && fresh && hash && loaded !== kind) {
-      await timed(steps, 'snapshot', () => writeSnapshot(db as Database & { pglite: PGlite }, kind, hash), () => `${kind}, cached for the next start`);
+      await timed(steps, 'snapshot', () => writeSnapshot(db as IsolatedPGlite, kind, hash), () => `${kind}, cached for the next start`);
     }
   };
   try {
@@ -203,6 +243,8 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       anonRole: cfg.anonRole,
       allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
       ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
+      statementTimeoutMs: cfg.statementTimeoutMs,
+      maxRows: cfg.maxRows,
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
     services = await timed(
@@ -211,8 +253,12 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
       () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}), log: cfg.log }),
       (s) => `changes from ${s.capture}`,
     );
-    http = await listen(services.route(gateway.handle), cfg.port, {
-      upgrade: services.realtime.handleUpgrade,
+    // Start-up work ran without a timeout; from here on every statement is bounded.
+    if ('setStatementTimeout' in db) db.setStatementTimeout(cfg.statementTimeoutMs);
+    const realtime = services.realtime;
+    // The Host allow-list guards WebSocket upgrades (Realtime) as well as requests.
+    http = await listen(guardHost(services.route(gateway.handle), cfg.allowedHosts), cfg.port, {
+      upgrade: (req, socket, head) => (hostAllowed(req.headers.host ?? null, cfg.allowedHosts) ? realtime.handleUpgrade(req, socket, head) : false),
       ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });
     lock?.update({ url: http.url });

@@ -185,7 +185,7 @@ export function client(url: string, anonKey: string, fetchImpl: typeof fetch | u
 }
 
 export async function clients(db: Database): Promise<Clients> {
-  const gateway = createGateway({ db, jwtSecret: JWT_SECRET });
+  const gateway = createGateway({ db, jwtSecret: JWT_SECRET, maxRows: null });
   const [anonKey, serviceKey, userA, userB] = await Promise.all([
     token({ role: 'anon', expiresIn: null }),
     token({ role: 'service_role', expiresIn: null }),

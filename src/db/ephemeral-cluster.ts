@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { monitoringConf } from './monitoring-settings.js';
 import { connectionConfig, redactUrl } from './node-postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -28,6 +29,8 @@ export const REQUIRED_MAJOR = 15;
 
 /** Preloaded only when the distribution ships them (postgresql-15-cron, postgresql-15-pgaudit). */
 const OPTIONAL_PRELOADS = ['pg_cron', 'pgaudit'] as const;
+/** contrib: slow statements' plans in the server log (src/db/monitoring-settings.ts). */
+const CONTRIB_PRELOADS = ['auto_explain'] as const;
 
 export interface EphemeralClusterOptions {
   /** Fixed port; default: a free port chosen by the OS (retried if another process takes it first). */
@@ -159,7 +162,7 @@ export function availablePreloads(binDir: string): string[] {
   const lib = pkgLibDir(binDir);
   const ext = process.platform === 'darwin' ? ['.so', '.dylib'] : ['.so'];
   const present = (name: string) => ext.some((e) => existsSync(join(lib, name + e)));
-  return ['pg_stat_statements', ...OPTIONAL_PRELOADS].filter(present);
+  return ['pg_stat_statements', ...OPTIONAL_PRELOADS, ...CONTRIB_PRELOADS].filter(present);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -439,7 +442,8 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
     const outputPlugins = outputPluginLibraries(binDir);
     const conf = join(dataDir, 'postgresql.conf');
     writeFileSync(join(dataDir, 'pg_hba.conf'), opts.tls ? HBA_TLS_ONLY : HBA);
-    const extra: Record<string, string | number> = { ...opts.settings };
+    // The project's logging configuration, then the caller's overrides.
+    const extra: Record<string, string | number> = { ...monitoringConf(preloaded), ...opts.settings };
     if (opts.tls) {
       // The server refuses a key readable by others or owned by another user.
       writeFileSync(join(dataDir, 'server.crt'), opts.tls.certPem, { mode: 0o644 });

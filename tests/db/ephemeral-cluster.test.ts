@@ -128,11 +128,11 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     expect(await setting('TimeZone')).toBe('UTC');
   });
 
-  it('preloads pg_stat_statements, and pg_cron / pgaudit whenever they are installed', async () => {
+  it('preloads pg_stat_statements and auto_explain, and pg_cron / pgaudit whenever they are installed', async () => {
     const expected = availablePreloads(binDir!);
     expect(expected).toContain('pg_stat_statements');
     // .ci/run installs both packages, so CI must have them; locally they are optional.
-    if (isCI()) expect(expected).toEqual(['pg_stat_statements', 'pg_cron', 'pgaudit']);
+    if (isCI()) expect(expected).toEqual(['pg_stat_statements', 'pg_cron', 'pgaudit', 'auto_explain']);
     expect(cluster.preloaded).toEqual(expected);
     expect((await setting('shared_preload_libraries'))?.split(',').map((s) => s.trim())).toEqual(expected);
 

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mintAccessToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
 import { EXIT_OK, type Command } from './command.js';
@@ -17,6 +18,8 @@ export interface ServeArgs {
   seed?: boolean;
   migrate?: boolean;
   cache?: boolean;
+  /** File that receives one JSON line per request (appended); '-' for standard error. */
+  requestLog?: string;
 }
 
 /** Where the secret comes from: flag, then SHIPSPEAK_JWT_SECRET, then Supabase's public dev secret. */
@@ -40,7 +43,19 @@ export function serveConfig(args: ServeArgs, log: (l: string) => void, env: Node
     migrate: args.migrate ?? false,
     cache: args.cache ?? true,
     log,
+    ...(args.requestLog ? { requestLog: requestLogWriter(args.requestLog) } : {}),
   };
+}
+
+/** Appends each line to the file (created if missing), or writes it to standard error for '-'. */
+function requestLogWriter(target: string): (line: string) => void {
+  if (target === '-') return (line) => process.stderr.write(`${line}\n`);
+  try {
+    appendFileSync(target, '');
+  } catch (e) {
+    throw new ServeError(`--request-log ${target}: ${(e as Error).message}`);
+  }
+  return (line) => appendFileSync(target, `${line}\n`);
 }
 
 async function personaTokens(running: Running, secret: string): Promise<string[]> {
@@ -108,7 +123,7 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
 
 export const serveCliCommand: Command = {
   name: 'serve',
-  synopsis: 'serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache]',
+  synopsis: 'serve [--port 54321] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--request-log FILE|-]',
   summary: 'A local Supabase data API (PostgREST-compatible) on 127.0.0.1 over PGlite or DATABASE_URL; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   options: {
     port: { type: 'string' },
@@ -119,11 +134,12 @@ export const serveCliCommand: Command = {
     seed: { type: 'boolean' },
     migrate: { type: 'boolean' },
     'no-cache': { type: 'boolean' },
+    'request-log': { type: 'string' },
   },
   async run({ values: v }, io) {
     const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
     const code = await serveCommand(
-      { port: str('port'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true },
+      { port: str('port'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true, requestLog: str('request-log') },
       io.out,
       io.err,
     );

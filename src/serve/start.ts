@@ -13,6 +13,7 @@ import { loadSeed, seedPath } from '../seed/load.js';
 import { createAdminHandler } from './admin.js';
 import { listen, type RunningServer } from '../rest/server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { withRequestLog } from './request-log.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
 
 /** How long SIGINT/SIGTERM lets in-flight requests finish before dropping them. */
@@ -39,6 +40,8 @@ export interface ServeConfig {
   /** Use the migrated-PGlite snapshot cache. */
   cache: boolean;
   log: (line: string) => void;
+  /** Opt-in access log: receives one JSON line per request (src/serve/request-log.ts). */
+  requestLog?: (line: string) => void;
 }
 
 export interface Running {
@@ -198,7 +201,9 @@ export async function startServer(cfg: ServeConfig): Promise<Running> {
     });
     await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
     const admin = createAdminHandler({ db, jwtKey: assertSecret(cfg.jwtSecret) });
-    http = await listen((request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request)), cfg.port);
+    const route = (request: Request) => (new URL(request.url).pathname.startsWith('/auth/v1/') ? admin(request) : gateway.handle(request));
+    const handler = cfg.requestLog ? withRequestLog(route, { jwtKey: assertSecret(cfg.jwtSecret), anonRole: cfg.anonRole, write: cfg.requestLog }) : route;
+    http = await listen(handler, cfg.port);
     lock?.update({ url: http.url });
     const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };

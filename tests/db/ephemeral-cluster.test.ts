@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
+import { PGAUDIT_SETTINGS } from '../../src/db/monitoring-settings.js';
 import {
   type EphemeralCluster,
   availablePreloads,
@@ -150,7 +151,8 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     }
     if (expected.includes('pgaudit')) {
       await client.query('create extension if not exists pgaudit');
-      expect(await setting('pgaudit.log')).toBe('none');
+      // The project's audit logging (src/db/monitoring-settings.ts): DDL and role changes.
+      expect(await setting('pgaudit.log')).toBe(PGAUDIT_SETTINGS['pgaudit.log']);
     }
   });
 

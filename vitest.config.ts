@@ -51,6 +51,27 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
+        test: {
+          // Fault drills, TLS, backup/restore, fuzz, monitoring: the quick half runs in `npm test` (~30 s).
+          name: 'reliability',
+          include: ['tests/reliability/**/*.test.ts'],
+          exclude: ['tests/reliability/**/*.full.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The heavy drills (`npm run test:reliability:full`): kill at every step, 10 runner processes,
+          // restore into a fresh cluster, 10,000-operation fuzz.
+          name: 'reliability-full',
+          include: ['tests/reliability/**/*.full.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+          testTimeout: 600_000,
+        },
+      },
+      {
         // The k6 subset runner and the k6 scripts run through it (no PostgreSQL: serve runs on PGlite).
         extends: true,
         test: {

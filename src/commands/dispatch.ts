@@ -4,6 +4,7 @@ import { MIGRATE_COMMANDS } from './migrate.js';
 import { policiesDiffCommand, policiesMigrationCommand } from './policies.js';
 import { gateCommand, reportCommand } from './report.js';
 import { seedCommand } from './seed.js';
+import { statsCliCommand } from './stats.js';
 import { serveCliCommand } from './serve.js';
 import { tokenCliCommand } from './token.js';
 import { typesCliCommand } from './types.js';
@@ -13,7 +14,7 @@ import { typesCliCommand } from './types.js';
  * before any database is opened. Exit codes: 0 ok, 1 the command failed, 2 usage or configuration error.
  * `--verbose` prints the stack (and causes) of an unexpected error.
  */
-const COMMANDS: Command[] = [...MIGRATE_COMMANDS, seedCommand, policiesDiffCommand, policiesMigrationCommand, typesCliCommand, serveCliCommand, tokenCliCommand, reportCommand, gateCommand];
+const COMMANDS: Command[] = [...MIGRATE_COMMANDS, seedCommand, policiesDiffCommand, policiesMigrationCommand, typesCliCommand, serveCliCommand, tokenCliCommand, reportCommand, gateCommand, statsCliCommand];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

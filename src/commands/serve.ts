@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mintAccessToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
 import { EXIT_OK, UsageError, type Command } from './command.js';
@@ -36,6 +37,8 @@ export interface ServeArgs {
   dbPool?: string;
   dbPoolAcquisitionTimeout?: string;
   allowedHosts?: string;
+  /** File that receives one JSON line per request (appended); '-' for standard error. */
+  requestLog?: string;
 }
 
 /** `8s`, `500ms`, `1.5s` → milliseconds; a unit is required so nobody guesses between PostgreSQL's ms and PostgREST's s. */
@@ -87,7 +90,19 @@ export function serveConfig(args: ServeArgs, log: (l: string) => void, env: Node
       }
     })(),
     log,
+    ...(args.requestLog ? { requestLog: requestLogWriter(args.requestLog) } : {}),
   };
+}
+
+/** Appends each line to the file (created if missing), or writes it to standard error for '-'. */
+function requestLogWriter(target: string): (line: string) => void {
+  if (target === '-') return (line) => process.stderr.write(`${line}\n`);
+  try {
+    appendFileSync(target, '');
+  } catch (e) {
+    throw new ServeError(`--request-log ${target}: ${(e as Error).message}`);
+  }
+  return (line) => appendFileSync(target, `${line}\n`);
 }
 
 async function personaTokens(running: Running, secret: string): Promise<string[]> {
@@ -161,7 +176,7 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
 export const serveCliCommand: Command = {
   name: 'serve',
   synopsis:
-    'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--allowed-hosts NAME,…]',
+    'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--allowed-hosts NAME,…] [--request-log FILE|-]',
   summary: 'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   details: [
     '--statement-timeout D         every request\'s statement timeout (default 8s, Supabase\'s authenticator); on PGlite a',
@@ -170,6 +185,7 @@ export const serveCliCommand: Command = {
     '--db-pool N                   PostgreSQL pool size (DATABASE_URL; default 10)',
     '--db-pool-acquisition-timeout D  wait for a pooled connection before 504 PGRST003 (default 10s)',
     '--allowed-hosts a,*.b         Host names answered besides loopback ones (DNS-rebinding guard; others get 403)',
+    '--request-log FILE|-          one JSON line per request (user as a per-run pseudonym; no query strings, tokens or bodies)',
     'Durations need a unit: 8s, 500ms.',
   ],
   options: {
@@ -187,12 +203,13 @@ export const serveCliCommand: Command = {
     seed: { type: 'boolean' },
     migrate: { type: 'boolean' },
     'no-cache': { type: 'boolean' },
+    'request-log': { type: 'string' },
   },
   async run({ values: v }, io) {
     const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
     const code = await serveCommand(
       { port: str('port'), maxBodyBytes: str('max-body-bytes'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true,
-        statementTimeout: str('statement-timeout'), maxRows: str('max-rows'), dbPool: str('db-pool'), dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'), allowedHosts: str('allowed-hosts') },
+        statementTimeout: str('statement-timeout'), maxRows: str('max-rows'), dbPool: str('db-pool'), dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'), allowedHosts: str('allowed-hosts'), requestLog: str('request-log') },
       io.out,
       io.err,
     );

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { monitoringConf } from './monitoring-settings.js';
 import { connectionConfig, redactUrl } from './node-postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -28,6 +29,8 @@ export const REQUIRED_MAJOR = 15;
 
 /** Preloaded only when the distribution ships them (postgresql-15-cron, postgresql-15-pgaudit). */
 const OPTIONAL_PRELOADS = ['pg_cron', 'pgaudit'] as const;
+/** contrib: slow statements' plans in the server log (src/db/monitoring-settings.ts). */
+const CONTRIB_PRELOADS = ['auto_explain'] as const;
 
 export interface EphemeralClusterOptions {
   /** Fixed port; default: a free port chosen by the OS (retried if another process takes it first). */
@@ -43,6 +46,13 @@ export interface EphemeralClusterOptions {
   watchdog?: boolean;
   /** Where to read PG15_BIN_DIR / PATH from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Serve TLS with this PEM certificate and key (copied into the data directory) and accept TCP connections
+   * only over TLS (`hostssl` lines; an unencrypted TCP login is rejected). The unix socket stays open.
+   */
+  tls?: { certPem: string; keyPem: string };
+  /** Extra postgresql.conf settings, written verbatim after the defaults (values already quoted). */
+  settings?: Record<string, string | number>;
 }
 
 export interface ClusterTimings {
@@ -152,7 +162,7 @@ export function availablePreloads(binDir: string): string[] {
   const lib = pkgLibDir(binDir);
   const ext = process.platform === 'darwin' ? ['.so', '.dylib'] : ['.so'];
   const present = (name: string) => ext.some((e) => existsSync(join(lib, name + e)));
-  return ['pg_stat_statements', ...OPTIONAL_PRELOADS].filter(present);
+  return ['pg_stat_statements', ...OPTIONAL_PRELOADS, ...CONTRIB_PRELOADS].filter(present);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -323,7 +333,13 @@ export function outputPluginLibraries(binDir: string): string[] | null {
   return ['pgoutput', 'test_decoding', 'wal2json'].filter((name) => name === 'pgoutput' || existsSync(join(lib, `${name}.so`)));
 }
 
-function clusterConf(port: number, socketDir: string, preloaded: string[], outputPlugins: string[] | null): string {
+function clusterConf(
+  port: number,
+  socketDir: string,
+  preloaded: string[],
+  outputPlugins: string[] | null,
+  extra: Record<string, string | number> = {},
+): string {
   const settings: Record<string, string | number> = {
     port,
     listen_addresses: quote('127.0.0.1'),
@@ -351,6 +367,7 @@ function clusterConf(port: number, socketDir: string, preloaded: string[], outpu
     // The scheduler connects through our private socket: no dependency on how "localhost" resolves.
     settings['cron.host'] = quote(socketDir);
   }
+  Object.assign(settings, extra);
   return (
     '# written by src/db/ephemeral-cluster.ts\n' +
     Object.entries(settings)
@@ -366,6 +383,15 @@ local   all          all                  trust
 host    all          all   127.0.0.1/32   trust
 local   replication  all                  trust
 host    replication  all   127.0.0.1/32   trust
+`;
+
+// TLS cluster: TCP only over TLS; the unencrypted attempt is rejected by an explicit line.
+const HBA_TLS_ONLY = `# written by src/db/ephemeral-cluster.ts: trust, loopback only, TCP only over TLS
+local     all          all                  trust
+hostssl   all          all   127.0.0.1/32   trust
+hostnossl all          all   127.0.0.1/32   reject
+local     replication  all                  trust
+hostssl   replication  all   127.0.0.1/32   trust
 `;
 
 function tail(file: string, lines = 20): string {
@@ -415,14 +441,26 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
     const preloaded = opts.preload === false ? [] : availablePreloads(binDir);
     const outputPlugins = outputPluginLibraries(binDir);
     const conf = join(dataDir, 'postgresql.conf');
-    writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
+    writeFileSync(join(dataDir, 'pg_hba.conf'), opts.tls ? HBA_TLS_ONLY : HBA);
+    // The project's logging configuration, then the caller's overrides.
+    const extra: Record<string, string | number> = { ...monitoringConf(preloaded), ...opts.settings };
+    if (opts.tls) {
+      // The server refuses a key readable by others or owned by another user.
+      writeFileSync(join(dataDir, 'server.crt'), opts.tls.certPem, { mode: 0o644 });
+      writeFileSync(join(dataDir, 'server.key'), opts.tls.keyPem, { mode: 0o600 });
+      if (runAsPostgres) {
+        const { uid, gid } = postgresIds();
+        for (const f of ['server.crt', 'server.key']) await chown(join(dataDir, f), uid, gid);
+      }
+      Object.assign(extra, { ssl: 'on', ssl_cert_file: quote('server.crt'), ssl_key_file: quote('server.key'), ssl_min_protocol_version: quote('TLSv1.2') });
+    }
     writeFileSync(conf, readFileSync(conf, 'utf8') + "\ninclude 'shipspeak.conf'\n");
 
     const t1 = process.hrtime.bigint();
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = opts.port ?? (await freePort());
-      writeFileSync(join(dataDir, 'shipspeak.conf'), clusterConf(port, socketDir, preloaded, outputPlugins));
+      writeFileSync(join(dataDir, 'shipspeak.conf'), clusterConf(port, socketDir, preloaded, outputPlugins, extra));
       try {
         await run(join(binDir, 'pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-s']);
         break;
@@ -437,7 +475,8 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
     const startMs = elapsed(t1);
 
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const version = await serverVersion(url);
+    // Over the private socket: works whether or not TCP demands TLS.
+    const version = await serverVersion(`postgres://postgres@${encodeURIComponent(socketDir)}:${port}/postgres`);
     const timings: ClusterTimings = { initdbMs, startMs };
 
     let stopping: Promise<void> | undefined;

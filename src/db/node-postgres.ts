@@ -113,16 +113,24 @@ export async function openNodePostgres(url: string, options: NodePostgresOptions
         if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message)) throw new PoolTimeoutError(options.acquisitionTimeoutMs);
         throw e;
       });
+      // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on
+      // the checked-out client, which the pool does not listen for: without this the process crashes with an
+      // uncaught exception instead of the failing query rejecting (tests/reliability/runner-faults.test.ts).
+      const onError = () => undefined;
+      c.on('error', onError);
+      let broken = false;
       try {
         await c.query('begin');
         const result = await fn(wrap(c));
         await c.query('commit');
         return result;
       } catch (e) {
-        await c.query('rollback').catch(() => undefined);
+        await c.query('rollback').catch(() => (broken = true));
         throw e;
       } finally {
-        c.release();
+        c.off('error', onError);
+        // A client whose rollback failed is discarded, not returned to the pool.
+        c.release(broken);
       }
     },
     close: () => pool.end(),

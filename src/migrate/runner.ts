@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { MigrationError } from './errors.js';
 import { loadMigrations, SQL_DIR, type MigrationFile } from './files.js';
 import { ensureHistory, MIGRATION_LOCK_KEY, readHistory, recordApplied, recordReverted } from './history.js';
@@ -7,6 +7,19 @@ import { assertRunnable, plan, type PlannedMigration } from './plan.js';
 // A migration that waits for a table lock queues every later query on that table behind it; on a live
 // database it is better to fail fast and retry. Set after the advisory lock, which may wait for another runner.
 const LOCK_TIMEOUT = process.env.MIGRATION_LOCK_TIMEOUT ?? '10s';
+
+// A runner killed mid-migration (SIGKILL, lost laptop) leaves its server session running the current
+// statement while holding the migration lock; PostgreSQL only notices the dead client when it next writes
+// to it. With this set, the server polls the socket during long statements and ends the orphan within about
+// this interval, so the next runner waits seconds, not the orphan's full statement
+// (tests/reliability/runner-faults.test.ts measures it). PostgreSQL only: PGlite has no client socket.
+const CLIENT_CHECK_INTERVAL = process.env.MIGRATION_CLIENT_CHECK_INTERVAL ?? '1s';
+
+/** Session settings each migration transaction takes after the advisory lock (local: gone at commit). */
+async function guardTransaction(tx: Queryable, engine: Database['engine']): Promise<void> {
+  await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
+  if (engine === 'postgres') await tx.query(`select set_config('client_connection_check_interval', $1, true)`, [CLIENT_CHECK_INTERVAL]);
+}
 
 export interface RunOptions {
   /** Root holding migrations/ and down/ (tests point it at scratch trees). */
@@ -73,7 +86,7 @@ export async function migrateUp(db: Database, options: UpOptions = {}): Promise<
         }
         return null;
       }
-      await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
+      await guardTransaction(tx, db.engine);
       const started = performance.now();
       await runScript(tx, file, 'up');
       const durationMs = performance.now() - started;
@@ -111,7 +124,7 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const still = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [file.version]);
       if (still.rows.length === 0) return null;
-      await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
+      await guardTransaction(tx, db.engine);
       const started = performance.now();
       await runScript(tx, file, 'down');
       await recordReverted(tx, file.version);
@@ -148,7 +161,7 @@ export async function redoNewest(db: Database, options: RunOptions = {}): Promis
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await ensureHistory(tx);
-    await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
+    await guardTransaction(tx, db.engine);
     const started = performance.now();
     if (newest.state !== 'pending') {
       await runScript(tx, file, 'down');

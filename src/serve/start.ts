@@ -14,6 +14,7 @@ import { guardHost, hostAllowed } from './hosts.js';
 import { startServices, type Services } from './services.js';
 import { listen, type RunningServer } from '../rest/server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { withRequestLog } from './request-log.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
 
 /**
@@ -64,6 +65,8 @@ export interface ServeConfig {
   /** Host names answered besides the loopback names (DNS-rebinding guard). Default none. */
   allowedHosts?: string[];
   log: (line: string) => void;
+  /** Opt-in access log: receives one JSON line per request (src/serve/request-log.ts). */
+  requestLog?: (line: string) => void;
 }
 
 export interface Running {
@@ -257,7 +260,9 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     if ('setStatementTimeout' in db) db.setStatementTimeout(cfg.statementTimeoutMs);
     const realtime = services.realtime;
     // The Host allow-list guards WebSocket upgrades (Realtime) as well as requests.
-    http = await listen(guardHost(services.route(gateway.handle), cfg.allowedHosts), cfg.port, {
+    const route = guardHost(services.route(gateway.handle), cfg.allowedHosts);
+    const handler = cfg.requestLog ? withRequestLog(route, { jwtKey: assertSecret(cfg.jwtSecret), anonRole: cfg.anonRole, write: cfg.requestLog }) : route;
+    http = await listen(handler, cfg.port, {
       upgrade: (req, socket, head) => (hostAllowed(req.headers.host ?? null, cfg.allowedHosts) ? realtime.handleUpgrade(req, socket, head) : false),
       ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });

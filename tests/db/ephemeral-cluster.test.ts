@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
+import { PGAUDIT_SETTINGS } from '../../src/db/monitoring-settings.js';
 import {
   type EphemeralCluster,
   availablePreloads,
@@ -128,11 +129,11 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     expect(await setting('TimeZone')).toBe('UTC');
   });
 
-  it('preloads pg_stat_statements, and pg_cron / pgaudit whenever they are installed', async () => {
+  it('preloads pg_stat_statements and auto_explain, and pg_cron / pgaudit whenever they are installed', async () => {
     const expected = availablePreloads(binDir!);
     expect(expected).toContain('pg_stat_statements');
     // .ci/run installs both packages, so CI must have them; locally they are optional.
-    if (isCI()) expect(expected).toEqual(['pg_stat_statements', 'pg_cron', 'pgaudit']);
+    if (isCI()) expect(expected).toEqual(['pg_stat_statements', 'pg_cron', 'pgaudit', 'auto_explain']);
     expect(cluster.preloaded).toEqual(expected);
     expect((await setting('shared_preload_libraries'))?.split(',').map((s) => s.trim())).toEqual(expected);
 
@@ -150,7 +151,8 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     }
     if (expected.includes('pgaudit')) {
       await client.query('create extension if not exists pgaudit');
-      expect(await setting('pgaudit.log')).toBe('none');
+      // The project's audit logging (src/db/monitoring-settings.ts): DDL and role changes.
+      expect(await setting('pgaudit.log')).toBe(PGAUDIT_SETTINGS['pgaudit.log']);
     }
   });
 

@@ -231,6 +231,8 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     if (o.catalogue.some((q) => q.user === kind)) samples.set(kind, await sampleUsers(o.admin, kind, o.users));
   }
   let tagCounter = 0;
+  // Storage paths of the committed statement-count requests must not repeat across runs on one database.
+  const runTag = `${process.pid}-${Date.now().toString(36)}`;
   const results: QueryResult[] = [];
   for (const q of o.catalogue) {
     if (o.only?.length && !o.only.includes(q.id)) continue;
@@ -238,7 +240,7 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     // Capture each user's transaction once: prelude + statement, exactly as the gateway ran them.
     const captured: { user: BenchUser; prelude: CapturedStatement; bypass: CapturedStatement; statement: CapturedStatement }[] = [];
     for (const user of users) {
-      const req = await buildRequest(q, user, { now, tag: `${process.pid}-${++tagCounter}` });
+      const req = await buildRequest(q, user, { now, tag: `${runTag}-${++tagCounter}` });
       const c = await captureRequest(gateway.handle, recorder, req);
       if (c.status >= 300) throw new Error(`${q.id}: the gateway answered ${c.status} for user ${user.id}: ${c.body.slice(0, 300)}`);
       if (c.statements.length !== 2) throw new Error(`${q.id}: expected the prelude and one statement, the gateway ran ${c.statements.length}`);
@@ -271,7 +273,7 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     }
     const heaviest = captured.reduce((a, b) => (b.user.meetings > a.user.meetings ? b : a));
     const explain = await explainCaptured(o.admin, heaviest.prelude, heaviest.statement);
-    const statements = await statementsPerRequest(o.admin, plainGateway.handle, () => buildRequest(q, heaviest.user, { now, tag: `${process.pid}-${++tagCounter}` }));
+    const statements = await statementsPerRequest(o.admin, plainGateway.handle, () => buildRequest(q, heaviest.user, { now, tag: `${runTag}-${++tagCounter}` }));
     const r: QueryResult = {
       id: q.id,
       screen: q.screen,

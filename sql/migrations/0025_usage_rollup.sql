@@ -46,6 +46,8 @@ comment on column private.usage_month_users.first_day is
 create index usage_month_users_user_id_idx
   on private.usage_month_users (user_id);
 
+-- shard is 0-15 (check constraint): 16 bits are plenty.
+-- squawk-ignore prefer-bigint-over-smallint
 create table private.usage_daily_rollup (
   day date not null,
   kind public.usage_metric_kind not null,

@@ -46,13 +46,11 @@ comment on column private.usage_month_users.first_day is
 create index usage_month_users_user_id_idx
   on private.usage_month_users (user_id);
 
--- shard is 0-15 (check constraint): 16 bits are plenty.
--- squawk-ignore prefer-bigint-over-smallint
 create table private.usage_daily_rollup (
   day date not null,
   kind public.usage_metric_kind not null,
   tier public.subscription_tier not null,
-  shard smallint not null,
+  shard integer not null,
   events bigint not null default 0,
   total_quantity numeric(20, 3) not null default 0,
   new_users bigint not null default 0,
@@ -101,7 +99,7 @@ begin
   with events as (
     select (n.occurred_at at time zone 'UTC')::date as day, n.kind, n.user_id, n.quantity,
            coalesce(p.tier, 'free'::public.subscription_tier) as tier,
-           (pg_catalog.hashtext(n.user_id::text) & 15)::smallint as shard
+           (pg_catalog.hashtext(n.user_id::text) & 15) as shard
     from new_rows as n
     left join public.profiles as p on p.id = n.user_id
   ),
@@ -162,7 +160,7 @@ select e.day, e.kind, e.tier, e.shard, count(*), sum(e.quantity),
 from (
   select (u.occurred_at at time zone 'UTC')::date as day, u.kind, u.quantity,
          coalesce(p.tier, 'free'::public.subscription_tier) as tier,
-         (hashtext(u.user_id::text) & 15)::smallint as shard,
+         (hashtext(u.user_id::text) & 15) as shard,
          row_number() over (
            partition by u.user_id, u.kind, date_trunc('month', u.occurred_at at time zone 'UTC') order by u.occurred_at, u.id
          ) = 1 as first_of_month

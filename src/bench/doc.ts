@@ -22,6 +22,8 @@ export interface DocInput {
   server: string;
   rounds: number;
   sample: number;
+  /** os.loadavg() (1, 5, 15 min) when the measurements started and ended; the machine is shared. */
+  load?: { start: number[]; end: number[]; cores: number };
 }
 
 const f = (x: number, d = 2) => x.toFixed(d);
@@ -59,6 +61,13 @@ export function renderBenchmarksDoc(d: DocInput, now = new Date()): string {
       `All times in milliseconds, measured on the shared 2-core machine the project runs on; evidence records in ` +
       '`reports/results/perf.json` (the compliance report judges them).',
     '',
+    ...(d.load
+      ? [
+          `Machine load while measuring (load average 1/5/15 min on ${d.load.cores} cores): ${d.load.start.map((x) => x.toFixed(1)).join(' / ')} at the start, ` +
+            `${d.load.end.map((x) => x.toFixed(1)).join(' / ')} at the end. Absolute times scale with it; the RLS ÷ bypass ratios are measured back to back and much less so.`,
+          '',
+        ]
+      : []),
     '## How to run',
     '',
     '```sh',

@@ -7,6 +7,7 @@
  * the compliance report judges) and regenerates docs/benchmarks.md from the same numbers. Exits 1 when a hot
  * query misses a target, saying which and by how much. Not part of `npm test` (minutes, not seconds).
  */
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { createScratchDatabase } from '../db/ephemeral-cluster.js';
@@ -70,6 +71,7 @@ try {
   const catalogue = loadCatalogue();
   const scale = `${users} users`;
   const limits: Limits = { ...HOT_QUERY_TARGETS, seqScans: true };
+  const loadStart = loadavg();
   const timing = await openNodePostgres(scratch.url, { max: 1 });
   let direct: QueryResult[];
   try {
@@ -105,7 +107,7 @@ try {
       status: 'pass',
       reason: null,
       engine: 'postgresql',
-      figures: { users, rows: seed.totalRows, seconds: Math.round(seed.totalMs) / 1000, rows_per_second: loadRate },
+      figures: { users, rows: seed.totalRows, seconds: Math.round(seed.totalMs) / 1000, rows_per_second: loadRate, load_average_1m_at_start: loadStart[0]!, cores: cpus().length },
       evidence: { steps: seed.steps, triggers: seed.triggers },
     },
     ...direct.map((r) => hotQueryRecord('perf.hot_query', r, limits, scale)),
@@ -113,7 +115,7 @@ try {
   ];
   const path = writeResults('perf', provenance(`${server.description}${pooled ? ' + PgBouncer' : ''}`, startedAt, `npm run bench ${process.argv.slice(2).join(' ')}`.trim()), records);
   console.log(`\nevidence: ${path}`);
-  if (!values['no-doc'] && !only) console.log(`doc: ${writeBenchmarksDoc({ scale, seed, direct, pooled, pgbouncerNote, limits, server: server.description, rounds, sample })}`);
+  if (!values['no-doc'] && !only) console.log(`doc: ${writeBenchmarksDoc({ scale, seed, direct, pooled, pgbouncerNote, limits, server: server.description, rounds, sample, load: { start: loadStart, end: loadavg(), cores: cpus().length } })}`);
 
   console.log('\n=== targets (hot queries: p99 <= 5 ms with RLS, RLS/bypass <= 1.3 (median of interleaved pairs), 1 statement per request, no seq scan on large tables)');
   for (const r of direct) {

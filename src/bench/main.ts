@@ -17,7 +17,7 @@ import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../report/results.js';
 import { loadScaleSeed, progressBar, type ScaleSeedResult } from '../seed/scale.js';
-import { writeBenchmarksDoc } from './doc.js';
+import { PERF_RESULTS, writeBenchmarksDoc } from './doc.js';
 import { loadCatalogue, runHotQueries, type QueryResult } from './hot-queries.js';
 import { checksFor, describeMisses, HOT_QUERY_TARGETS, hotQueryRecord, type Limits } from './targets.js';
 
@@ -31,9 +31,14 @@ const { values } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-doc': { type: 'boolean', default: false },
+    'doc-only': { type: 'boolean', default: false },
   },
   strict: true,
 });
+if (values['doc-only']) {
+  console.log(`doc: ${writeBenchmarksDoc()} (from ${PERF_RESULTS})`);
+  process.exit(0);
+}
 const int = (name: string, v: string | undefined) => {
   if (!v || !/^\d+$/.test(v) || Number(v) < 1) {
     console.error(`--${name} expects a positive whole number, got ${JSON.stringify(v)}`);
@@ -115,7 +120,7 @@ try {
   ];
   const path = writeResults('perf', provenance(`${server.description}${pooled ? ' + PgBouncer' : ''}`, startedAt, `npm run bench ${process.argv.slice(2).join(' ')}`.trim()), records);
   console.log(`\nevidence: ${path}`);
-  if (!values['no-doc'] && !only) console.log(`doc: ${writeBenchmarksDoc({ scale, seed, direct, pooled, pgbouncerNote, limits, server: server.description, rounds, sample, load: { start: loadStart, end: loadavg(), cores: cpus().length } })}`);
+  if (!values['no-doc'] && !only) console.log(`doc: ${writeBenchmarksDoc(path)}`);
 
   console.log('\n=== targets (hot queries: p99 <= 5 ms with RLS, RLS/bypass <= 1.3 (median of interleaved pairs), 1 statement per request, no seq scan on large tables)');
   for (const r of direct) {

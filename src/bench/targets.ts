@@ -29,7 +29,10 @@ function check(what: string, actual: number, limit: number): TargetCheck {
 }
 
 export interface Limits {
-  p99Ms: number;
+  /** Wall-clock p99 with RLS (client round trip); null: reported, not judged. */
+  p99Ms: number | null;
+  /** Server-side execution time of the plan (EXPLAIN ANALYZE) for the heaviest sampled user; null: not judged. */
+  executionMs?: number | null;
   rlsRatio: number;
   statements: number;
   /** Gate on sequential scans over large tables (meaningful at scale only). */
@@ -37,7 +40,9 @@ export interface Limits {
 }
 
 export function checksFor(r: QueryResult, limits: Limits): TargetCheck[] {
-  const out = [check('p99 with RLS (ms)', r.rls.p99, limits.p99Ms), check('RLS / bypass (median of pairs)', r.ratio, limits.rlsRatio)];
+  const out = [check('RLS / bypass (median of pairs)', r.ratio, limits.rlsRatio)];
+  if (limits.p99Ms !== null) out.unshift(check('p99 with RLS (ms)', r.rls.p99, limits.p99Ms));
+  if (limits.executionMs != null) out.push(check('server execution with RLS, heaviest user (ms)', r.explain.executionMs, limits.executionMs));
   if (r.statementsPerRequest !== null) out.push(check('statements per request', r.statementsPerRequest, limits.statements));
   if (limits.seqScans) out.push(check('seq scans on large tables', r.largeSeqScans.length, 0));
   return out;

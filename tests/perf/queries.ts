@@ -75,7 +75,7 @@ try {
     console.log(`[gate] ${r.id}: ${missed ? `FAILED ${missed}` : `ok (ratio ${r.ratio.toFixed(2)} <= ${RATIO_CEILING}, execution ${r.explain.executionMs.toFixed(2)} ms <= ${EXECUTION_CEILING_MS} ms, ${r.statementsPerRequest} statement, no large seq scan; wall p99 ${r.rls.p99.toFixed(2)} ms, not gated)`}`);
     if (missed) failed++;
   }
-  writeResults('perf-gate', provenance(server.description, startedAt), records);
+  writeResults('perf-hot-queries', provenance(server.description, startedAt), records);
 } finally {
   await timing.close();
   await admin.close();

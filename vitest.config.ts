@@ -22,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'rls',
-          include: ['tests/rls/**/*.test.ts', 'tests/rest/**/*.test.ts'],
+          include: ['tests/rls/**/*.test.ts', 'tests/rest/**/*.test.ts', 'tests/pooling/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },

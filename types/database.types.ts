@@ -436,6 +436,16 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      admin_usage_monthly: {
+        Args: { p_month: string };
+        Returns: {
+          events: number;
+          kind: Database['public']['Enums']['usage_metric_kind'];
+          tier: Database['public']['Enums']['subscription_tier'];
+          total_quantity: number;
+          users: number;
+        }[];
+      };
       admin_usage_summary: {
         Args: { p_from: string; p_to: string };
         Returns: {
@@ -446,6 +456,7 @@ export type Database = {
           users: number;
         }[];
       };
+      dashboard: { Args: Record<PropertyKey, never>; Returns: Json };
       export_my_data: { Args: Record<PropertyKey, never>; Returns: Json };
       my_audit_events: {
         Args: { max_events?: number };

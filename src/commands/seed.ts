@@ -3,7 +3,8 @@ import { isPgError } from '../db/database.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { loadSeed, seedPath } from '../seed/load.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, EXIT_FAILED, EXIT_OK, openTarget, UsageError, type Command } from './command.js';
+import { loadScaleSeed, progressBar } from '../seed/scale.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, EXIT_FAILED, EXIT_OK, openTarget, positiveIntArg, UsageError, type Command, type Io, type Target } from './command.js';
 
 /** Seeds that exist: fixtures/<name>-seed.sql. */
 function availableSeeds(): string[] {
@@ -16,11 +17,26 @@ function availableSeeds(): string[] {
 /** `shipspeak-db seed`: bootstrap + migrate to head, then load the named fixture on the same code path as tests. */
 export const seedCommand: Command = {
   name: 'seed',
-  synopsis: 'seed [--name dev] [--data-dir DIR]',
-  summary: 'Migrate to head, then load fixtures/<name>-seed.sql in one transaction (all or nothing).',
-  details: ['--name NAME     which fixture (default dev)', DATA_DIR_HELP],
-  options: { name: { type: 'string' }, ...DATA_DIR_OPTION },
+  synopsis: 'seed [--name dev | --scale USERS [--random-seed S] [--no-audit]] [--data-dir DIR]',
+  summary: 'Migrate to head, then load fixtures/<name>-seed.sql, or a generated production-scale data set, in one transaction (all or nothing).',
+  details: [
+    '--name NAME        which fixture (default dev)',
+    '--scale USERS      generate USERS users (~10 meetings and ~10 practice sessions each, skewed) instead of a fixture; meant for PostgreSQL (DATABASE_URL)',
+    '--random-seed S    seed of the generator (default shipspeak); the same seed and scale give the same rows',
+    '--no-audit         switch the audit capture triggers off during the load (to measure their cost); they are back on afterwards',
+    DATA_DIR_HELP,
+  ],
+  options: { name: { type: 'string' }, scale: { type: 'string' }, 'random-seed': { type: 'string' }, 'no-audit': { type: 'boolean' }, ...DATA_DIR_OPTION },
   async run({ values }, io) {
+    const users = positiveIntArg('--scale', values.scale);
+    if (values.scale !== undefined && users === undefined) throw new UsageError('--scale expects a number of users', seedCommand);
+    if (users === undefined && (values['random-seed'] !== undefined || values['no-audit'] !== undefined)) {
+      throw new UsageError('--random-seed and --no-audit go with --scale', seedCommand);
+    }
+    if (users !== undefined) {
+      if (values.name !== undefined) throw new UsageError('--name and --scale exclude each other: a fixture or a generated data set', seedCommand);
+      return runScale(users, typeof values['random-seed'] === 'string' ? values['random-seed'] : 'shipspeak', values['no-audit'] !== true, await openTarget(values, io), io);
+    }
     const name = typeof values.name === 'string' ? values.name : 'dev';
     let path: string;
     try {
@@ -55,3 +71,35 @@ export const seedCommand: Command = {
     }
   },
 };
+
+async function runScale(users: number, randomSeed: string, audit: boolean, target: Target, io: Io): Promise<number> {
+  try {
+    if (target.db.engine !== 'postgres') io.err('note: the scale seed is meant for PostgreSQL (set DATABASE_URL); on PGlite keep --scale small');
+    await applyBootstrap(target.db);
+    await migrateUp(target.db, { log: io.out });
+    io.out(`scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`);
+    let result;
+    try {
+      result = await loadScaleSeed(target.db, {
+        users,
+        randomSeed,
+        audit,
+        progress: (step, i, total) =>
+          io.out(`${progressBar(i, total)} ${step.name}: ${step.rows} rows in ${(step.ms / 1000).toFixed(1)} s${step.rows ? ` (${Math.round(step.rows / (step.ms / 1000))} rows/s)` : ''}`),
+      });
+    } catch (e) {
+      if (e instanceof Error && /needs an empty database/.test(e.message)) {
+        io.err(e.message);
+        return EXIT_FAILED;
+      }
+      throw e;
+    }
+    io.out(`triggers on during the load: ${result.triggers.on.join('; ')}`);
+    io.out(`triggers off during the load: ${result.triggers.off.join('; ')}`);
+    io.out(`loaded ${result.totalRows} rows in ${(result.totalMs / 1000).toFixed(1)} s (${Math.round(result.totalRows / (result.totalMs / 1000))} rows/s)`);
+    if (!target.persistent) io.out('(in-memory database: these rows are gone when this command exits)');
+    return EXIT_OK;
+  } finally {
+    await target.close();
+  }
+}

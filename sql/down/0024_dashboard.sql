@@ -1,0 +1,3 @@
+-- Inverse of 0024_dashboard.
+
+drop function public.dashboard();

@@ -182,6 +182,7 @@ const CASES: Case[] = [
   // user_progress
   upd('user_progress: score 100.5', `update public.user_progress set score = 100.5 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_range'),
   upd('user_progress: score -1', `update public.user_progress set score = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_range'),
+  upd('user_progress: score NaN', `update public.user_progress set score = 'NaN' where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_finite'),
   upd('user_progress: level 0', `update public.user_progress set level = 0 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_level_positive'),
   upd('user_progress: streak -1', `update public.user_progress set streak_days = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_streak_days_non_negative'),
   upd('user_progress: duplicate dimension row', `insert into public.user_progress (user_id, dimension) values (${lit(U.alice)}, 'clarity')`, UNIQUE, 'user_progress_pkey'),
@@ -189,6 +190,7 @@ const CASES: Case[] = [
   upd('user_progress: no auth user', `insert into public.user_progress (user_id, dimension) values (${lit(U.nobody)}, 'clarity')`, FK, 'user_progress_user_id_fkey'),
   // usage_metrics
   bad('usage_metrics', { quantity: '-1' }, CHECK, 'usage_metrics_quantity_non_negative'),
+  bad('usage_metrics', { quantity: `'NaN'` }, CHECK, 'usage_metrics_quantity_finite', 'quantity NaN'),
   bad('usage_metrics', { user_id: lit(U.nobody) }, FK, 'usage_metrics_user_id_fkey'),
   bad('usage_metrics', { kind: `'free_text_note'` }, BAD_ENUM),
   bad('usage_metrics', { id: '42' }, '428C9', undefined, 'explicit id into generated always identity'),
@@ -226,6 +228,8 @@ const CASES: Case[] = [
   bad('meeting_analyses', { input_tokens: '-1' }, CHECK, 'meeting_analyses_input_tokens_non_negative'),
   bad('meeting_analyses', { output_tokens: '-1' }, CHECK, 'meeting_analyses_output_tokens_non_negative'),
   bad('meeting_analyses', { cost_usd: '-0.000001' }, CHECK, 'meeting_analyses_cost_usd_non_negative'),
+  bad('meeting_analyses', { cost_usd: `'NaN'` }, CHECK, 'meeting_analyses_cost_usd_finite', 'cost NaN'),
+  bad('meeting_analyses', { overall_score: `'NaN'` }, CHECK, 'meeting_analyses_overall_score_finite', 'score NaN'),
   bad('meeting_analyses', { model: `''` }, CHECK, 'meeting_analyses_model_length'),
   bad('meeting_analyses', { prompt_version: `''` }, CHECK, 'meeting_analyses_prompt_version_length'),
   bad('meeting_analyses', { insights: `'[]'` }, CHECK, 'meeting_analyses_insights_matches_schema'),
@@ -264,6 +268,7 @@ const CASES: Case[] = [
   bad('modules', { created_by: lit(U.nobody) }, FK, 'modules_created_by_fkey'),
   // practice_sessions
   bad('practice_sessions', { completed_at: `'2025-03-01 09:59:59+00'` }, CHECK, 'practice_sessions_completed_after_start'),
+  bad('practice_sessions', { overall_score: `'NaN'` }, CHECK, 'practice_sessions_overall_score_finite', 'score NaN'),
   bad('practice_sessions', { completed_at: 'null', overall_score: 'null' }, CHECK, 'practice_sessions_completed_at_matches_status', 'completed without completed_at'),
   bad('practice_sessions', { status: `'in_progress'`, overall_score: 'null' }, CHECK, 'practice_sessions_completed_at_matches_status', 'in_progress with completed_at'),
   bad('practice_sessions', { status: `'in_progress'`, completed_at: 'null' }, CHECK, 'practice_sessions_score_only_when_completed', 'score while in_progress'),
@@ -280,6 +285,8 @@ const CASES: Case[] = [
   upd('modules: delete a module that has practice history', `delete from public.modules where id = ${lit(MOD(1))}`, '23001', 'practice_sessions_module_id_fkey'),
   // session_feedback
   bad('session_feedback', { summary: `'  '` }, CHECK, 'session_feedback_summary_length'),
+  bad('session_feedback', { overall_score: `'NaN'` }, CHECK, 'session_feedback_overall_score_finite', 'score NaN'),
+  bad('session_feedback', { improvement_delta: `'NaN'` }, CHECK, 'session_feedback_improvement_delta_finite', 'delta NaN'),
   bad('session_feedback', { feedback: `'[]'` }, CHECK, 'session_feedback_feedback_matches_schema'),
   bad('session_feedback', { overall_score: '-0.5' }, CHECK, 'session_feedback_overall_score_range'),
   bad('session_feedback', { dimension_scores: `'{"pacing": -1}'` }, CHECK, 'session_feedback_dimension_scores_valid'),

@@ -38,6 +38,12 @@ export const INFO_ALLOW_LIST: { name: string; applies: (f: Finding) => boolean; 
     reason:
       'private.tier_quotas is quota configuration in the non-exposed private schema; RLS without policies is deliberate deny-all for everyone but its owner, and only the SECURITY DEFINER quota trigger reads it.',
   },
+  {
+    name: 'rls_enabled_no_policy',
+    applies: (f) => f.metadata?.schema === 'private' && ['usage_daily_rollup', 'usage_month_users'].includes(String(f.metadata?.name)),
+    reason:
+      'the usage rollup (0025) lives in the non-exposed private schema; RLS without policies is deliberate deny-all, and only its SECURITY DEFINER trigger and admin_usage_monthly() read or write it.',
+  },
 ];
 
 async function advisors(url: string): Promise<Finding[]> {

@@ -43,8 +43,8 @@ async function cliInProcess(args: string[]) {
 }
 
 const all = loadMigrations();
-const appliedCount = (d: string) => {
-  const r = cli(['migrate', 'status', '--json', '--data-dir', d]);
+const appliedCount = async (d: string) => {
+  const r = await cliInProcess(['migrate', 'status', '--json', '--data-dir', d]);
   return (JSON.parse(r.out) as { database: { state: string }[] }).database.filter((m) => m.state === 'applied').length;
 };
 
@@ -98,63 +98,63 @@ describe('usage errors exit 2, name the problem and open no database', () => {
   });
 });
 
-describe('migrate on a persistent PGlite', () => {
-  it('up --steps N applies exactly N; --to 3 means --to 0003; --dry-run changes nothing', () => {
+describe('migrate on a persistent PGlite (in-process: the same runCli the process calls)', () => {
+  it('up --steps N applies exactly N; --to 3 means --to 0003; --dry-run changes nothing', async () => {
     const d = dataDir();
-    const dry = cli(['migrate', 'up', '--dry-run', '--data-dir', d]);
+    const dry = await cliInProcess(['migrate', 'up', '--dry-run', '--data-dir', d]);
     expect(dry.code).toBe(0);
     expect(dry.out).toContain(`would apply ${all[0]!.version}_${all[0]!.name}`);
     expect(dry.out).toMatch(new RegExp(`${all.length} migration\\(s\\) would be applied; nothing was changed`));
-    expect(appliedCount(d)).toBe(0);
-    const one = cli(['migrate', 'up', '--steps', '1', '--data-dir', d]);
+    expect((await appliedCount(d))).toBe(0);
+    const one = await cliInProcess(['migrate', 'up', '--steps', '1', '--data-dir', d]);
     expect(one.code).toBe(0);
     expect(one.out).toContain(`applying ${all[0]!.version}_${all[0]!.name}…`);
-    expect(appliedCount(d)).toBe(1);
-    const three = cli(['migrate', 'up', '--to', '3', '--data-dir', d]);
+    expect((await appliedCount(d))).toBe(1);
+    const three = await cliInProcess(['migrate', 'up', '--to', '3', '--data-dir', d]);
     expect(three.code).toBe(0);
-    expect(appliedCount(d)).toBe(all.filter((m) => m.version <= '0003').length);
+    expect((await appliedCount(d))).toBe(all.filter((m) => m.version <= '0003').length);
   }, SPAWNS_TIMEOUT);
 
-  it('down shows the plan with row counts, refuses without --yes off a terminal, --dry-run and --json change nothing', () => {
+  it('down shows the plan with row counts, refuses without --yes off a terminal, --dry-run and --json change nothing', async () => {
     const d = dataDir();
-    expect(cli(['seed', '--data-dir', d]).code).toBe(0);
-    const before = appliedCount(d);
+    expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
+    const before = (await appliedCount(d));
     expect(before).toBe(all.length);
-    const refused = cli(['migrate', 'down', '--to', '0', '--data-dir', d]);
+    const refused = await cliInProcess(['migrate', 'down', '--to', '0', '--data-dir', d]);
     expect(refused.code).toBe(2);
     expect(refused.out).toMatch(/will revert 0002_profiles_and_progress\n\s+drops public\.user_progress — \d+ row\(s\)/);
     expect(refused.err).toMatch(/pass --yes to confirm.*nothing was changed/);
-    expect(appliedCount(d)).toBe(before);
-    const dry = cli(['migrate', 'down', '--steps', '2', '--dry-run', '--json', '--data-dir', d]);
+    expect((await appliedCount(d))).toBe(before);
+    const dry = await cliInProcess(['migrate', 'down', '--steps', '2', '--dry-run', '--json', '--data-dir', d]);
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.out) as { migrations: { version: string }[] };
     expect(plan.migrations.map((m) => m.version)).toEqual(all.slice(-2).map((m) => m.version).reverse());
-    expect(appliedCount(d)).toBe(before);
-    const yes = cli(['migrate', 'down', '--steps', '1', '--yes', '--data-dir', d]);
+    expect((await appliedCount(d))).toBe(before);
+    const yes = await cliInProcess(['migrate', 'down', '--steps', '1', '--yes', '--data-dir', d]);
     expect(yes.code).toBe(0);
-    expect(appliedCount(d)).toBe(before - 1);
+    expect((await appliedCount(d))).toBe(before - 1);
   }, SPAWNS_TIMEOUT);
 
-  it('a second seed is a clear message that changes nothing', () => {
+  it('a second seed is a clear message that changes nothing', async () => {
     const d = dataDir();
-    expect(cli(['seed', '--data-dir', d]).code).toBe(0);
-    const again = cli(['seed', '--data-dir', d]);
+    expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
+    const again = await cliInProcess(['seed', '--data-dir', d]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/already holds rows it would insert.*Nothing was changed/);
   });
 
-  it('policies diff refuses a database that is not at head and migrates nothing', () => {
+  it('policies diff refuses a database that is not at head and migrates nothing', async () => {
     const d = dataDir();
-    expect(cli(['migrate', 'up', '--to', '0005', '--data-dir', d]).code).toBe(0);
-    const before = appliedCount(d);
-    const r = cli(['policies', 'diff', '--data-dir', d]);
+    expect((await cliInProcess(['migrate', 'up', '--to', '0005', '--data-dir', d])).code).toBe(0);
+    const before = (await appliedCount(d));
+    const r = await cliInProcess(['policies', 'diff', '--data-dir', d]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/not at head .*never migrates it/);
-    expect(appliedCount(d)).toBe(before);
+    expect((await appliedCount(d))).toBe(before);
   });
 
-  it('without DATABASE_URL or --data-dir, says the database is in memory', () => {
-    const r = cli(['migrate', 'up', '--to', '0001']);
+  it('without DATABASE_URL or --data-dir, says the database is in memory', async () => {
+    const r = await cliInProcess(['migrate', 'up', '--to', '0001']);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/in-memory PGlite that vanishes/);
   });

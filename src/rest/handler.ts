@@ -1,14 +1,14 @@
 import type { Database, Queryable } from '../db/database.js';
 import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotFound, toApiError } from './errors.js';
 import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
-import { appliedPreferences, parsePreferences, type Preferences } from './preferences.js';
+import { appliedPreferences, parsePreferences, transactionEnd, type Preferences, type TxEnd } from './preferences.js';
 import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
 import { contentRange, readStatus, requestRange } from './range.js';
 import type { SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
 import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
-import { renderPlan, renderPrelude } from './render.js';
+import { renderPlan, renderPlannedCount, renderPrelude } from './render.js';
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -31,6 +31,10 @@ export interface HandlerConfig {
   maxBodyBytes?: number;
   /** Deepest JSON nesting accepted in a body; deeper is a 400 PGRST102. Default 64. */
   maxJsonDepth?: number;
+  /** PostgREST `db-tx-end` (default `commit-allow-override`, so supabase-js `.rollback()` works). */
+  txEnd?: TxEnd;
+  /** PostgREST `db-max-rows` as `count=estimated` uses it: exact counts up to it, the planner's estimate above. */
+  estimatedCountThreshold?: number;
 }
 
 interface Auth {
@@ -46,6 +50,13 @@ interface Outcome {
   total?: number;
   inserted?: number;
 }
+
+/** Carries a finished request's outcome out of a transaction that is rolled back on purpose (`tx=rollback`). */
+class RolledBack {
+  constructor(readonly outcome: Outcome) {}
+}
+
+const DEFAULT_TX_END: TxEnd = 'commit-allow-override';
 
 /** A path segment's %-escapes; a malformed one is the client's error (400), not the gateway's. */
 function decodeSegment(s: string): string {
@@ -70,7 +81,7 @@ export function createHandler(cfg: HandlerConfig): (request: Request) => Promise
       const schema = negotiateSchema(cfg, request.headers, method);
       if (method === 'OPTIONS') return new Response(null, { status: 200, headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' } });
       const segments = path.split('/').filter((s) => s !== '').map(decodeSegment);
-      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer')) };
+      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer'), cfg.txEnd ?? DEFAULT_TX_END) };
       let res: Response;
       if (segments.length === 0) res = root(ctx);
       else if (segments.length === 2 && segments[0] === 'rpc') res = await rpc(ctx, segments[1]!);
@@ -153,9 +164,34 @@ interface RequestCtx {
   prefs: Preferences;
 }
 
+/** The planner's row estimate from `explain (format json)` (PostgREST's `count=planned`). */
+async function plannedCount(tx: Queryable, plan: Plan): Promise<number> {
+  if (plan.kind !== 'read' && plan.kind !== 'call-scalar-set') throw new Error(`no planned count for a ${plan.kind} plan`);
+  const stmt = renderPlannedCount(plan);
+  const r = await tx.query<{ 'QUERY PLAN': unknown }>(stmt.sql, stmt.params);
+  const raw = r.rows[0]!['QUERY PLAN'];
+  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
+  return Math.round(doc[0]!.Plan['Plan Rows']);
+}
+
+/**
+ * The count a read reports: `exact` is counted by the statement itself; `planned` is EXPLAIN's estimate;
+ * `estimated` is exact up to the threshold (PostgREST: db-max-rows) and the estimate above it.
+ */
+async function countFor(ctx: RequestCtx, tx: Queryable, plan: Plan, row: Outcome): Promise<number | undefined> {
+  const mode = ctx.prefs.count;
+  if (mode === undefined || mode === 'exact' || (plan.kind !== 'read' && plan.kind !== 'call-scalar-set')) return row.total;
+  if (mode === 'planned') return plannedCount(tx, plan);
+  const limit = ctx.cfg.estimatedCountThreshold;
+  return limit !== undefined && row.total !== undefined && row.total > limit ? plannedCount(tx, plan) : row.total;
+}
+
 async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
+  // A planned count needs no exact count from the statement; an estimated one needs it to pick.
+  if ((plan.kind === 'read' || plan.kind === 'call-scalar-set') && ctx.prefs.count === 'planned') plan = { ...plan, count: false };
   const stmt = renderPlan(plan);
+  const rollback = transactionEnd(ctx.prefs, cfg.txEnd ?? DEFAULT_TX_END) === 'rollback';
   const prelude = renderPrelude({
     searchPath: [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)],
     claims: JSON.stringify(auth.claims),
@@ -166,14 +202,24 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
     readOnly,
     role: auth.role,
   });
-  return cfg.db.transaction(async (tx: Queryable) => {
-    await tx.query(prelude.sql, prelude.params);
-    const r = await tx.query<Outcome>(stmt.sql, stmt.params);
-    const row = r.rows[0]!;
-    // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
-    if (singular && row.n !== 1) throw singularityError(row.n);
-    return row;
-  });
+  const finalPlan = plan;
+  try {
+    return await cfg.db.transaction(async (tx: Queryable) => {
+      await tx.query(prelude.sql, prelude.params);
+      const r = await tx.query<Outcome>(stmt.sql, stmt.params);
+      const row = r.rows[0]!;
+      // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
+      if (singular && row.n !== 1) throw singularityError(row.n);
+      const total = await countFor(ctx, tx, finalPlan, row);
+      const out: Outcome = { ...row, ...(total !== undefined ? { total } : {}) };
+      // Rolled back by throwing: every engine's transaction() rolls back on a throw, and the answer rides along.
+      if (rollback) throw new RolledBack(out);
+      return out;
+    });
+  } catch (e) {
+    if (e instanceof RolledBack) return e.outcome;
+    throw e;
+  }
 }
 
 function respond(status: number, body: string | null, headers: Record<string, string | null>, method: string): Response {
@@ -249,7 +295,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
       select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
     });
     const out = await run(ctx, plan, true, singular);
-    return readResponse(ctx, out, range.offset, count, media, ['count']);
+    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx']);
   }
   if (method === 'POST') return insert(ctx, t, q, media);
   if (method === 'PATCH' || method === 'DELETE') {
@@ -271,7 +317,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
       'Content-Type': representation ? media.contentType : null,
       'Content-Range': cr,
-      'Preference-Applied': appliedPreferences(prefs, ['return', 'count']),
+      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx']),
     }, method);
   }
   throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
@@ -343,7 +389,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
     'Content-Type': ret === 'representation' ? media.contentType : null,
     Location: location,
     'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
-    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count'] : ['missing', 'return', 'count']),
+    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count', 'tx'] : ['missing', 'return', 'count', 'tx']),
   }, ctx.method);
 }
 
@@ -379,9 +425,9 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const readOnly = !viaPost || routine.volatility !== 'v';
   const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
   const out = await run(ctx, plan, readOnly, singular);
-  if (kind === 'void') return respond(204, null, {}, method);
+  if (kind === 'void') return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx']) }, method);
   if (kind === 'scalar' || kind === 'row') {
-    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined) }, method);
+    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined), 'Preference-Applied': appliedPreferences(prefs, ['tx']) }, method);
   }
-  return readResponse(ctx, out, range.offset, count, media, ['count']);
+  return readResponse(ctx, out, range.offset, count, media, ['count', 'tx']);
 }

@@ -188,15 +188,30 @@ function bodySql(shape: BodyShape, stripNulls: boolean, agg = sql`json_agg(_pgrs
 
 const T0 = internal('t0');
 
+/** The FROM and WHERE of a read's top level (shared by the read itself, its exact count and its planned count). */
+function readSource(p: ReadPlan, aliases: Aliases): { fromSql: Sql; whereSql: Sql } {
+  const fromSql = p.source.kind === 'call' ? callSource(p.source.call, false) : sql`${tableSql(p.level.rel)} as ${T0}`;
+  const where = whereList(aliases, T0, p.level);
+  return { fromSql, whereSql: where.length ? sql` where ${join(where, and)}` : empty };
+}
+
 function renderRead(p: ReadPlan): Sql {
   const aliases = new Aliases();
-  const fromSql = p.source.kind === 'call' ? callSource(p.source.call, false) : sql`${tableSql(p.level.rel)} as ${T0}`;
   const list = selectList(aliases, T0, p.level.select);
-  const where = whereList(aliases, T0, p.level);
-  const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
+  const { fromSql, whereSql } = readSource(p, aliases);
   const inner = sql`select ${list} from ${fromSql}${whereSql}${orderSql(T0, p.level.order)}${pagingSql(p.limit, p.offset)}`;
   const total = p.count ? sql`, (select count(*) from ${fromSql}${whereSql})::int as total` : empty;
   return sql`select count(*)::int as n, ${bodySql(p.shape, p.stripNulls)} as body${total} from (${inner}) _pgrst_t`;
+}
+
+/**
+ * `Prefer: count=planned`: the planner's row estimate of the unpaged rows, read from EXPLAIN's JSON like
+ * PostgREST does (no rows are counted). The statement is the same FROM/WHERE with the same bind parameters.
+ */
+export function renderPlannedCount(p: ReadPlan | Extract<Plan, { kind: 'call-scalar-set' }>): Statement {
+  if (p.kind === 'call-scalar-set') return render(sql`explain (format json) select 1 from ${callSource(p.call, true)}`);
+  const { fromSql, whereSql } = readSource(p, new Aliases());
+  return render(sql`explain (format json) select 1 from ${fromSql}${whereSql}`);
 }
 
 // ---------------------------------------------------------------------------------------------- mutations

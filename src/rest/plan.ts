@@ -35,7 +35,16 @@ export interface FieldRef {
 
 export type SelectPlan =
   | { kind: 'column'; field: FieldRef; cast?: TypeRef; label: string }
-  | { kind: 'embed'; rel: Relationship; label: string; inner: boolean; level: LevelPlan; countLabel?: string };
+  | {
+      kind: 'embed';
+      rel: Relationship;
+      label: string;
+      inner: boolean;
+      level: LevelPlan;
+      countLabel?: string;
+      /** `child()` / `child!inner()`: no columns, so no key in the output; it only filters (PostgREST). */
+      filterOnly?: boolean;
+    };
 
 export interface Relationship {
   fk: ForeignKey;
@@ -203,19 +212,31 @@ function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'emb
     }
   }
   if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, item.hint);
-  if (candidates.length > 1) {
-    throw new ApiError(
-      300,
-      'PGRST201',
-      `Could not embed because more than one relationship was found for '${here.name}' and '${item.name}'`,
-      null,
-      `Try changing '${item.name}' to one of the following: ${fks
-        .filter((fk) => (fk.table === here.name && fk.refTable === item.name) || (fk.refTable === here.name && fk.table === item.name))
-        .map((fk) => `'${item.name}!${fk.name}'`)
-        .join(', ')}. Find the desired relationship in the 'details' key.`,
-    );
-  }
+  if (candidates.length > 1) throw ambiguousEmbed(here, item.name, candidates);
   return candidates[0]!;
+}
+
+/**
+ * PGRST201 as PostgREST words it: every candidate relationship in `details` (cardinality, which embedding,
+ * which constraint over which columns) and a hint naming each `target!constraint` that would resolve it.
+ */
+function ambiguousEmbed(here: Table, target: string, candidates: Relationship[]): ApiError {
+  const cols = (t: string, c: string[]) => `${t}(${c.join(', ')})`;
+  const details = candidates.map((rs) => {
+    const { fk } = rs;
+    const cardinality = rs.direction === 'many-to-one' ? 'many-to-one' : rs.toOne ? 'one-to-one' : 'one-to-many';
+    const sides = rs.direction === 'many-to-one'
+      ? `${cols(fk.table, fk.columns)} and ${cols(fk.refTable, fk.refColumns)}`
+      : `${cols(fk.refTable, fk.refColumns)} and ${cols(fk.table, fk.columns)}`;
+    return { cardinality, embedding: `${here.name} with ${rs.target.name}`, relationship: `${fk.name} using ${sides}` };
+  });
+  return new ApiError(
+    300,
+    'PGRST201',
+    `Could not embed because more than one relationship was found for '${here.name}' and '${target}'`,
+    details,
+    `Try changing '${target}' to one of the following: ${candidates.map((rs) => `'${target}!${rs.fk.name}'`).join(', ')}. Find the desired relationship in the 'details' key.`,
+  );
 }
 
 const childPath = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
@@ -232,7 +253,14 @@ function isCountAggregate(rel: Rel, items: SelectItem[]): Extract<SelectItem, { 
 
 function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): SelectPlan[] {
   const out: SelectPlan[] = [];
+  const embedKeys = new Set<string>();
   for (const item of items) {
+    if (item.kind === 'embed') {
+      // Two embeds under one key would give an object with duplicate keys; PostgREST refuses it with 42712.
+      const key = item.alias ?? item.name;
+      if (embedKeys.has(key)) throw new ApiError(400, '42712', `table name "${key}" specified more than once`);
+      embedKeys.add(key);
+    }
     // `*` is expanded from the cache so helper columns of a CTE (e.g. `_pgrst_inserted`) never leak out.
     if (item.kind === 'star') {
       for (const name of rel.columnOrder) out.push({ kind: 'column', field: { column: rel.columns.get(name)!, json: [] }, label: name });
@@ -249,6 +277,7 @@ function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Sel
       out.push({
         kind: 'embed', rel: rs, label: item.alias ?? item.name, inner: item.inner, level,
         ...(countOnly ? { countLabel: countOnly.alias ?? 'count' } : {}),
+        ...(item.select.length === 0 ? { filterOnly: true } : {}),
       });
     }
   }

@@ -138,7 +138,7 @@ const tableSql = (t: Table | Rel): Sql => qualifiedIdent(t);
 
 /** The select list of one level: columns, casts, JSON paths and embedded subqueries. */
 function selectList(aliases: Aliases, alias: Sql, items: SelectPlan[]): Sql {
-  const out = items.map((item) => {
+  const out = items.filter((item) => item.kind === 'column' || !item.filterOnly).map((item) => {
     if (item.kind === 'column') {
       let expr = fieldSql(alias, item.field);
       if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
@@ -146,8 +146,8 @@ function selectList(aliases: Aliases, alias: Sql, items: SelectPlan[]): Sql {
     }
     return sql`${embedSql(aliases, alias, item)} as ${label(item.label)}`;
   });
-  // An empty select (`child()`) still needs a column for the row to exist.
-  return out.length ? join(out, comma) : sql`null as "_pgrst_empty"`;
+  // No columns (`child()`, or only filter-only embeds): a zero-column row, which json_agg writes as `{}`.
+  return join(out, comma);
 }
 
 /** WHERE conditions of one level, including `!inner` embeds (a parent row needs a matching child). */

@@ -129,7 +129,7 @@ function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): 
 }
 
 interface Media {
-  shape: 'array' | 'object';
+  shape: 'array' | 'object' | 'csv';
   stripNulls: boolean;
   contentType: string;
 }
@@ -145,6 +145,7 @@ function negotiateMedia(accept: string | null): Media {
     if (type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
       return { shape: 'array', stripNulls, contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
     }
+    if (type === 'text/csv') return { shape: 'csv', stripNulls: false, contentType: 'text/csv; charset=utf-8' };
     if (type === 'application/json' || type === '*/*' || type === 'application/*') return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
   }
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${ranges.join(', ')}`);
@@ -414,6 +415,10 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   }
   const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
+  if (media.shape === 'csv' && rpcKind(routine) !== 'row' && rpcKind(routine) !== 'row-set') {
+    // CSV needs named columns; a scalar or void function has none here.
+    throw new ApiError(406, 'PGRST107', 'None of these media types are available: text/csv', `${name} does not return rows with named columns`);
+  }
   const top = q.levels.get('')!;
   const range = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
   const count = prefs.count !== undefined;

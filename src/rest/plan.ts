@@ -44,6 +44,8 @@ export type SelectPlan =
       countLabel?: string;
       /** `child()` / `child!inner()`: no columns, so no key in the output; it only filters (PostgREST). */
       filterOnly?: boolean;
+      /** `...child(cols)`: a to-one embed whose columns are written into the parent row. */
+      spread?: boolean;
     };
 
 export interface Relationship {
@@ -55,7 +57,7 @@ export interface Relationship {
 }
 
 export type CondPlan =
-  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; value: string | string[] }
+  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; language?: string; value: string | string[] }
   | { kind: 'logic'; op: 'and' | 'or'; negate: boolean; children: CondPlan[] };
 
 export interface OrderPlan {
@@ -73,7 +75,8 @@ export interface LevelPlan {
   offset?: number;
 }
 
-export type BodyShape = 'array' | 'object' | 'none';
+/** How the body is written: a JSON array, one JSON object, CSV (`Accept: text/csv`), or nothing. */
+export type BodyShape = 'array' | 'object' | 'csv' | 'none';
 
 export interface Output {
   shape: BodyShape;
@@ -174,7 +177,7 @@ function castType(cache: SchemaCache, cast: string): TypeRef {
 function condition(rel: Rel, c: Condition): CondPlan {
   if (c.kind === 'logic') return { kind: 'logic', op: c.op, negate: c.negate, children: c.children.map((ch) => condition(rel, ch)) };
   const e = c.expr;
-  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), value: e.value };
+  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), ...(e.language !== undefined ? { language: e.language } : {}), value: e.value };
 }
 
 function order(rel: Rel, terms: OrderTerm[]): OrderPlan[] {
@@ -255,7 +258,7 @@ function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Sel
   const out: SelectPlan[] = [];
   const embedKeys = new Set<string>();
   for (const item of items) {
-    if (item.kind === 'embed') {
+    if (item.kind === 'embed' && !item.spread) {
       // Two embeds under one key would give an object with duplicate keys; PostgREST refuses it with 42712.
       const key = item.alias ?? item.name;
       if (embedKeys.has(key)) throw new ApiError(400, '42712', `table name "${key}" specified more than once`);
@@ -273,11 +276,16 @@ function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Sel
       const target = relOfTable(rs.target);
       const myPath = childPath(path, item.alias ?? item.name);
       const countOnly = isCountAggregate(target, item.select);
+      if (item.spread && !rs.toOne) {
+        throw new ApiError(400, 'PGRST119', `A spread operation on '${item.name}' is not possible`, `'${rel.name}' and '${item.name}' do not form a many-to-one or one-to-one relationship`);
+      }
+      if (item.spread && countOnly) throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'count() inside a spread embedding is not supported by this gateway');
       const level = countOnly ? levelPlan(ctx, target, [], myPath) : levelPlan(ctx, target, item.select, myPath);
       out.push({
         kind: 'embed', rel: rs, label: item.alias ?? item.name, inner: item.inner, level,
         ...(countOnly ? { countLabel: countOnly.alias ?? 'count' } : {}),
         ...(item.select.length === 0 ? { filterOnly: true } : {}),
+        ...(item.spread ? { spread: true } : {}),
       });
     }
   }

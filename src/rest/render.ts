@@ -52,7 +52,17 @@ function fieldSql(alias: Sql, f: FieldRef): Sql {
 
 // ---------------------------------------------------------------------------------------------- filters
 
-const BINARY: Record<Exclude<Operator, 'is' | 'in'>, Sql> = {
+type FtsOperator = 'fts' | 'plfts' | 'phfts' | 'wfts';
+
+/** The tsquery constructor of each full-text operator (PostgREST: to_tsquery, plainto_, phraseto_, websearch_to_). */
+const FTS: Record<FtsOperator, (args: Sql) => Sql> = {
+  fts: (a) => sql`to_tsquery(${a})`,
+  plfts: (a) => sql`plainto_tsquery(${a})`,
+  phfts: (a) => sql`phraseto_tsquery(${a})`,
+  wfts: (a) => sql`websearch_to_tsquery(${a})`,
+};
+
+const BINARY: Record<Exclude<Operator, 'is' | 'in' | FtsOperator>, Sql> = {
   eq: sql`=`,
   neq: sql`<>`,
   gt: sql`>`,
@@ -67,6 +77,11 @@ const BINARY: Record<Exclude<Operator, 'is' | 'in'>, Sql> = {
   cd: sql`<@`,
   ov: sql`&&`,
   isdistinct: sql`is distinct from`,
+  sl: sql`<<`,
+  sr: sql`>>`,
+  nxr: sql`&<`,
+  nxl: sql`&>`,
+  adj: sql`-|-`,
 };
 
 const IS: Record<string, Sql> = {
@@ -87,6 +102,10 @@ function filterSql(alias: Sql, c: Extract<CondPlan, { kind: 'filter' }>): Sql {
   } else if (c.op === 'in') {
     const list = c.value as string[];
     out = list.length === 0 ? sql`false` : sql`${lhs} in (${join(list.map((v) => bind(v)), comma)})`;
+  } else if (c.op === 'fts' || c.op === 'plfts' || c.op === 'phfts' || c.op === 'wfts') {
+    // The configuration is a value like any other: bound, cast to regconfig (an unknown one is PostgreSQL's 42704).
+    const args = c.language !== undefined ? sql`${bind(c.language)}::regconfig, ${bind(c.value as string)}` : bind(c.value as string);
+    out = sql`${lhs} @@ ${FTS[c.op](args)}`;
   } else {
     // PostgREST lets `*` stand for `%` in like patterns (URL-friendly).
     const raw = c.op === 'like' || c.op === 'ilike' ? (c.value as string).replace(/\*/g, '%') : (c.value as string);
@@ -136,16 +155,26 @@ function joinSql(rs: Relationship, parent: Sql, child: Sql): Sql {
 
 const tableSql = (t: Table | Rel): Sql => qualifiedIdent(t);
 
+/** One output column of a level: its expression over `alias` and its key. Spreads give several. */
+function outputs(aliases: Aliases, alias: Sql, item: SelectPlan): { expr: Sql; key: Sql }[] {
+  if (item.kind === 'column') {
+    let expr = fieldSql(alias, item.field);
+    if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
+    return [{ expr, key: label(item.label) }];
+  }
+  if (item.filterOnly) return [];
+  if (!item.spread) return [{ expr: embedSql(aliases, alias, item), key: label(item.label) }];
+  // `...rel(cols)` (to-one): each column is a scalar subquery over the one related row, so types stay PostgreSQL's.
+  return item.level.select.flatMap((sub) => {
+    const { alias: ca } = aliases.next();
+    const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
+    return outputs(aliases, ca, sub).map((o) => ({ expr: sql`(select ${o.expr} from ${tableSql(item.rel.target)} as ${ca} where ${where} limit 1)`, key: o.key }));
+  });
+}
+
 /** The select list of one level: columns, casts, JSON paths and embedded subqueries. */
 function selectList(aliases: Aliases, alias: Sql, items: SelectPlan[]): Sql {
-  const out = items.filter((item) => item.kind === 'column' || !item.filterOnly).map((item) => {
-    if (item.kind === 'column') {
-      let expr = fieldSql(alias, item.field);
-      if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
-      return sql`${expr} as ${label(item.label)}`;
-    }
-    return sql`${embedSql(aliases, alias, item)} as ${label(item.label)}`;
-  });
+  const out = items.flatMap((item) => outputs(aliases, alias, item)).map((o) => sql`${o.expr} as ${o.key}`);
   // No columns (`child()`, or only filter-only embeds): a zero-column row, which json_agg writes as `{}`.
   return join(out, comma);
 }
@@ -179,9 +208,16 @@ function embedSql(aliases: Aliases, alias: Sql, item: Extract<SelectPlan, { kind
 
 // ---------------------------------------------------------------------------------------------- result wrapper
 
+/**
+ * `text/csv` as PostgREST writes it: a header of the first row's keys, then each row's record text without its
+ * parentheses (PostgreSQL's own quoting of commas, quotes and NULLs), one per line.
+ */
+const CSV_BODY = sql`coalesce((select string_agg(_pgrst_k, ',') from json_object_keys(json_agg(_pgrst_t)->0) as _pgrst_k), '') || chr(10) || coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), chr(10)), '')`;
+
 function bodySql(shape: BodyShape, stripNulls: boolean, agg = sql`json_agg(_pgrst_t)`): Sql {
   const wrap = (s: Sql) => (stripNulls ? sql`json_strip_nulls(${s})` : s);
   if (shape === 'none') return sql`null::text`;
+  if (shape === 'csv') return CSV_BODY;
   if (shape === 'object') return sql`(${wrap(sql`${agg}->0`)})::text`;
   return sql`${wrap(sql`coalesce(${agg}, '[]')`)}::text`;
 }

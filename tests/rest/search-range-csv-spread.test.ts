@@ -13,7 +13,7 @@ describeEachEngine('full-text search, range operators, CSV and spread embeddings
   const docs = () => ctx().c.anon.from('documents').select('id').order('id');
 
   it('textSearch: fts, plfts, phfts and wfts, with and without a configuration, on tsvector and text columns', async () => {
-    const cases: [Promise<{ data: unknown; error: unknown }>, string][] = [
+    const cases: [PromiseLike<{ data: unknown; error: unknown }>, string][] = [
       [docs().textSearch('search', `'practice' & 'pauses'`, { config: 'english' }), `search @@ to_tsquery('english', '''practice'' & ''pauses''')`],
       [docs().textSearch('search', 'practice'), `search @@ to_tsquery('practice')`],
       [docs().textSearch('search', 'clear pauses', { type: 'plain', config: 'english' }), `search @@ plainto_tsquery('english', 'clear pauses')`],
@@ -47,7 +47,7 @@ describeEachEngine('full-text search, range operators, CSV and spread embeddings
   });
 
   it('range operators sl, sr, nxr, nxl, adj (and ov) on an int4range column', async () => {
-    const cases: [Promise<{ data: unknown; error: unknown }>, string][] = [
+    const cases: [PromiseLike<{ data: unknown; error: unknown }>, string][] = [
       [docs().rangeLt('during', '[15,25)'), `during << '[15,25)'::int4range`],
       [docs().rangeGt('during', '[5,8)'), `during >> '[5,8)'::int4range`],
       [docs().rangeLte('during', '[0,15)'), `during &< '[0,15)'::int4range`],

@@ -8,7 +8,7 @@ import type { SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
 import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
-import { renderPlan, renderPlannedCount, renderPrelude } from './render.js';
+import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -207,6 +207,11 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
   try {
     return await cfg.db.transaction(async (tx: Queryable) => {
       await tx.query(prelude.sql, prelude.params);
+      if (ctx.prefs.timezone !== undefined) {
+        const tz = renderTimezone(ctx.prefs.timezone);
+        // Not a zone PostgreSQL knows: not applied, so not echoed in Preference-Applied.
+        if ((await tx.query(tz.sql, tz.params)).rows.length === 0) delete ctx.prefs.timezone;
+      }
       const r = await tx.query<Outcome>(stmt.sql, stmt.params);
       const row = r.rows[0]!;
       // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
@@ -296,7 +301,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
       select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
     });
     const out = await run(ctx, plan, true, singular);
-    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx']);
+    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
   }
   if (method === 'POST') return insert(ctx, t, q, media);
   if (method === 'PATCH' || method === 'DELETE') {
@@ -318,7 +323,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
       'Content-Type': representation ? media.contentType : null,
       'Content-Range': cr,
-      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx']),
+      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
     }, method);
   }
   throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
@@ -390,7 +395,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
     'Content-Type': ret === 'representation' ? media.contentType : null,
     Location: location,
     'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
-    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count', 'tx'] : ['missing', 'return', 'count', 'tx']),
+    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count', 'tx', 'timezone'] : ['missing', 'return', 'count', 'tx', 'timezone']),
   }, ctx.method);
 }
 
@@ -430,9 +435,9 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const readOnly = !viaPost || routine.volatility !== 'v';
   const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
   const out = await run(ctx, plan, readOnly, singular);
-  if (kind === 'void') return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx']) }, method);
+  if (kind === 'void') return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
   if (kind === 'scalar' || kind === 'row') {
-    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined), 'Preference-Applied': appliedPreferences(prefs, ['tx']) }, method);
+    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined), 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
   }
-  return readResponse(ctx, out, range.offset, count, media, ['count', 'tx']);
+  return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
 }

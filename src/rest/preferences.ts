@@ -9,6 +9,8 @@ export interface Preferences {
   handling?: 'strict' | 'lenient';
   /** Only present when the gateway's `txEnd` lets clients choose (PostgREST `db-tx-end = *-allow-override`). */
   tx?: 'commit' | 'rollback';
+  /** An IANA zone for timestamptz output (PostgREST: set only when PostgreSQL knows the zone). */
+  timezone?: string;
 }
 
 /**

@@ -369,6 +369,14 @@ function planSql(p: Plan): Sql {
 }
 
 /**
+ * `Prefer: timezone=…`: sets the transaction's TimeZone only when the zone is one PostgreSQL lists, so an
+ * unknown zone is not applied (no error, as PostgREST's lenient handling); the row count says which happened.
+ */
+export function renderTimezone(zone: string): Statement {
+  return render(sql`select set_config('timezone', name, true) from pg_catalog.pg_timezone_names where name = ${bind(zone)}`);
+}
+
+/**
  * The per-request prelude (PostgREST's): search path, claims, method, path, headers, statement timeout,
  * read-only, role — all bind parameters of one fixed statement, rendered once.
  */

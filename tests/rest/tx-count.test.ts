@@ -142,4 +142,22 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
     const sb = await ctx().c.anon.from('items').select('id', { count: 'estimated' }).eq('category', 'b').limit(1);
     expect(sb.count).toBe(exact);
   });
+
+  it('Prefer: timezone=<zone> writes timestamptz in that zone and is echoed; an unknown zone is not applied', async () => {
+    const inZone = async (zone: string | null) =>
+      ctx().db.transaction(async (tx) => {
+        if (zone) await tx.query(`select set_config('timezone', $1, true)`, [zone]);
+        const r = await tx.query<{ v: string }>('select to_json(created_at)::text as v from public.items where id = 1');
+        return JSON.parse(r.rows[0]!.v) as string;
+      });
+    const tokyo = await ctx().c.raw('/items?select=created_at&id=eq.1', { headers: { Prefer: 'timezone=Asia/Tokyo' } });
+    expect(tokyo.headers.get('preference-applied')).toBe('timezone=Asia/Tokyo');
+    const expected = await inZone('Asia/Tokyo');
+    expect(expected).not.toBe(await inZone('UTC'));
+    expect(await tokyo.json()).toEqual([{ created_at: expected }]);
+    const unknown = await ctx().c.raw('/items?select=created_at&id=eq.1', { headers: { Prefer: 'timezone=Mars/Olympus' } });
+    expect(unknown.status).toBe(200);
+    expect(unknown.headers.get('preference-applied')).toBeNull();
+    expect(await unknown.json()).toEqual([{ created_at: await inZone(null) }]);
+  });
 });

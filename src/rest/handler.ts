@@ -4,7 +4,7 @@ import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
 import { appliedPreferences, parsePreferences, transactionEnd, type Preferences, type TxEnd } from './preferences.js';
 import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
 import { contentRange, readStatus, requestRange } from './range.js';
-import type { SchemaCache, Table } from './schema-cache.js';
+import type { RoutineInfo, SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
 import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
@@ -243,6 +243,12 @@ async function readBody(ctx: RequestCtx, emptyAs?: string): Promise<JsonBody> {
   return parseJsonBody(emptyAs !== undefined && text.trim() === '' ? emptyAs : text, ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
 }
 
+/** The overload with one unnamed parameter a body of this media type can fill (json/jsonb for JSON, text for text/plain). */
+function singleUnnamedParam(overloads: RoutineInfo[], contentType: string): RoutineInfo | undefined {
+  const types = contentType === 'text/plain' ? ['text'] : contentType === 'application/json' || contentType === '' ? ['json', 'jsonb'] : [];
+  return overloads.find((r) => r.args.length === 1 && r.args[0]!.name === '' && r.args[0]!.typeRef.schema === 'pg_catalog' && types.includes(r.args[0]!.typeRef.name));
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------- routes
@@ -408,17 +414,34 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => known.has(k));
   let argNames: string[];
   let argsJson: string;
-  if (viaPost) {
+  let routine: RoutineInfo;
+  let rawArg: string | undefined;
+  const contentType = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const unnamed = viaPost ? singleUnnamedParam(overloads, contentType) : undefined;
+  if (unnamed && contentType === 'text/plain') {
+    // PostgREST: a text/plain body is the single unnamed text argument, as sent.
+    rawArg = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    [routine, argNames, argsJson] = [unnamed, [], '{}'];
+  } else if (viaPost) {
     // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
     const body = await readBody(ctx, '{}');
-    if (!isObject(body.value)) throw invalidJson();
-    argNames = Object.keys(body.value);
-    argsJson = body.text;
+    const keys = isObject(body.value) ? Object.keys(body.value) : null;
+    const named = keys && overloads.some((r) => r.args.length > 0 && keys.every((k) => r.args.some((a) => a.name === k)) && r.args.every((a) => a.hasDefault || keys.includes(a.name)));
+    if (unnamed && !named) {
+      // A function with one unnamed json/jsonb parameter takes the whole body (any JSON value), as PostgREST.
+      rawArg = body.text;
+      [routine, argNames, argsJson] = [unnamed, [], '{}'];
+    } else {
+      if (!keys) throw invalidJson();
+      argNames = keys;
+      argsJson = body.text;
+      routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
+    }
   } else {
     argNames = [...q.args.keys()];
     argsJson = JSON.stringify(Object.fromEntries(q.args));
+    routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   }
-  const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   if (media.shape === 'csv' && rpcKind(routine) !== 'row' && rpcKind(routine) !== 'row-set') {
     // CSV needs named columns; a scalar or void function has none here.
@@ -429,7 +452,7 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const count = prefs.count !== undefined;
   const kind = rpcKind(routine);
   const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
-    argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
+    argNames, argsJson, ...(rawArg !== undefined ? { rawArg } : {}), select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
   });
   // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
   const readOnly = !viaPost || routine.volatility !== 'v';

@@ -138,6 +138,8 @@ export interface CallPlan {
   given: FunctionArg[];
   /** The arguments as one JSON object text (bound), typed by json_to_record with the arguments' pg_types. */
   argsJson: string | null;
+  /** A single unnamed json/jsonb/text parameter: the whole body, bound and cast to that parameter's type. */
+  rawArg?: string;
 }
 
 export type RpcKind = 'void' | 'scalar' | 'scalar-set' | 'row' | 'row-set';
@@ -437,11 +439,13 @@ export interface RpcRequest extends ReadRequest {
   argNames: string[];
   /** The arguments object as JSON text (the POST body as sent, or the query arguments serialised). */
   argsJson: string;
+  /** The body as the single unnamed parameter's value (see CallPlan.rawArg). */
+  rawArg?: string;
 }
 
 export function planRpc(cache: SchemaCache, schema: string, r: RoutineInfo, req: RpcRequest): RpcPlan {
   const given = r.args.filter((a) => req.argNames.includes(a.name));
-  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null };
+  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null, ...(req.rawArg !== undefined ? { rawArg: req.rawArg } : {}) };
   const kind = rpcKind(r);
   if (kind === 'void' || kind === 'scalar') return { kind: 'call-scalar', call, isVoid: kind === 'void' };
   if (kind === 'scalar-set') {

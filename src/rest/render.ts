@@ -327,6 +327,8 @@ function renderDelete(p: DeletePlan): Sql {
 /** `json_to_record` turns the JSON arguments into values of the arguments' own pg_types (arrays, json, …). */
 function callParts(c: CallPlan): { from: Sql | null; call: Sql } {
   const fn = qualifiedIdent(c.routine);
+  const only = c.routine.args[0];
+  if (c.rawArg !== undefined && only) return { from: null, call: sql`${fn}(${bind(c.rawArg)}::${qualifiedIdent(only.typeRef)})` };
   if (c.given.length === 0 || c.argsJson === null) return { from: null, call: sql`${fn}()` };
   const defs = join(c.given.map((a) => sql`${ident(a.name)} ${qualifiedIdent(a.typeRef)}`), comma);
   const from = sql`json_to_record(${bind(c.argsJson)}::json) as _pgrst_args(${defs})`;

@@ -155,6 +155,9 @@ begin
 end
 $$;
 create function public.tags_len(tags text[]) returns int language sql immutable as $$ select cardinality(tags) $$;
+create function public.echo_json(json) returns json language sql immutable as $$ select $1 $$;
+create function public.key_list(jsonb) returns setof text language sql immutable as $$ select k from jsonb_object_keys($1) k order by k $$;
+create function public.shout(text) returns text language sql immutable as $$ select upper($1) $$;
 `;
 
 export async function prepareFixture(db: Database): Promise<void> {

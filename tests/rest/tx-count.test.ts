@@ -113,6 +113,8 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
   });
 
   it('count=planned is the planner estimate (not an exact count): an empty result still estimates ≥ 1 row', async () => {
+    // Fresh statistics first: PostgreSQL's autovacuum could otherwise re-analyze between two EXPLAINs.
+    await ctx().db.exec('analyze public.items');
     const exact = await sqlValue<number>(ctx().db, 'select count(*)::int from public.items where id < 0');
     const est = await planned('anon', 'select 1 from public.items where id < 0');
     expect(exact).toBe(0);
@@ -133,6 +135,7 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
   });
 
   it('count=estimated is exact up to the threshold and the planner estimate above it', async () => {
+    await ctx().db.exec('analyze public.items');
     const exact = await sqlValue<number>(ctx().db, `select count(*)::int from public.items where category = 'b'`);
     const est = await planned('anon', `select 1 from public.items where category = 'b'`);
     const at = await rawOn(gatewayWith('commit-allow-override', { estimatedCountThreshold: exact }), '/items?select=id&category=eq.b&limit=1', { headers: { Prefer: 'count=estimated' } });

@@ -9,14 +9,15 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: string | null = null,
+    /** A sentence, or (PGRST201/PGRST203) the candidate list PostgREST puts here as JSON objects. */
+    readonly details: string | Record<string, string>[] | null = null,
     readonly hint: string | null = null,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 
-  body(): { code: string; message: string; details: string | null; hint: string | null } {
+  body(): { code: string; message: string; details: string | Record<string, string>[] | null; hint: string | null } {
     return { code: this.code, message: this.message, details: this.details, hint: this.hint };
   }
 }

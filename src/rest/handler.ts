@@ -1,15 +1,15 @@
 import type { Database, Queryable } from '../db/database.js';
 import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotFound, toApiError } from './errors.js';
 import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
-import { appliedPreferences, parsePreferences, type Preferences } from './preferences.js';
+import { appliedPreferences, parsePreferences, transactionEnd, type Preferences, type TxEnd } from './preferences.js';
 import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
 import { capRange, checkEmbedDepth, checkResponseSize, type RequestLimits } from './limits.js';
 import { contentRange, readStatus, requestRange } from './range.js';
-import type { SchemaCache, Table } from './schema-cache.js';
+import type { RoutineInfo, SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
 import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
-import { renderPlan, renderPrelude } from './render.js';
+import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -34,6 +34,10 @@ export interface HandlerConfig {
   maxBodyBytes?: number;
   /** Deepest JSON nesting accepted in a body; deeper is a 400 PGRST102. Default 64. */
   maxJsonDepth?: number;
+  /** PostgREST `db-tx-end` (default `commit-allow-override`, so supabase-js `.rollback()` works). */
+  txEnd?: TxEnd;
+  /** PostgREST `db-max-rows` as `count=estimated` uses it: exact counts up to it, the planner's estimate above. */
+  estimatedCountThreshold?: number;
 }
 
 interface Auth {
@@ -49,6 +53,13 @@ interface Outcome {
   total?: number;
   inserted?: number;
 }
+
+/** Carries a finished request's outcome out of a transaction that is rolled back on purpose (`tx=rollback`). */
+class RolledBack {
+  constructor(readonly outcome: Outcome) {}
+}
+
+const DEFAULT_TX_END: TxEnd = 'commit-allow-override';
 
 /** A path segment's %-escapes; a malformed one is the client's error (400), not the gateway's. */
 function decodeSegment(s: string): string {
@@ -73,7 +84,7 @@ export function createHandler(cfg: HandlerConfig): (request: Request) => Promise
       const schema = negotiateSchema(cfg, request.headers, method);
       if (method === 'OPTIONS') return new Response(null, { status: 200, headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' } });
       const segments = path.split('/').filter((s) => s !== '').map(decodeSegment);
-      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer')) };
+      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer'), cfg.txEnd ?? DEFAULT_TX_END) };
       let res: Response;
       if (segments.length === 0) res = root(ctx);
       else if (segments.length === 2 && segments[0] === 'rpc') res = await rpc(ctx, segments[1]!);
@@ -121,7 +132,7 @@ function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): 
 }
 
 interface Media {
-  shape: 'array' | 'object';
+  shape: 'array' | 'object' | 'csv';
   stripNulls: boolean;
   contentType: string;
 }
@@ -137,6 +148,7 @@ function negotiateMedia(accept: string | null): Media {
     if (type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
       return { shape: 'array', stripNulls, contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
     }
+    if (type === 'text/csv') return { shape: 'csv', stripNulls: false, contentType: 'text/csv; charset=utf-8' };
     if (type === 'application/json' || type === '*/*' || type === 'application/*') return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
   }
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${ranges.join(', ')}`);
@@ -156,9 +168,34 @@ interface RequestCtx {
   prefs: Preferences;
 }
 
+/** The planner's row estimate from `explain (format json)` (PostgREST's `count=planned`). */
+async function plannedCount(tx: Queryable, plan: Plan): Promise<number> {
+  if (plan.kind !== 'read' && plan.kind !== 'call-scalar-set') throw new Error(`no planned count for a ${plan.kind} plan`);
+  const stmt = renderPlannedCount(plan);
+  const r = await tx.query<{ 'QUERY PLAN': unknown }>(stmt.sql, stmt.params);
+  const raw = r.rows[0]!['QUERY PLAN'];
+  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
+  return Math.round(doc[0]!.Plan['Plan Rows']);
+}
+
+/**
+ * The count a read reports: `exact` is counted by the statement itself; `planned` is EXPLAIN's estimate;
+ * `estimated` is exact up to the threshold (PostgREST: db-max-rows) and the estimate above it.
+ */
+async function countFor(ctx: RequestCtx, tx: Queryable, plan: Plan, row: Outcome): Promise<number | undefined> {
+  const mode = ctx.prefs.count;
+  if (mode === undefined || mode === 'exact' || (plan.kind !== 'read' && plan.kind !== 'call-scalar-set')) return row.total;
+  if (mode === 'planned') return plannedCount(tx, plan);
+  const limit = ctx.cfg.estimatedCountThreshold;
+  return limit !== undefined && row.total !== undefined && row.total > limit ? plannedCount(tx, plan) : row.total;
+}
+
 async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
+  // A planned count needs no exact count from the statement; an estimated one needs it to pick.
+  if ((plan.kind === 'read' || plan.kind === 'call-scalar-set') && ctx.prefs.count === 'planned') plan = { ...plan, count: false };
   const stmt = renderPlan(plan);
+  const rollback = transactionEnd(ctx.prefs, cfg.txEnd ?? DEFAULT_TX_END) === 'rollback';
   const prelude = renderPrelude({
     searchPath: [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)],
     claims: JSON.stringify(auth.claims),
@@ -169,15 +206,30 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
     readOnly,
     role: auth.role,
   });
-  return cfg.db.transaction(async (tx: Queryable) => {
-    await tx.query(prelude.sql, prelude.params);
-    const r = await tx.query<Outcome>(stmt.sql, stmt.params);
-    const row = r.rows[0]!;
-    // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
-    if (singular && row.n !== 1) throw singularityError(row.n);
-    checkResponseSize(row.body, cfg.limits.maxResponseBytes);
-    return row;
-  });
+  const finalPlan = plan;
+  try {
+    return await cfg.db.transaction(async (tx: Queryable) => {
+      await tx.query(prelude.sql, prelude.params);
+      if (ctx.prefs.timezone !== undefined) {
+        const tz = renderTimezone(ctx.prefs.timezone);
+        // Not a zone PostgreSQL knows: not applied, so not echoed in Preference-Applied.
+        if ((await tx.query(tz.sql, tz.params)).rows.length === 0) delete ctx.prefs.timezone;
+      }
+      const r = await tx.query<Outcome>(stmt.sql, stmt.params);
+      const row = r.rows[0]!;
+      // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
+      if (singular && row.n !== 1) throw singularityError(row.n);
+      checkResponseSize(row.body, cfg.limits.maxResponseBytes);
+      const total = await countFor(ctx, tx, finalPlan, row);
+      const out: Outcome = { ...row, ...(total !== undefined ? { total } : {}) };
+      // Rolled back by throwing: every engine's transaction() rolls back on a throw, and the answer rides along.
+      if (rollback) throw new RolledBack(out);
+      return out;
+    });
+  } catch (e) {
+    if (e instanceof RolledBack) return e.outcome;
+    throw e;
+  }
 }
 
 function respond(status: number, body: string | null, headers: Record<string, string | null>, method: string): Response {
@@ -193,6 +245,12 @@ async function readBody(ctx: RequestCtx, emptyAs?: string): Promise<JsonBody> {
   if (type !== 'application/json' && type !== '') throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
   const text = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   return parseJsonBody(emptyAs !== undefined && text.trim() === '' ? emptyAs : text, ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
+}
+
+/** The overload with one unnamed parameter a body of this media type can fill (json/jsonb for JSON, text for text/plain). */
+function singleUnnamedParam(overloads: RoutineInfo[], contentType: string): RoutineInfo | undefined {
+  const types = contentType === 'text/plain' ? ['text'] : contentType === 'application/json' || contentType === '' ? ['json', 'jsonb'] : [];
+  return overloads.find((r) => r.args.length === 1 && r.args[0]!.name === '' && r.args[0]!.typeRef.schema === 'pg_catalog' && types.includes(r.args[0]!.typeRef.name));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -254,7 +312,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
       select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
     });
     const out = await run(ctx, plan, true, singular);
-    return readResponse(ctx, out, range.offset, count, media, ['count']);
+    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
   }
   if (method === 'POST') return insert(ctx, t, q, media);
   if (method === 'PATCH' || method === 'DELETE') {
@@ -276,7 +334,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
       'Content-Type': representation ? media.contentType : null,
       'Content-Range': cr,
-      'Preference-Applied': appliedPreferences(prefs, ['return', 'count']),
+      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
     }, method);
   }
   throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
@@ -348,7 +406,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
     'Content-Type': ret === 'representation' ? media.contentType : null,
     Location: location,
     'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
-    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count'] : ['missing', 'return', 'count']),
+    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count', 'tx', 'timezone'] : ['missing', 'return', 'count', 'tx', 'timezone']),
   }, ctx.method);
 }
 
@@ -362,33 +420,54 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
   let argNames: string[];
   let argsJson: string;
-  if (viaPost) {
+  let routine: RoutineInfo;
+  let rawArg: string | undefined;
+  const contentType = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const unnamed = viaPost ? singleUnnamedParam(overloads, contentType) : undefined;
+  if (unnamed && contentType === 'text/plain') {
+    // PostgREST: a text/plain body is the single unnamed text argument, as sent.
+    rawArg = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    [routine, argNames, argsJson] = [unnamed, [], '{}'];
+  } else if (viaPost) {
     // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
     const body = await readBody(ctx, '{}');
-    if (!isObject(body.value)) throw invalidJson();
-    argNames = Object.keys(body.value);
-    argsJson = body.text;
+    const keys = isObject(body.value) ? Object.keys(body.value) : null;
+    const named = keys && overloads.some((r) => r.args.length > 0 && keys.every((k) => r.args.some((a) => a.name === k)) && r.args.every((a) => a.hasDefault || keys.includes(a.name)));
+    if (unnamed && !named) {
+      // A function with one unnamed json/jsonb parameter takes the whole body (any JSON value), as PostgREST.
+      rawArg = body.text;
+      [routine, argNames, argsJson] = [unnamed, [], '{}'];
+    } else {
+      if (!keys) throw invalidJson();
+      argNames = keys;
+      argsJson = body.text;
+      routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
+    }
   } else {
     argNames = [...q.args.keys()];
     argsJson = JSON.stringify(Object.fromEntries(q.args));
+    routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   }
-  const routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
+  if (media.shape === 'csv' && rpcKind(routine) !== 'row' && rpcKind(routine) !== 'row-set') {
+    // CSV needs named columns; a scalar or void function has none here.
+    throw new ApiError(406, 'PGRST107', 'None of these media types are available: text/csv', `${name} does not return rows with named columns`);
+  }
   const top = q.levels.get('')!;
   const kind = rpcKind(routine);
   const requested = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
   const range = kind === 'row-set' || kind === 'scalar-set' ? capRange(requested, ctx.cfg.limits.maxRows) : requested;
   const count = prefs.count !== undefined;
   const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
-    argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
+    argNames, argsJson, ...(rawArg !== undefined ? { rawArg } : {}), select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
   });
   // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
   const readOnly = !viaPost || routine.volatility !== 'v';
   const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
   const out = await run(ctx, plan, readOnly, singular);
-  if (kind === 'void') return respond(204, null, {}, method);
+  if (kind === 'void') return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
   if (kind === 'scalar' || kind === 'row') {
-    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined) }, method);
+    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined), 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
   }
-  return readResponse(ctx, out, range.offset, count, media, ['count']);
+  return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
 }

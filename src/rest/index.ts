@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js'
 import { secretKey } from './jwt.js';
 import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
 import { listen, type RunningServer } from './server.js';
+import { TX_END_SETTINGS, type TxEnd } from './preferences.js';
 
 /**
  * A small PostgREST-compatible gateway over a `Database`, so unmodified supabase-js can run our suites
@@ -36,6 +37,10 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Deepest JSON nesting accepted in a body (default 64); deeper is 400 PGRST102. */
   maxJsonDepth?: number;
+  /** PostgREST `db-tx-end` (default `commit-allow-override`: commits unless `Prefer: tx=rollback`). */
+  txEnd?: TxEnd;
+  /** PostgREST `db-max-rows` as `Prefer: count=estimated` reads it (exact up to it, planner estimate above). */
+  estimatedCountThreshold?: number;
 }
 
 export interface Gateway {
@@ -70,6 +75,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new Error('createGateway: maxBodyBytes must be a positive integer');
   if (!Number.isInteger(maxJsonDepth) || maxJsonDepth < 1) throw new Error('createGateway: maxJsonDepth must be a positive integer');
+  if (options.txEnd !== undefined && !TX_END_SETTINGS.includes(options.txEnd)) throw new Error(`createGateway: txEnd must be one of ${TX_END_SETTINGS.join(', ')}`);
+  const threshold = options.estimatedCountThreshold;
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0)) throw new Error('createGateway: estimatedCountThreshold must be a non-negative integer');
   let cache: Promise<SchemaCache> | undefined;
   const schemaCache = () => {
     cache ??= loadSchemaCache(db, schemas).catch((e: unknown) => {
@@ -91,6 +99,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     schemaCache,
     maxBodyBytes,
     maxJsonDepth,
+    ...(options.txEnd !== undefined ? { txEnd: options.txEnd } : {}),
+    ...(threshold !== undefined ? { estimatedCountThreshold: threshold } : {}),
   });
   return {
     handle,

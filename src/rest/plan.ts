@@ -35,7 +35,18 @@ export interface FieldRef {
 
 export type SelectPlan =
   | { kind: 'column'; field: FieldRef; cast?: TypeRef; label: string }
-  | { kind: 'embed'; rel: Relationship; label: string; inner: boolean; level: LevelPlan; countLabel?: string };
+  | {
+      kind: 'embed';
+      rel: Relationship;
+      label: string;
+      inner: boolean;
+      level: LevelPlan;
+      countLabel?: string;
+      /** `child()` / `child!inner()`: no columns, so no key in the output; it only filters (PostgREST). */
+      filterOnly?: boolean;
+      /** `...child(cols)`: a to-one embed whose columns are written into the parent row. */
+      spread?: boolean;
+    };
 
 export interface Relationship {
   fk: ForeignKey;
@@ -46,7 +57,7 @@ export interface Relationship {
 }
 
 export type CondPlan =
-  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; value: string | string[] }
+  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; language?: string; value: string | string[] }
   | { kind: 'logic'; op: 'and' | 'or'; negate: boolean; children: CondPlan[] };
 
 export interface OrderPlan {
@@ -64,7 +75,8 @@ export interface LevelPlan {
   offset?: number;
 }
 
-export type BodyShape = 'array' | 'object' | 'none';
+/** How the body is written: a JSON array, one JSON object, CSV (`Accept: text/csv`), or nothing. */
+export type BodyShape = 'array' | 'object' | 'csv' | 'none';
 
 export interface Output {
   shape: BodyShape;
@@ -126,6 +138,8 @@ export interface CallPlan {
   given: FunctionArg[];
   /** The arguments as one JSON object text (bound), typed by json_to_record with the arguments' pg_types. */
   argsJson: string | null;
+  /** A single unnamed json/jsonb/text parameter: the whole body, bound and cast to that parameter's type. */
+  rawArg?: string;
 }
 
 export type RpcKind = 'void' | 'scalar' | 'scalar-set' | 'row' | 'row-set';
@@ -165,7 +179,7 @@ function castType(cache: SchemaCache, cast: string): TypeRef {
 function condition(rel: Rel, c: Condition): CondPlan {
   if (c.kind === 'logic') return { kind: 'logic', op: c.op, negate: c.negate, children: c.children.map((ch) => condition(rel, ch)) };
   const e = c.expr;
-  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), value: e.value };
+  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), ...(e.language !== undefined ? { language: e.language } : {}), value: e.value };
 }
 
 function order(rel: Rel, terms: OrderTerm[]): OrderPlan[] {
@@ -203,19 +217,31 @@ function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'emb
     }
   }
   if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, item.hint);
-  if (candidates.length > 1) {
-    throw new ApiError(
-      300,
-      'PGRST201',
-      `Could not embed because more than one relationship was found for '${here.name}' and '${item.name}'`,
-      null,
-      `Try changing '${item.name}' to one of the following: ${fks
-        .filter((fk) => (fk.table === here.name && fk.refTable === item.name) || (fk.refTable === here.name && fk.table === item.name))
-        .map((fk) => `'${item.name}!${fk.name}'`)
-        .join(', ')}. Find the desired relationship in the 'details' key.`,
-    );
-  }
+  if (candidates.length > 1) throw ambiguousEmbed(here, item.name, candidates);
   return candidates[0]!;
+}
+
+/**
+ * PGRST201 as PostgREST words it: every candidate relationship in `details` (cardinality, which embedding,
+ * which constraint over which columns) and a hint naming each `target!constraint` that would resolve it.
+ */
+function ambiguousEmbed(here: Table, target: string, candidates: Relationship[]): ApiError {
+  const cols = (t: string, c: string[]) => `${t}(${c.join(', ')})`;
+  const details = candidates.map((rs) => {
+    const { fk } = rs;
+    const cardinality = rs.direction === 'many-to-one' ? 'many-to-one' : rs.toOne ? 'one-to-one' : 'one-to-many';
+    const sides = rs.direction === 'many-to-one'
+      ? `${cols(fk.table, fk.columns)} and ${cols(fk.refTable, fk.refColumns)}`
+      : `${cols(fk.refTable, fk.refColumns)} and ${cols(fk.table, fk.columns)}`;
+    return { cardinality, embedding: `${here.name} with ${rs.target.name}`, relationship: `${fk.name} using ${sides}` };
+  });
+  return new ApiError(
+    300,
+    'PGRST201',
+    `Could not embed because more than one relationship was found for '${here.name}' and '${target}'`,
+    details,
+    `Try changing '${target}' to one of the following: ${candidates.map((rs) => `'${target}!${rs.fk.name}'`).join(', ')}. Find the desired relationship in the 'details' key.`,
+  );
 }
 
 const childPath = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
@@ -232,7 +258,14 @@ function isCountAggregate(rel: Rel, items: SelectItem[]): Extract<SelectItem, { 
 
 function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): SelectPlan[] {
   const out: SelectPlan[] = [];
+  const embedKeys = new Set<string>();
   for (const item of items) {
+    if (item.kind === 'embed' && !item.spread) {
+      // Two embeds under one key would give an object with duplicate keys; PostgREST refuses it with 42712.
+      const key = item.alias ?? item.name;
+      if (embedKeys.has(key)) throw new ApiError(400, '42712', `table name "${key}" specified more than once`);
+      embedKeys.add(key);
+    }
     // `*` is expanded from the cache so helper columns of a CTE (e.g. `_pgrst_inserted`) never leak out.
     if (item.kind === 'star') {
       for (const name of rel.columnOrder) out.push({ kind: 'column', field: { column: rel.columns.get(name)!, json: [] }, label: name });
@@ -245,10 +278,16 @@ function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Sel
       const target = relOfTable(rs.target);
       const myPath = childPath(path, item.alias ?? item.name);
       const countOnly = isCountAggregate(target, item.select);
+      if (item.spread && !rs.toOne) {
+        throw new ApiError(400, 'PGRST119', `A spread operation on '${item.name}' is not possible`, `'${rel.name}' and '${item.name}' do not form a many-to-one or one-to-one relationship`);
+      }
+      if (item.spread && countOnly) throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'count() inside a spread embedding is not supported by this gateway');
       const level = countOnly ? levelPlan(ctx, target, [], myPath) : levelPlan(ctx, target, item.select, myPath);
       out.push({
         kind: 'embed', rel: rs, label: item.alias ?? item.name, inner: item.inner, level,
         ...(countOnly ? { countLabel: countOnly.alias ?? 'count' } : {}),
+        ...(item.select.length === 0 ? { filterOnly: true } : {}),
+        ...(item.spread ? { spread: true } : {}),
       });
     }
   }
@@ -400,11 +439,13 @@ export interface RpcRequest extends ReadRequest {
   argNames: string[];
   /** The arguments object as JSON text (the POST body as sent, or the query arguments serialised). */
   argsJson: string;
+  /** The body as the single unnamed parameter's value (see CallPlan.rawArg). */
+  rawArg?: string;
 }
 
 export function planRpc(cache: SchemaCache, schema: string, r: RoutineInfo, req: RpcRequest): RpcPlan {
   const given = r.args.filter((a) => req.argNames.includes(a.name));
-  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null };
+  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null, ...(req.rawArg !== undefined ? { rawArg: req.rawArg } : {}) };
   const kind = rpcKind(r);
   if (kind === 'void' || kind === 'scalar') return { kind: 'call-scalar', call, isVoid: kind === 'void' };
   if (kind === 'scalar-set') {

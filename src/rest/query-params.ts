@@ -18,10 +18,15 @@ export interface Field {
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'column'; field: Field; alias?: string; cast?: string }
-  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[] };
+  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[]; spread?: boolean };
 
-export const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov'] as const;
+export const OPERATORS = [
+  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov',
+  'sl', 'sr', 'nxr', 'nxl', 'adj', 'fts', 'plfts', 'phfts', 'wfts',
+] as const;
 export type Operator = (typeof OPERATORS)[number];
+/** Full-text search operators: `fts(config).query`, the optional text search configuration in parentheses. */
+export const FTS_OPERATORS: ReadonlySet<Operator> = new Set<Operator>(['fts', 'plfts', 'phfts', 'wfts']);
 const QUANTIFIABLE = new Set<Operator>(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
 export const IS_VALUES = ['null', 'not_null', 'true', 'false', 'unknown'] as const;
 
@@ -29,6 +34,8 @@ export interface OpExpr {
   negate: boolean;
   op: Operator;
   quantifier?: 'any' | 'all';
+  /** fts family: the text search configuration (`fts(english)`), bound and cast to regconfig. */
+  language?: string;
   /** `in` → list; everything else → the raw value. */
   value: string | string[];
 }
@@ -153,9 +160,12 @@ function parseItems(sc: Scanner, nested: boolean): SelectItem[] {
 
 function parseItem(sc: Scanner): SelectItem {
   if (sc.eat('*')) return { kind: 'star' };
-  if (sc.peek('...')) sc.fail('field name (spread embedding is not supported by this gateway)');
+  const spread = sc.eat('...');
   let alias: string | undefined;
   let name = sc.ident();
+  // `...rel(cols)`: a to-one embed whose columns join the parent's; no alias (the embed has no key of its own).
+  if (spread && !(sc.peek('!') || sc.peek('('))) sc.fail('"(" after a spread relationship name');
+  if (spread && sc.peek(':')) sc.fail('"(" (a spread embedding takes no alias)');
   if (sc.peek(':') && !sc.peek('::')) {
     sc.eat(':');
     alias = name;
@@ -174,7 +184,7 @@ function parseItem(sc: Scanner): SelectItem {
     sc.expect('(');
     const select = parseItems(sc, true);
     sc.expect(')');
-    return { kind: 'embed', name, ...(alias !== undefined ? { alias } : {}), ...(hint !== undefined ? { hint } : {}), inner, select };
+    return { kind: 'embed', name, ...(alias !== undefined ? { alias } : {}), ...(hint !== undefined ? { hint } : {}), inner, select, ...(spread ? { spread } : {}) };
   }
   // JSON arrows attach to the column just read.
   const json: JsonStep[] = [];
@@ -235,12 +245,22 @@ export function parseOpExpr(src: string, inTree = false): OpExpr {
     negate = true;
     rest = rest.slice(4);
   }
-  const m = /^([a-z]+)(?:\((any|all)\))?\./.exec(rest);
+  const m = /^([a-z]+)(?:\(([^()]*)\))?\./.exec(rest);
   const op = m?.[1] as Operator | undefined;
   if (!m || !op || !(OPERATORS as readonly string[]).includes(op)) {
     throw parseError('filter', src, `unexpected "${rest.split('.')[0] ?? ''}" expecting "not" or operator (${OPERATORS.join(', ')})`);
   }
-  const quantifier = m[2] as 'any' | 'all' | undefined;
+  const modifier = m[2];
+  if (FTS_OPERATORS.has(op)) {
+    // A configuration name (`english`, `pg_catalog.simple`); it reaches SQL only as a bind parameter.
+    if (modifier !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(modifier)) {
+      throw parseError('filter', src, `unexpected "${modifier}" expecting a text search configuration name`);
+    }
+    const raw = rest.slice(m[0].length);
+    return { negate, op, ...(modifier !== undefined ? { language: modifier } : {}), value: inTree ? unquote(raw) : raw };
+  }
+  if (modifier !== undefined && modifier !== 'any' && modifier !== 'all') throw parseError('filter', src, `unexpected "(${modifier})" expecting "(any)" or "(all)"`);
+  const quantifier = modifier as 'any' | 'all' | undefined;
   if (quantifier && !QUANTIFIABLE.has(op)) throw parseError('filter', src, `operator ${op} does not take (${quantifier})`);
   const raw = rest.slice(m[0].length);
   if (op === 'in') {

@@ -52,7 +52,17 @@ function fieldSql(alias: Sql, f: FieldRef): Sql {
 
 // ---------------------------------------------------------------------------------------------- filters
 
-const BINARY: Record<Exclude<Operator, 'is' | 'in'>, Sql> = {
+type FtsOperator = 'fts' | 'plfts' | 'phfts' | 'wfts';
+
+/** The tsquery constructor of each full-text operator (PostgREST: to_tsquery, plainto_, phraseto_, websearch_to_). */
+const FTS: Record<FtsOperator, (args: Sql) => Sql> = {
+  fts: (a) => sql`to_tsquery(${a})`,
+  plfts: (a) => sql`plainto_tsquery(${a})`,
+  phfts: (a) => sql`phraseto_tsquery(${a})`,
+  wfts: (a) => sql`websearch_to_tsquery(${a})`,
+};
+
+const BINARY: Record<Exclude<Operator, 'is' | 'in' | FtsOperator>, Sql> = {
   eq: sql`=`,
   neq: sql`<>`,
   gt: sql`>`,
@@ -67,6 +77,11 @@ const BINARY: Record<Exclude<Operator, 'is' | 'in'>, Sql> = {
   cd: sql`<@`,
   ov: sql`&&`,
   isdistinct: sql`is distinct from`,
+  sl: sql`<<`,
+  sr: sql`>>`,
+  nxr: sql`&<`,
+  nxl: sql`&>`,
+  adj: sql`-|-`,
 };
 
 const IS: Record<string, Sql> = {
@@ -87,6 +102,10 @@ function filterSql(alias: Sql, c: Extract<CondPlan, { kind: 'filter' }>): Sql {
   } else if (c.op === 'in') {
     const list = c.value as string[];
     out = list.length === 0 ? sql`false` : sql`${lhs} in (${join(list.map((v) => bind(v)), comma)})`;
+  } else if (c.op === 'fts' || c.op === 'plfts' || c.op === 'phfts' || c.op === 'wfts') {
+    // The configuration is a value like any other: bound, cast to regconfig (an unknown one is PostgreSQL's 42704).
+    const args = c.language !== undefined ? sql`${bind(c.language)}::regconfig, ${bind(c.value as string)}` : bind(c.value as string);
+    out = sql`${lhs} @@ ${FTS[c.op](args)}`;
   } else {
     // PostgREST lets `*` stand for `%` in like patterns (URL-friendly).
     const raw = c.op === 'like' || c.op === 'ilike' ? (c.value as string).replace(/\*/g, '%') : (c.value as string);
@@ -136,18 +155,28 @@ function joinSql(rs: Relationship, parent: Sql, child: Sql): Sql {
 
 const tableSql = (t: Table | Rel): Sql => qualifiedIdent(t);
 
+/** One output column of a level: its expression over `alias` and its key. Spreads give several. */
+function outputs(aliases: Aliases, alias: Sql, item: SelectPlan): { expr: Sql; key: Sql }[] {
+  if (item.kind === 'column') {
+    let expr = fieldSql(alias, item.field);
+    if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
+    return [{ expr, key: label(item.label) }];
+  }
+  if (item.filterOnly) return [];
+  if (!item.spread) return [{ expr: embedSql(aliases, alias, item), key: label(item.label) }];
+  // `...rel(cols)` (to-one): each column is a scalar subquery over the one related row, so types stay PostgreSQL's.
+  return item.level.select.flatMap((sub) => {
+    const { alias: ca } = aliases.next();
+    const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
+    return outputs(aliases, ca, sub).map((o) => ({ expr: sql`(select ${o.expr} from ${tableSql(item.rel.target)} as ${ca} where ${where} limit 1)`, key: o.key }));
+  });
+}
+
 /** The select list of one level: columns, casts, JSON paths and embedded subqueries. */
 function selectList(aliases: Aliases, alias: Sql, items: SelectPlan[]): Sql {
-  const out = items.map((item) => {
-    if (item.kind === 'column') {
-      let expr = fieldSql(alias, item.field);
-      if (item.cast) expr = sql`cast(${expr} as ${qualifiedIdent(item.cast)})`;
-      return sql`${expr} as ${label(item.label)}`;
-    }
-    return sql`${embedSql(aliases, alias, item)} as ${label(item.label)}`;
-  });
-  // An empty select (`child()`) still needs a column for the row to exist.
-  return out.length ? join(out, comma) : sql`null as "_pgrst_empty"`;
+  const out = items.flatMap((item) => outputs(aliases, alias, item)).map((o) => sql`${o.expr} as ${o.key}`);
+  // No columns (`child()`, or only filter-only embeds): a zero-column row, which json_agg writes as `{}`.
+  return join(out, comma);
 }
 
 /** WHERE conditions of one level, including `!inner` embeds (a parent row needs a matching child). */
@@ -179,24 +208,46 @@ function embedSql(aliases: Aliases, alias: Sql, item: Extract<SelectPlan, { kind
 
 // ---------------------------------------------------------------------------------------------- result wrapper
 
+/**
+ * `text/csv` as PostgREST writes it: a header of the first row's keys, then each row's record text without its
+ * parentheses (PostgreSQL's own quoting of commas, quotes and NULLs), one per line.
+ */
+const CSV_BODY = sql`coalesce((select string_agg(_pgrst_k, ',') from json_object_keys(json_agg(_pgrst_t)->0) as _pgrst_k), '') || chr(10) || coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), chr(10)), '')`;
+
 function bodySql(shape: BodyShape, stripNulls: boolean, agg = sql`json_agg(_pgrst_t)`): Sql {
   const wrap = (s: Sql) => (stripNulls ? sql`json_strip_nulls(${s})` : s);
   if (shape === 'none') return sql`null::text`;
+  if (shape === 'csv') return CSV_BODY;
   if (shape === 'object') return sql`(${wrap(sql`${agg}->0`)})::text`;
   return sql`${wrap(sql`coalesce(${agg}, '[]')`)}::text`;
 }
 
 const T0 = internal('t0');
 
+/** The FROM and WHERE of a read's top level (shared by the read itself, its exact count and its planned count). */
+function readSource(p: ReadPlan, aliases: Aliases): { fromSql: Sql; whereSql: Sql } {
+  const fromSql = p.source.kind === 'call' ? callSource(p.source.call, false) : sql`${tableSql(p.level.rel)} as ${T0}`;
+  const where = whereList(aliases, T0, p.level);
+  return { fromSql, whereSql: where.length ? sql` where ${join(where, and)}` : empty };
+}
+
 function renderRead(p: ReadPlan): Sql {
   const aliases = new Aliases();
-  const fromSql = p.source.kind === 'call' ? callSource(p.source.call, false) : sql`${tableSql(p.level.rel)} as ${T0}`;
   const list = selectList(aliases, T0, p.level.select);
-  const where = whereList(aliases, T0, p.level);
-  const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
+  const { fromSql, whereSql } = readSource(p, aliases);
   const inner = sql`select ${list} from ${fromSql}${whereSql}${orderSql(T0, p.level.order)}${pagingSql(p.limit, p.offset)}`;
   const total = p.count ? sql`, (select count(*) from ${fromSql}${whereSql})::int as total` : empty;
   return sql`select count(*)::int as n, ${bodySql(p.shape, p.stripNulls)} as body${total} from (${inner}) _pgrst_t`;
+}
+
+/**
+ * `Prefer: count=planned`: the planner's row estimate of the unpaged rows, read from EXPLAIN's JSON like
+ * PostgREST does (no rows are counted). The statement is the same FROM/WHERE with the same bind parameters.
+ */
+export function renderPlannedCount(p: ReadPlan | Extract<Plan, { kind: 'call-scalar-set' }>): Statement {
+  if (p.kind === 'call-scalar-set') return render(sql`explain (format json) select 1 from ${callSource(p.call, true)}`);
+  const { fromSql, whereSql } = readSource(p, new Aliases());
+  return render(sql`explain (format json) select 1 from ${fromSql}${whereSql}`);
 }
 
 // ---------------------------------------------------------------------------------------------- mutations
@@ -276,6 +327,8 @@ function renderDelete(p: DeletePlan): Sql {
 /** `json_to_record` turns the JSON arguments into values of the arguments' own pg_types (arrays, json, …). */
 function callParts(c: CallPlan): { from: Sql | null; call: Sql } {
   const fn = qualifiedIdent(c.routine);
+  const only = c.routine.args[0];
+  if (c.rawArg !== undefined && only) return { from: null, call: sql`${fn}(${bind(c.rawArg)}::${qualifiedIdent(only.typeRef)})` };
   if (c.given.length === 0 || c.argsJson === null) return { from: null, call: sql`${fn}()` };
   const defs = join(c.given.map((a) => sql`${ident(a.name)} ${qualifiedIdent(a.typeRef)}`), comma);
   const from = sql`json_to_record(${bind(c.argsJson)}::json) as _pgrst_args(${defs})`;
@@ -315,6 +368,14 @@ function planSql(p: Plan): Sql {
       return sql`select count(*)::int as n, ${bodySql(p.shape, false, sql`json_agg(_pgrst_t.pgrst_scalar)`)} as body${total} from (${inner}) _pgrst_t`;
     }
   }
+}
+
+/**
+ * `Prefer: timezone=…`: sets the transaction's TimeZone only when the zone is one PostgreSQL lists, so an
+ * unknown zone is not applied (no error, as PostgREST's lenient handling); the row count says which happened.
+ */
+export function renderTimezone(zone: string): Statement {
+  return render(sql`select set_config('timezone', name, true) from pg_catalog.pg_timezone_names where name = ${bind(zone)}`);
 }
 
 /**

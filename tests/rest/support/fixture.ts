@@ -83,6 +83,15 @@ create table public.messages (
   body text not null
 );
 
+create table public.documents (
+  id int primary key,
+  title text not null,
+  body text not null,
+  search tsvector generated always as (to_tsvector('english', title || ' ' || body)) stored,
+  during int4range,
+  author_id int references public.people (id)
+);
+
 create table public.secrets (id int primary key, value text not null);
 revoke all on public.secrets from anon, authenticated;
 
@@ -106,6 +115,11 @@ select setval(pg_get_serial_sequence('public.children', 'id'), 100);
 insert into public.parent_details (parent_id, bio) values (1, 'first parent');
 insert into public.people (id, name) values (1, 'ann'), (2, 'bob');
 insert into public.messages (id, sender_id, recipient_id, body) values (1, 1, 2, 'hi bob'), (2, 2, 1, 'hi ann');
+insert into public.documents (id, title, body, during, author_id) values
+  (1, 'Speaking clearly', 'Practice slow speech and clear pauses in meetings', '[1,10)', 1),
+  (2, 'Meeting notes', 'The team discussed the quarterly plan and speaking slots', '[10,20)', 2),
+  (3, 'Feedback', 'Pauses were too short; practice the opening sentence', '[20,30)', 1),
+  (4, 'Draft', 'Nothing to say yet', null, null);
 insert into public.secrets (id, value) values (1, 'top');
 
 create function public.add(a int, b int) returns int language sql immutable as $$ select a + b $$;
@@ -141,6 +155,9 @@ begin
 end
 $$;
 create function public.tags_len(tags text[]) returns int language sql immutable as $$ select cardinality(tags) $$;
+create function public.echo_json(json) returns json language sql immutable as $$ select $1 $$;
+create function public.key_list(jsonb) returns setof text language sql immutable as $$ select k from jsonb_object_keys($1) k order by k $$;
+create function public.shout(text) returns text language sql immutable as $$ select upper($1) $$;
 `;
 
 export async function prepareFixture(db: Database): Promise<void> {

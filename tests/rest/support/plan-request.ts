@@ -18,13 +18,16 @@ export interface RequestParts {
   prefer?: string;
   range?: string;
   body?: string;
+  /** `text/csv` asks for the CSV body (supabase-js `.csv()`); anything else is JSON. */
+  accept?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   const prefs = parsePreferences(r.prefer ?? null);
-  const count = prefs.count !== undefined;
+  const count = prefs.count !== undefined && prefs.count !== 'planned';
+  const json = r.accept === 'text/csv' ? ('csv' as const) : ('array' as const);
   if (r.target.startsWith('rpc/')) {
     const name = r.target.slice(4);
     const known = new Set<string>((cache.routines.get(qualified('public', name)) ?? []).flatMap((x) => x.args.map((a) => a.name)));
@@ -37,16 +40,16 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
     const routine = resolveRoutine(cache, 'public', name, argNames, viaPost);
     const top = q.levels.get('')!;
     const range = requestRange(r.range ?? null, top.limit, top.offset);
-    return planRpc(cache, 'public', routine, { argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: 'array', stripNulls: false });
+    return planRpc(cache, 'public', routine, { argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: json, stripNulls: false });
   }
   const table = cache.tables.get(qualified('public', r.target));
   if (!table) throw new ApiError(404, 'PGRST205', 'no such table');
   const q = parseQueryParams(new URLSearchParams(r.search));
-  const shape = prefs.return === 'minimal' || (r.method !== 'GET' && prefs.return === undefined) ? 'none' : 'array';
+  const shape = prefs.return === 'minimal' || (r.method !== 'GET' && prefs.return === undefined) ? 'none' : json;
   if (r.method === 'GET') {
     const top = q.levels.get('')!;
     const range = requestRange(r.range ?? null, top.limit, top.offset);
-    return planRead(cache, 'public', table, { select: q.select, levels: q.levels, ...range, count, shape: 'array', stripNulls: false });
+    return planRead(cache, 'public', table, { select: q.select, levels: q.levels, ...range, count, shape: json, stripNulls: false });
   }
   if (r.method === 'DELETE') return planDelete(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false });
   const body = parseJsonBody(r.body ?? '', 64);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ApiError } from '../../../src/rest/errors.js';
 import { OPERATORS } from '../../../src/rest/query-params.js';
-import { renderPlan } from '../../../src/rest/render.js';
+import { renderPlan, renderPlannedCount } from '../../../src/rest/render.js';
 import type { SchemaCache } from '../../../src/rest/schema-cache.js';
 import { cacheNames } from './catalog.js';
 import { planRequest, type RequestParts } from './plan-request.js';
@@ -86,14 +86,17 @@ function makeSelectTree(table: string, depth: number): fc.Arbitrary<Tree> {
     depth <= 0 || embeds.length === 0
       ? column
       : fc
-          .tuple(maybe(pick(['e1', 'kid', 'x y'])), sometimesHostile(pick(embeds)), maybe(pick(HINTS)), fc.boolean(), fc.constantFrom(...embeds))
-          .chain(([alias, name, hint, inner, targetGuess]) => {
+          .tuple(maybe(pick(['e1', 'kid', 'x y'])), sometimesHostile(pick(embeds)), maybe(pick(HINTS)), fc.boolean(), fc.constantFrom(...embeds), fc.integer({ min: 0, max: 4 }))
+          .chain(([alias0, name, hint, inner, targetGuess, spreadDie]) => {
+            // One embed in five is a spread `...rel(cols)` (no alias; to-many spreads are refused with PGRST119).
+            const spread = spreadDie === 0;
+            const alias = spread ? undefined : alias0;
             const target = TABLES[name] ? name : targetGuess === 'parent_id' || targetGuess === 'sender_id' || targetGuess === 'recipient_id' ? (table === 'children' ? 'parents' : 'people') : targetGuess;
             const inner$ = fc.oneof(selectTree(target, depth - 1), fc.constant({ select: 'count', paths: [] }), fc.constant({ select: '', paths: [] }));
             return inner$.map((sub): Tree => {
               const key = alias ?? name;
               return {
-                select: `${alias !== undefined ? `${nameText(alias)}:` : ''}${nameText(name)}${hint ? `!${hint}` : ''}${inner ? '!inner' : ''}(${sub.select})`,
+                select: `${spread ? '...' : ''}${alias !== undefined ? `${nameText(alias)}:` : ''}${nameText(name)}${hint ? `!${hint}` : ''}${inner ? '!inner' : ''}(${sub.select})`,
                 paths: [key, ...sub.paths.map((p) => `${key}.${p}`)],
               };
             });
@@ -114,8 +117,11 @@ function makeOpExpr(inTree: boolean): fc.Arbitrary<string> {
   const ops = HOSTILE_NAMES ? [...OPERATORS, 'nope'] : [...OPERATORS];
   const isValues = HOSTILE_NAMES ? ['null', 'not_null', 'true', 'false', 'unknown', 'maybe'] : ['null', 'not_null', 'true', 'false', 'unknown'];
   const quantified = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
-  return fc.tuple(fc.boolean(), pick(ops), maybe(pick(['any', 'all'])), value, fc.array(value, { maxLength: 3 }), pick(isValues))
-    .filter(([, op, q]) => HOSTILE_NAMES || q === undefined || quantified.has(op))
+  const fts = new Set(['fts', 'plfts', 'phfts', 'wfts']);
+  // fts operators take a text search configuration in the quantifier's place: names, and hostile text when hostile.
+  const modifiers = HOSTILE_NAMES ? ['any', 'all', 'english', 'simple', `english')--`, 'a b', '$1'] : ['any', 'all', 'english', 'simple'];
+  return fc.tuple(fc.boolean(), pick(ops), maybe(pick(modifiers)), value, fc.array(value, { maxLength: 3 }), pick(isValues))
+    .filter(([, op, q]) => HOSTILE_NAMES || q === undefined || (fts.has(op) ? q !== 'any' && q !== 'all' : quantified.has(op) && (q === 'any' || q === 'all')))
     .map(([neg, op, q, v, list, isv]) => {
       const quote = (s: string) => (inTree ? `"${s.replace(/[\\"]/g, '\\$&')}"` : s);
       const body = op === 'in' ? `(${list.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')})` : op === 'is' ? isv : quote(v);
@@ -136,7 +142,7 @@ function makeLogicTree(table: string, depth: number): fc.Arbitrary<string> {
   );
 }
 
-const prefer = fc.array(pick(['return=representation', 'return=minimal', 'return=headers-only', 'count=exact', 'missing=default', 'resolution=merge-duplicates', 'resolution=ignore-duplicates', 'handling=lenient', 'tx=commit', 'junk=1']), { maxLength: 4 }).map((xs) => xs.join(', '));
+const prefer = fc.array(pick(['return=representation', 'return=minimal', 'return=headers-only', 'count=exact', 'missing=default', 'resolution=merge-duplicates', 'resolution=ignore-duplicates', 'handling=lenient', 'tx=commit', 'tx=rollback', 'count=planned', 'count=estimated', 'junk=1']), { maxLength: 4 }).map((xs) => xs.join(', '));
 
 function bodyFor(table: string): fc.Arbitrary<string> {
   return memoised(`body:${table}`, () => makeBodyFor(table));
@@ -176,6 +182,7 @@ function makeRequestArbitrary(): fc.Arbitrary<RequestParts> {
         columns: maybe(fc.array(columnOf(table), { minLength: 1, maxLength: 3 })),
         onConflict: maybe(fc.array(columnOf(table), { minLength: 1, maxLength: 2 })),
         prefer,
+        csv: fc.integer({ min: 0, max: 5 }).map((d) => d === 0),
         range: maybe(pick(['0-9', '5-', 'items=2-3', '9-1'])),
         body: bodyFor(table),
       })
@@ -191,7 +198,7 @@ function makeRequestArbitrary(): fc.Arbitrary<RequestParts> {
         if (g.method === 'POST' && g.columns) sp.set('columns', g.columns.map(nameText).join(','));
         if (g.method === 'POST' && g.onConflict) sp.set('on_conflict', g.onConflict.map(nameText).join(','));
         return {
-          method: g.method, target: table, search: sp.toString(), prefer: g.prefer,
+          method: g.method, target: table, search: sp.toString(), prefer: g.prefer, ...(g.csv ? { accept: 'text/csv' } : {}),
           ...(g.range && g.method === 'GET' ? { range: g.range } : {}),
           ...(g.method === 'POST' || g.method === 'PATCH' ? { body: g.body } : {}),
         };
@@ -230,9 +237,11 @@ export interface PropertyOutcome {
 export function gatewayProperty(cache: SchemaCache, outcome: PropertyOutcome): fc.IPropertyWithHooks<[RequestParts]> {
   const names = cacheNames(cache);
   return fc.property(requestArbitrary, (req) => {
-    let stmt;
+    let stmts;
     try {
-      stmt = renderPlan(planRequest(cache, req));
+      const plan = planRequest(cache, req);
+      // count=planned renders a second statement (EXPLAIN of the same rows); it obeys the same rules.
+      stmts = [renderPlan(plan), ...(plan.kind === 'read' || plan.kind === 'call-scalar-set' ? [renderPlannedCount(plan)] : [])];
     } catch (e) {
       if (!(e instanceof ApiError) || e.status >= 500) throw e;
       outcome.refused++;
@@ -240,8 +249,10 @@ export function gatewayProperty(cache: SchemaCache, outcome: PropertyOutcome): f
       return;
     }
     outcome.accepted++;
-    const bad = sqlShapeViolations(stmt, names);
-    if (bad.length) throw new Error(`SQL outside the allowed shape: ${bad.map((b) => b.what).join('; ')}\n${stmt.sql}`);
-    if (req.body !== undefined && stmt.sql.includes(req.body) && req.body.length > 2) throw new Error('the body text reached the SQL text');
+    for (const stmt of stmts) {
+      const bad = sqlShapeViolations(stmt, names);
+      if (bad.length) throw new Error(`SQL outside the allowed shape: ${bad.map((b) => b.what).join('; ')}\n${stmt.sql}`);
+      if (req.body !== undefined && stmt.sql.includes(req.body) && req.body.length > 2) throw new Error('the body text reached the SQL text');
+    }
   });
 }

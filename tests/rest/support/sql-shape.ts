@@ -6,7 +6,8 @@ import type { Statement } from '../../../src/rest/sql.js';
  *    after `as` — an output label the client chose;
  *  - a single-quoted literal is one the renderer itself writes ('[]', '0');
  *  - `$n` refers to a parameter that exists, and every parameter is referred to;
- *  - a bare word is SQL vocabulary of the renderer (or an internal `_pgrst_…` name), a bare number 0 or 1;
+ *  - a bare word is SQL vocabulary of the renderer (or an internal `_pgrst_…` name), a bare number one the
+ *    renderer writes (0, 1; 2 and 10 only in the CSV writer's substring(…, 2, …) and chr(10));
  *  - no `;`, comment (`--`, `/*`) or other character outside this grammar.
  * Text from a request can therefore only be in a parameter, or quoted as a cache name or label.
  */
@@ -14,11 +15,14 @@ export const VOCABULARY = new Set(
   `select from where and or not as count int coalesce json_agg row_to_json limit offset bigint order by asc desc nulls
    first last cast exists in false is null true unknown distinct like ilike any all text json_strip_nulls with insert
    into values default on conflict do nothing update set excluded returning xmax delete json_populate_recordset
-   json_populate_record json json_to_record cross join lateral to_json set_config n body total inserted`.split(/\s+/),
+   json_populate_record json json_to_record cross join lateral to_json set_config n body total inserted
+   to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery regconfig explain format string_agg
+   json_object_keys chr substring length`.split(/\s+/),
 );
 const INTERNAL_WORD = /^(_?pgrst_[a-z0-9_]+|t\d+)$/;
 const INTERNAL_IDENT = /^(t\d+|_?pgrst_[a-z0-9_]+)$/;
-const LITERALS = new Set(['[]', '0']);
+const LITERALS = new Set(['[]', '0', ',', '']);
+const NUMBERS = new Set(['0', '1', '2', '10']);
 const PUNCT = new Set([...'(),.=<>!~*@&:-+|[]']);
 
 export interface ShapeViolation {
@@ -76,7 +80,7 @@ export function sqlShapeViolations(stmt: Statement, cacheNames: Set<string>): Sh
       i += w.length;
     } else if (/[0-9]/.test(c)) {
       const num = /^[0-9]+/.exec(s.slice(i))![0];
-      if (num !== '0' && num !== '1') out.push({ at: i, what: `number ${num}` });
+      if (!NUMBERS.has(num)) out.push({ at: i, what: `number ${num}` });
       prevWord = num;
       i += num.length;
     } else if (/\s/.test(c)) {

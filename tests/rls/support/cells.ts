@@ -188,8 +188,15 @@ export async function observeWrite(w: World, table: string, owner: string | null
   const [ownKey, otherKey] = await targets(w, table, persona, op);
   const [ownBefore, otherBefore] = await Promise.all([readRow(w, table, ownKey), readRow(w, table, otherKey)]);
   if (!ownBefore || !otherBefore) throw new Error(`${table}: target rows missing before ${op}`);
-  const ownPatch = probe.patch(uniqueNumber());
-  const otherPatch = probe.patch(uniqueNumber());
+  // A patch the row already carries would make "unchanged" look "changed": draw until it differs.
+  const freshPatch = (before: Row) => {
+    for (;;) {
+      const p = probe.patch(uniqueNumber());
+      if (!carries(before, p)) return p;
+    }
+  };
+  const ownPatch = freshPatch(ownBefore);
+  const otherPatch = freshPatch(otherBefore);
   const act = (key: Key, patch: Row) =>
     op === 'update' ? client.from(table).update(patch, { count: 'exact' }).match(key) : client.from(table).delete({ count: 'exact' }).match(key);
   // Deletes: the row is gone. Updates: the row carries this attempt's own values (other personas may be

@@ -64,7 +64,8 @@ export const TABLE_PROBES: Record<string, TableProbe> = {
     },
     deletable: async (_w, owner) => ({ user_id: owner, dimension: 'clarity' }),
     updatable: (_w, owner) => ({ user_id: owner, dimension: 'clarity' }),
-    patch: (n) => ({ score: n % 100 }),
+    // numeric(5,2) in 0..100: 10,001 distinct values, so two attempts rarely pick the same one by chance.
+    patch: (n) => ({ score: (n % 10_001) / 100 }),
   },
   usage_metrics: {
     key: ['id'],

@@ -3,6 +3,7 @@
  * driven by messages, so a long statement blocks this thread only and the main thread can still answer other
  * requests, time the statement out and terminate this thread. Nothing here decides policy.
  */
+import type { PgError } from './database.js';
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -22,19 +23,8 @@ export type ThreadRequest =
   | { id: number; op: 'dump' }
   | { id: number; op: 'close' };
 
-/** A PostgreSQL error's fields, copied so they survive the structured clone. */
-export interface ThreadError {
-  message: string;
-  code?: string;
-  detail?: string;
-  hint?: string;
-  where?: string;
-  position?: string;
-  constraint?: string;
-  table?: string;
-  column?: string;
-  schema?: string;
-}
+/** A PostgreSQL error's fields, copied so they survive the structured clone (PgError's fields, one home). */
+export type ThreadError = Pick<PgError, 'message' | 'detail' | 'hint' | 'where' | 'position' | 'constraint' | 'table' | 'column' | 'schema'> & { code?: string };
 
 export type ThreadReply = { id: 0; loaded: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError } | { id: 0; ready: true } | { id: 0; failed: ThreadError };
 

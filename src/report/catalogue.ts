@@ -17,6 +17,11 @@ export interface Control {
   required: boolean;
   evidence: string[];
   statement?: string;
+  /**
+   * Judges the benchmarks' absolute targets (records with figures.judgement "target") and only those. No other
+   * control counts them: an absolute time on a shared machine is evidence for the reader, not a gate.
+   */
+  targets?: boolean;
 }
 
 export interface Clause {

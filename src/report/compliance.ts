@@ -105,11 +105,13 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
   const records = usable.flatMap((f) => f.records.map((r) => ({ ...r, suite: f.suite })));
 
   const mappedBySpecific = new Set<string>();
+  const isTarget = (r: { figures?: unknown }) => (r.figures as { judgement?: unknown } | null | undefined)?.judgement === 'target';
   const controls: ControlResult[] = cat.controls.map((c) => {
     const counts = zero();
+    const pool = records.filter((r) => isTarget(r) === (c.targets === true));
     const evidence: EvidenceResult[] = c.evidence.map((text) => {
       const sel = parseSelector(text);
-      const matched = records.filter((r) => selects(sel, r.suite, r.id));
+      const matched = pool.filter((r) => selects(sel, r.suite, r.id));
       if (text !== '*:*') for (const r of matched) mappedBySpecific.add(`${r.suite}\0${r.id}`);
       const ec = zero();
       for (const r of matched) add(ec, r.status);

@@ -51,6 +51,19 @@ describe('gate', () => {
     expect(readFileSync(join(r.out, 'compliance.html'), 'utf8')).toContain('reliability-drills');
   });
 
+  it('a missed absolute target turns PERF-2 red and leaves the gate green; a missed ratio gate fails PERF-1 and the gate', async () => {
+    const target = (status: 'pass' | 'fail', judgement: 'target' | 'gate') => record(`serve-start-${judgement}`, status, { figures: { judgement, actual: 5.5, limit: 3 } });
+    const missedTarget = await report((dir) => suiteFile(dir, 'perf-serve-startup', [target('fail', 'target'), target('pass', 'gate')]));
+    const byId = (c: Compliance, id: string) => c.controls.find((x) => x.id === id)!;
+    expect(byId(missedTarget.compliance, 'PERF-2').status).toBe('fail');
+    expect(byId(missedTarget.compliance, 'PERF-1').status).toBe('pass');
+    expect(byId(missedTarget.compliance, 'ALL-1').status).toBe('pass');
+    expect(missedTarget.gate.code, missedTarget.gate.err).toBe(0);
+    const missedGate = await report((dir) => suiteFile(dir, 'perf-serve-startup', [target('pass', 'target'), target('fail', 'gate')]));
+    expect(byId(missedGate.compliance, 'PERF-1').status).toBe('fail');
+    expect(missedGate.gate.code).toBe(1);
+  });
+
   it('a missing suite leaves its controls not run: exit 2, naming the suite', async () => {
     const r = await report((dir) => rmSync(join(dir, 'pgtap.json')));
     expect(r.gate.code).toBe(2);

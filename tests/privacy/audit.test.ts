@@ -281,8 +281,21 @@ describePg('audit sealing with concurrent writers on PostgreSQL 15', () => {
   });
   afterAll(async () => db?.close());
 
-  const insertUsage = (tx: { query: Database['query'] }, quantity: number) =>
-    tx.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'analysis_tokens', $2)`, [ALICE.id, quantity]);
+  // The second writer is another seeded user whose usage-rollup shard (0025: hashtext(user_id) & 15) differs
+  // from Alice's: the rollup row of one (day, kind, tier, shard) is a counter, so two writers on the same shard
+  // do queue on it for the length of the first transaction — a lock of the rollup, not of the audit trail,
+  // which is what these tests are about.
+  let otherWriter = '';
+  beforeAll(async () => {
+    otherWriter = (
+      await db.query<{ id: string }>(
+        `select id::text from auth.users where (pg_catalog.hashtext(id::text) & 15) <> (pg_catalog.hashtext($1::text) & 15) order by id limit 1`,
+        [ALICE.id],
+      )
+    ).rows[0]!.id;
+  });
+  const insertUsage = (tx: { query: Database['query'] }, quantity: number, userId: string = ALICE.id) =>
+    tx.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'analysis_tokens', $2)`, [userId, quantity]);
   const entryOf = async (quantity: number) =>
     (await db.query<{ id: string; sealed: boolean }>(
       `select l.id::text, exists (select from audit.seals s where s.entry_id = l.id) as sealed
@@ -304,7 +317,7 @@ describePg('audit sealing with concurrent writers on PostgreSQL 15', () => {
     const started = performance.now();
     await db.transaction(async (tx) => {
       await tx.query(`set local lock_timeout = '2s'`);
-      await insertUsage(tx, 1002);
+      await insertUsage(tx, 1002, otherWriter);
     });
     const waited = performance.now() - started;
     release();
@@ -326,7 +339,7 @@ describePg('audit sealing with concurrent writers on PostgreSQL 15', () => {
       await held;
     });
     await wrote;
-    await insertUsage(db, 2002);
+    await insertUsage(db, 2002, otherWriter);
     // While the early transaction runs, the sealer leaves it (and everything after it) for later.
     await db.query('select audit.seal()');
     const during = await db.query<{ id: string; sealed: boolean }>(

@@ -190,10 +190,11 @@ export async function observeWrite(w: World, table: string, owner: string | null
   if (!ownBefore || !otherBefore) throw new Error(`${table}: target rows missing before ${op}`);
   // A patch the row already carries would make "unchanged" look "changed": draw until it differs.
   const freshPatch = (before: Row) => {
-    for (;;) {
+    for (let attempt = 0; attempt < 100; attempt++) {
       const p = probe.patch(uniqueNumber());
       if (!carries(before, p)) return p;
     }
+    throw new Error(`${table}: its probe's patch does not depend on the number it is given (100 draws equal the row)`);
   };
   const ownPatch = freshPatch(ownBefore);
   const otherPatch = freshPatch(otherBefore);

@@ -14,7 +14,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'migrations',
-          include: ['tests/migrations/**/*.test.ts', 'tests/bootstrap/**/*.test.ts', 'tests/db/**/*.test.ts', 'tests/cli/**/*.test.ts'],
+          include: [
+            'tests/migrations/**/*.test.ts',
+            'tests/bootstrap/**/*.test.ts',
+            'tests/db/**/*.test.ts',
+            'tests/cli/**/*.test.ts',
+          ],
           globalSetup: ['tests/support/global-setup.ts'],
         },
       },

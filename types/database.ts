@@ -16,7 +16,9 @@ type TypedTable<T, M> = { [P in keyof T]: P extends 'Row' | 'Insert' | 'Update' 
 
 export type Database = Omit<Generated, 'public'> & {
   public: Omit<Generated['public'], 'Tables'> & {
-    Tables: { [T in keyof Tables]: T extends keyof JsonbColumnTypes ? TypedTable<Tables[T], JsonbColumnTypes[T]> : Tables[T] };
+    Tables: {
+      [T in keyof Tables]: T extends keyof JsonbColumnTypes ? TypedTable<Tables[T], JsonbColumnTypes[T]> : Tables[T];
+    };
   };
 };
 

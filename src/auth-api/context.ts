@@ -19,7 +19,10 @@ export async function bearerClaims(ctx: Ctx, request: Request): Promise<JwtClaim
   try {
     return await verifyJwt(token, ctx.jwtKey);
   } catch (e) {
-    throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${e instanceof Error ? e.message : String(e)}`);
+    throw new AuthError(
+      403,
+      'bad_jwt',
+      `invalid JWT: unable to parse or verify signature, ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
-

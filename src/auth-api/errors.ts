@@ -26,11 +26,17 @@ export function errorResponse(request: Request, e: AuthError): Response {
   const body = wantsVersioned(request)
     ? { code: e.errorCode, message: e.message, ...e.extra }
     : { code: e.status, error_code: e.errorCode, msg: e.message, ...e.extra };
-  return new Response(JSON.stringify(body), { status: e.status, headers: { 'content-type': JSON_TYPE, 'x-supabase-api-version': API_VERSION } });
+  return new Response(JSON.stringify(body), {
+    status: e.status,
+    headers: { 'content-type': JSON_TYPE, 'x-supabase-api-version': API_VERSION },
+  });
 }
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': JSON_TYPE, 'x-supabase-api-version': API_VERSION, ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': JSON_TYPE, 'x-supabase-api-version': API_VERSION, ...headers },
+  });
 }
 
 /** The request's JSON object body, or GoTrue's 400 bad_json. */
@@ -40,10 +46,16 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   try {
     body = JSON.parse(text);
   } catch (e) {
-    throw new AuthError(400, 'bad_json', `Could not parse request body as JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AuthError(
+      400,
+      'bad_json',
+      `Could not parse request body as JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AuthError(400, 'bad_json', 'Could not parse request body as JSON: expected an object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new AuthError(400, 'bad_json', 'Could not parse request body as JSON: expected an object');
   return body as Record<string, unknown>;
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

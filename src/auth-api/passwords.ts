@@ -20,23 +20,30 @@ const MAX_PASSWORD_BYTES = 72;
 let dummyHash: Promise<string> | undefined;
 
 export function checkPassword(password: unknown, minLength: number): string {
-  if (typeof password !== 'string' || password === '') throw new AuthError(422, 'validation_failed', 'Signup requires a valid password');
+  if (typeof password !== 'string' || password === '')
+    throw new AuthError(422, 'validation_failed', 'Signup requires a valid password');
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
     throw new AuthError(422, 'validation_failed', `Password cannot be longer than ${MAX_PASSWORD_BYTES} characters`);
   }
   if ([...password].length < minLength) {
-    throw new AuthError(422, 'weak_password', `Password should be at least ${minLength} characters.`, { weak_password: { reasons: ['length'] } });
+    throw new AuthError(422, 'weak_password', `Password should be at least ${minLength} characters.`, {
+      weak_password: { reasons: ['length'] },
+    });
   }
   return password;
 }
 
 export function hashPassword(password: string, cost = BCRYPT_COST): Promise<string> {
-  if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > 31) throw new Error(`bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to 31 (got ${cost})`);
+  if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > 31)
+    throw new Error(`bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to 31 (got ${cost})`);
   return bcrypt.hash(password, cost);
 }
 
 /** True only for a stored hash that matches; a missing hash still costs one bcrypt comparison. */
 export async function verifyPassword(password: string, hash: string | null | undefined): Promise<boolean> {
-  const ok = await bcrypt.compare(password, hash ?? (await (dummyHash ??= bcrypt.hash('shipspeak-db: no such user', BCRYPT_COST))));
+  const ok = await bcrypt.compare(
+    password,
+    hash ?? (await (dummyHash ??= bcrypt.hash('shipspeak-db: no such user', BCRYPT_COST))),
+  );
   return ok && !!hash;
 }

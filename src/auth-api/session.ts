@@ -13,7 +13,14 @@ export async function sessionJson(
   const now = Math.floor(Date.now() / 1000);
   const accessToken = await mintAccessToken(
     cfg.jwtSecret,
-    { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata, session_id: session.sessionId, is_anonymous: user.is_anonymous },
+    {
+      sub: user.id,
+      email: user.email,
+      app_metadata: user.app_metadata,
+      user_metadata: user.user_metadata,
+      session_id: session.sessionId,
+      is_anonymous: user.is_anonymous,
+    },
     { expiresIn: cfg.accessTokenTtl, now },
   );
   return {

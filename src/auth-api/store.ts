@@ -22,7 +22,10 @@ export interface Identity {
 
 const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-export async function userByEmail(q: Queryable, email: string): Promise<(AuthUser & { encrypted_password: string | null }) | null> {
+export async function userByEmail(
+  q: Queryable,
+  email: string,
+): Promise<(AuthUser & { encrypted_password: string | null }) | null> {
   const r = await q.query<AuthUser & { encrypted_password: string | null }>(
     `select ${AUTH_USER_COLUMNS}, encrypted_password from auth.users
      where lower(email) = lower($1) and is_sso_user = false and deleted_at is null`,
@@ -32,7 +35,9 @@ export async function userByEmail(q: Queryable, email: string): Promise<(AuthUse
 }
 
 export async function passwordHash(q: Queryable, userId: string): Promise<string | null> {
-  const r = await q.query<{ h: string | null }>(`select encrypted_password as h from auth.users where id = $1`, [userId]);
+  const r = await q.query<{ h: string | null }>(`select encrypted_password as h from auth.users where id = $1`, [
+    userId,
+  ]);
   return r.rows[0]?.h ?? null;
 }
 
@@ -41,7 +46,15 @@ export async function createEmailIdentity(q: Queryable, user: AuthUser): Promise
   await q.query(
     `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
      values ($1::text, $1::uuid, $2::jsonb, 'email', now(), now(), now())`,
-    [user.id, JSON.stringify({ sub: user.id, email: user.email, email_verified: user.email_confirmed_at !== null, phone_verified: false })],
+    [
+      user.id,
+      JSON.stringify({
+        sub: user.id,
+        email: user.email,
+        email_verified: user.email_confirmed_at !== null,
+        phone_verified: false,
+      }),
+    ],
   );
 }
 
@@ -80,7 +93,10 @@ export async function createSession(q: Queryable, userId: string, userAgent: str
     [refreshToken, userId, sessionId],
   );
   await q.query(`update auth.users set last_sign_in_at = now(), updated_at = now() where id = $1`, [userId]);
-  await q.query(`update auth.identities set last_sign_in_at = now(), updated_at = now() where user_id = $1 and provider = 'email'`, [userId]);
+  await q.query(
+    `update auth.identities set last_sign_in_at = now(), updated_at = now() where user_id = $1 and provider = 'email'`,
+    [userId],
+  );
   return { sessionId, refreshToken };
 }
 
@@ -114,7 +130,10 @@ export async function rotateRefreshToken(q: Queryable, token: string): Promise<R
      values ('00000000-0000-0000-0000-000000000000', $1, $2, false, now(), now(), $3, $4)`,
     [child, row.user_id, token, row.session_id],
   );
-  await q.query(`update auth.sessions set refreshed_at = (now() at time zone 'UTC'), updated_at = now() where id = $1`, [row.session_id]);
+  await q.query(
+    `update auth.sessions set refreshed_at = (now() at time zone 'UTC'), updated_at = now() where id = $1`,
+    [row.session_id],
+  );
   return { kind: 'rotated', userId: row.user_id, sessionId: row.session_id, refreshToken: child };
 }
 
@@ -126,7 +145,12 @@ export async function sessionExists(q: Queryable, sessionId: string, userId: str
 export type LogoutScope = 'global' | 'local' | 'others';
 
 /** Ends sessions (their refresh tokens go with them: on delete cascade). Returns how many. */
-export async function endSessions(q: Queryable, userId: string, sessionId: string, scope: LogoutScope): Promise<number> {
+export async function endSessions(
+  q: Queryable,
+  userId: string,
+  sessionId: string,
+  scope: LogoutScope,
+): Promise<number> {
   const where = scope === 'local' ? 'id = $2' : scope === 'others' ? 'id <> $2' : '$2::uuid is not null';
   const r = await q.query(`delete from auth.sessions where user_id = $1 and ${where}`, [userId, sessionId]);
   return r.rowCount;

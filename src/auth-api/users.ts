@@ -34,9 +34,11 @@ export async function requireUser(q: Queryable, id: string): Promise<AuthUser> {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function checkEmail(email: unknown): string {
-  if (typeof email !== 'string' || email.trim() === '') throw new AuthError(400, 'validation_failed', 'To signup, please provide your email');
+  if (typeof email !== 'string' || email.trim() === '')
+    throw new AuthError(400, 'validation_failed', 'To signup, please provide your email');
   const e = email.trim().toLowerCase();
-  if (!EMAIL.test(e) || e.length > 255) throw new AuthError(400, 'validation_failed', 'Unable to validate email address: invalid format');
+  if (!EMAIL.test(e) || e.length > 255)
+    throw new AuthError(400, 'validation_failed', 'Unable to validate email address: invalid format');
   return e;
 }
 

@@ -23,7 +23,11 @@ export interface ServerClientOptions {
  * supabase-js configured as server-side code uses it: no session storage or refresh, no realtime. The one
  * place the suites, the personas and the serve tests create clients, so they all talk to the API alike.
  */
-export function createServerClient<DB = any>(url: string, key: string, options: ServerClientOptions = {}): SupabaseClient<DB> {
+export function createServerClient<DB = any>(
+  url: string,
+  key: string,
+  options: ServerClientOptions = {},
+): SupabaseClient<DB> {
   return createClient<DB>(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: NoRealtime as never },
@@ -37,7 +41,11 @@ export function createServerClient<DB = any>(url: string, key: string, options: 
  * supabase-js as an app uses it: signs in through Auth (session kept in memory), and Realtime over the `ws`
  * package, because Node 20 has no global WebSocket (`realtime.transport`; browsers and Node ≥ 22 need none).
  */
-export async function createAppClient<DB = any>(url: string, anonKey: string, options: { fetch?: typeof fetch } = {}): Promise<SupabaseClient<DB>> {
+export async function createAppClient<DB = any>(
+  url: string,
+  anonKey: string,
+  options: { fetch?: typeof fetch } = {},
+): Promise<SupabaseClient<DB>> {
   const { WebSocket } = await import('ws');
   return createClient<DB>(url, anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },

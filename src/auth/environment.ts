@@ -47,8 +47,16 @@ export interface ApiEnvironment {
   close(): Promise<void>;
 }
 
-function makeClient(url: string, anonKey: string, fetchImpl: typeof fetch | undefined, accessToken?: AccessToken): ApiClient {
-  return createServerClient<Database>(url, anonKey, { ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(accessToken ? { accessToken } : {}) });
+function makeClient(
+  url: string,
+  anonKey: string,
+  fetchImpl: typeof fetch | undefined,
+  accessToken?: AccessToken,
+): ApiClient {
+  return createServerClient<Database>(url, anonKey, {
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    ...(accessToken ? { accessToken } : {}),
+  });
 }
 
 export interface LocalEnvironmentOptions {
@@ -66,10 +74,15 @@ export const LOCAL_JWT_SECRET = 'shipspeak-local-jwt-secret-0123456789-abcdefgh'
  * The gateway over a migrated database. Users are rows the database owner inserts into auth.users (what
  * Supabase Auth does on signup), and their access tokens carry Supabase Auth's claim set.
  */
-export async function localEnvironment(options: LocalEnvironmentOptions): Promise<ApiEnvironment & { gateway: Gateway }> {
+export async function localEnvironment(
+  options: LocalEnvironmentOptions,
+): Promise<ApiEnvironment & { gateway: Gateway }> {
   const { db, jwtSecret = LOCAL_JWT_SECRET, transport = 'fetch' } = options;
   const gateway = createGateway({ db, jwtSecret, maxRows: null });
-  const [anonKey, serviceKey] = await Promise.all([mintApiKey(jwtSecret, 'anon'), mintApiKey(jwtSecret, 'service_role')]);
+  const [anonKey, serviceKey] = await Promise.all([
+    mintApiKey(jwtSecret, 'anon'),
+    mintApiKey(jwtSecret, 'service_role'),
+  ]);
   let server: RunningServer | undefined;
   let url = 'http://gateway.local';
   let fetchImpl: typeof fetch | undefined = gateway.fetch;
@@ -93,7 +106,13 @@ export async function localEnvironment(options: LocalEnvironmentOptions): Promis
       return {
         id,
         accessToken: () =>
-          mintAccessToken(jwtSecret, { sub: id, email, app_metadata, user_metadata: userMetadata, session_id: sessionId }),
+          mintAccessToken(jwtSecret, {
+            sub: id,
+            email,
+            app_metadata,
+            user_metadata: userMetadata,
+            session_id: sessionId,
+          }),
       };
     },
     setProfile: (userId, patch) => setProfileAccess(db, userId, patch),
@@ -142,11 +161,18 @@ export function remoteEnvironment(settings: RemoteSettings): ApiEnvironment {
     client,
     serviceClient: () => makeClient(url, serviceKey, undefined),
     async signUp({ email, password, userMetadata }) {
-      const created = await service.auth.admin.createUser({ email, password, email_confirm: true, user_metadata: userMetadata });
-      if (created.error || !created.data.user) throw new Error(`auth.admin.createUser(${email}): ${created.error?.message ?? 'no user'}`);
+      const created = await service.auth.admin.createUser({
+        email,
+        password,
+        email_confirm: true,
+        user_metadata: userMetadata,
+      });
+      if (created.error || !created.data.user)
+        throw new Error(`auth.admin.createUser(${email}): ${created.error?.message ?? 'no user'}`);
       const signer = makeClient(url, anonKey, undefined);
       const signedIn = await signer.auth.signInWithPassword({ email, password });
-      if (signedIn.error || !signedIn.data.session) throw new Error(`signInWithPassword(${email}): ${signedIn.error?.message ?? 'no session'}`);
+      if (signedIn.error || !signedIn.data.session)
+        throw new Error(`signInWithPassword(${email}): ${signedIn.error?.message ?? 'no session'}`);
       const token = signedIn.data.session.access_token;
       return { id: created.data.user.id, accessToken: async () => token };
     },

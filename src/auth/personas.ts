@@ -20,9 +20,21 @@ export type PersonaSpec =
 export const PERSONA_SPECS: Record<PersonaName, PersonaSpec> = {
   anon: { name: 'anon', kind: 'anon', description: 'no user token: the anon API key only' },
   free_a: { name: 'free_a', kind: 'member', tier: 'free', role: 'member', description: 'signed-in member, free tier' },
-  free_b: { name: 'free_b', kind: 'member', tier: 'free', role: 'member', description: 'second free member (the other side of every cross-user check)' },
+  free_b: {
+    name: 'free_b',
+    kind: 'member',
+    tier: 'free',
+    role: 'member',
+    description: 'second free member (the other side of every cross-user check)',
+  },
   pro: { name: 'pro', kind: 'member', tier: 'pro', role: 'member', description: 'signed-in member, pro tier' },
-  admin: { name: 'admin', kind: 'member', tier: 'free', role: 'admin', description: 'signed-in member whose profile role is admin (tier free)' },
+  admin: {
+    name: 'admin',
+    kind: 'member',
+    tier: 'free',
+    role: 'admin',
+    description: 'signed-in member whose profile role is admin (tier free)',
+  },
   service_role: { name: 'service_role', kind: 'service', description: 'backend: service_role API key (BYPASSRLS)' },
 };
 

@@ -98,7 +98,13 @@ export async function createAuthUser(q: Queryable, user: NewAuthUser): Promise<A
      values ('00000000-0000-0000-0000-000000000000', coalesce($1::uuid, gen_random_uuid()), 'authenticated', 'authenticated', $2::text, $5::text, $3::jsonb, $4::jsonb,
              case when $2::text is null then null else now() end, now(), now())
      returning ${USER_COLUMNS}`,
-    [user.id ?? null, user.email ?? null, JSON.stringify(appMeta), JSON.stringify(user.user_metadata ?? {}), user.encrypted_password ?? null],
+    [
+      user.id ?? null,
+      user.email ?? null,
+      JSON.stringify(appMeta),
+      JSON.stringify(user.user_metadata ?? {}),
+      user.encrypted_password ?? null,
+    ],
   );
   return r.rows[0]!;
 }
@@ -130,7 +136,11 @@ export async function ensureUser(db: Database, spec: UserSpec | string): Promise
  * Sets a profile's tier and/or app role as a privileged writer (the owner connection), the way billing or
  * the back office does; users cannot (column privileges). Fails when the signup trigger made no profile.
  */
-export async function setProfileAccess(q: Queryable, userId: string, patch: { tier?: Tier; role?: AppRole }): Promise<void> {
+export async function setProfileAccess(
+  q: Queryable,
+  userId: string,
+  patch: { tier?: Tier; role?: AppRole },
+): Promise<void> {
   const r = await q.query(
     `update public.profiles set tier = coalesce($2::public.subscription_tier, tier), role = coalesce($3::public.app_role, role) where id = $1`,
     [userId, patch.tier ?? null, patch.role ?? null],

@@ -10,7 +10,9 @@ export const MIN_SECRET_LENGTH = 32;
 
 export function assertSecret(secret: string): Uint8Array {
   if (secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`JWT secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length}), as PostgREST and Supabase Auth require`);
+    throw new Error(
+      `JWT secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length}), as PostgREST and Supabase Auth require`,
+    );
   }
   return new TextEncoder().encode(secret);
 }

@@ -46,7 +46,14 @@ export async function createUser(env: ApiEnvironment, who: MemberPersona | NewUs
   const tier = wanted.tier ?? 'free';
   const role = wanted.role ?? 'member';
   if (tier !== 'free' || role !== 'member') await env.setProfile(signedUp.id, { tier, role });
-  return { id: signedUp.id, email, tier, role, client: env.client(signedUp.accessToken), accessToken: signedUp.accessToken };
+  return {
+    id: signedUp.id,
+    email,
+    tier,
+    role,
+    client: env.client(signedUp.accessToken),
+    accessToken: signedUp.accessToken,
+  };
 }
 
 /** No user: what a signed-out visitor's browser holds (the anon API key). */

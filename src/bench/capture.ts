@@ -118,7 +118,11 @@ function walk(node: PlanNode, visit: (n: PlanNode) => void): void {
  * EXPLAIN (ANALYZE, BUFFERS) of the captured statement, inside the captured prelude, rolled back (writes
  * included: nothing the explain executes survives).
  */
-export async function explainCaptured(db: Database, prelude: CapturedStatement, statement: CapturedStatement): Promise<ExplainResult> {
+export async function explainCaptured(
+  db: Database,
+  prelude: CapturedStatement,
+  statement: CapturedStatement,
+): Promise<ExplainResult> {
   // JSON for the facts, text for humans: two runs, each in its own rolled-back transaction (a write
   // explained twice in one transaction would collide with itself).
   const json = await inRolledBack(db, prelude, (tx) =>
@@ -127,7 +131,9 @@ export async function explainCaptured(db: Database, prelude: CapturedStatement, 
       statement.params,
     ),
   );
-  const text = await inRolledBack(db, prelude, (tx) => tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, format text) ${statement.sql}`, statement.params));
+  const text = await inRolledBack(db, prelude, (tx) =>
+    tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, format text) ${statement.sql}`, statement.params),
+  );
   const top = json.rows[0]!['QUERY PLAN'][0]!;
   const seqScans: string[] = [];
   walk(top.Plan, (n) => {
@@ -142,7 +148,11 @@ export async function explainCaptured(db: Database, prelude: CapturedStatement, 
   };
 }
 
-async function inRolledBack<T>(db: Database, prelude: CapturedStatement, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+async function inRolledBack<T>(
+  db: Database,
+  prelude: CapturedStatement,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
   const rollback = new Error('rollback');
   let out: T | undefined;
   await db
@@ -162,7 +172,11 @@ async function inRolledBack<T>(db: Database, prelude: CapturedStatement, fn: (tx
  * trip of the statement alone; begin, prelude and rollback are not counted). Always rolled back, so
  * repeated inserts measure the same state.
  */
-export async function timeCaptured(db: Database, prelude: CapturedStatement, statement: CapturedStatement): Promise<number> {
+export async function timeCaptured(
+  db: Database,
+  prelude: CapturedStatement,
+  statement: CapturedStatement,
+): Promise<number> {
   const rollback = new Error('timing rollback');
   let ms = Number.NaN;
   await db

@@ -24,7 +24,11 @@ const ms = (f: Figures, k: string) => num(f, k).toFixed(3);
 /** The plan's top node and the indexes it uses, e.g. "Aggregate; indexes: meetings_user_id_created_at_idx". */
 function planGist(text: string): string {
   const indexes = [...new Set([...text.matchAll(/using (\S+) on/gi)].map((m) => m[1]))];
-  const top = text.split('\n')[0]?.replace(/\s+\(cost.*$/, '').trim() ?? '';
+  const top =
+    text
+      .split('\n')[0]
+      ?.replace(/\s+\(cost.*$/, '')
+      .trim() ?? '';
   return `${top}${indexes.length ? `; indexes: ${indexes.join(', ')}` : ''}`;
 }
 
@@ -52,7 +56,9 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
   const seed = file.records.find((r) => r.id === 'perf.scale_seed.load');
   if (!seed?.figures) throw new Error('perf evidence has no perf.scale_seed.load record');
   const sf = seed.figures;
-  const steps = (seed.evidence as { steps: { name: string; rows: number; ms: number }[]; triggers: { on: string[]; off: string[] } }).steps;
+  const steps = (
+    seed.evidence as { steps: { name: string; rows: number; ms: number }[]; triggers: { on: string[]; off: string[] } }
+  ).steps;
   const triggers = (seed.evidence as { triggers: { on: string[]; off: string[] } }).triggers;
   const users = num(sf, 'users');
   const hot = file.records.filter((r) => r.id.startsWith('perf.hot_query.') && r.figures?.hot !== false);
@@ -65,19 +71,23 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
     '',
     `Run of \`${p.command}\` from ${p.startedAt} to ${p.endedAt} on ${p.engine}, commit ${p.commit.slice(0, 12)}${p.dirty ? ' (with uncommitted changes)' : ''}. ` +
       'All times in milliseconds, measured on the shared 2-core machine the project runs on' +
-      (typeof sf.load_average_1m_at_start === 'number' ? ` (load average ${sf.load_average_1m_at_start.toFixed(1)} on ${sf.cores} cores when the queries started)` : '') +
+      (typeof sf.load_average_1m_at_start === 'number'
+        ? ` (load average ${sf.load_average_1m_at_start.toFixed(1)} on ${sf.cores} cores when the queries started)`
+        : '') +
       ': absolute times scale with whatever else runs there; the RLS ÷ bypass ratios are measured back to back and much less so.',
     '',
     `Hot-path targets (issue #17): p99 ≤ ${t.p99Ms} ms with RLS, RLS ÷ bypass ≤ ${t.rlsRatio} (median over back-to-back pairs of the same user's request), ` +
       `${t.statements} statement per request (pg_stat_statements, besides the transaction prelude), no sequential scan on a large table. ` +
       `This run: ${hot.length - missed.length} of ${hot.length} hot queries met every target` +
-      (missed.length ? `; missed: ${missed.map((r) => `\`${r.id.slice('perf.hot_query.'.length)}\``).join(', ')} (see the verdict column).` : '.'),
+      (missed.length
+        ? `; missed: ${missed.map((r) => `\`${r.id.slice('perf.hot_query.'.length)}\``).join(', ')} (see the verdict column).`
+        : '.'),
     '',
     '## How to run',
     '',
     '```sh',
     'npm run bench                          # 10,000 users (default), direct and through PgBouncer',
-    'npm run bench -- --users 100000        # the issue\'s production scale (a long load on 2 cores)',
+    "npm run bench -- --users 100000        # the issue's production scale (a long load on 2 cores)",
     'npm run bench -- --only meeting_detail,dashboard --no-pgbouncer',
     'npm run bench -- --doc-only            # re-render this page from reports/results/perf.json',
     'DATABASE_URL=postgres://… npm run bench   # your own server (a scratch database is created and dropped)',
@@ -87,7 +97,10 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
     '',
     '| step | rows | seconds | rows/s |',
     '| --- | ---: | ---: | ---: |',
-    ...steps.map((s) => `| ${s.name} | ${s.rows} | ${(s.ms / 1000).toFixed(1)} | ${s.rows ? Math.round(s.rows / (s.ms / 1000)) : ''} |`),
+    ...steps.map(
+      (s) =>
+        `| ${s.name} | ${s.rows} | ${(s.ms / 1000).toFixed(1)} | ${s.rows ? Math.round(s.rows / (s.ms / 1000)) : ''} |`,
+    ),
     `| **total** | **${num(sf, 'rows')}** | **${num(sf, 'seconds').toFixed(1)}** | **${num(sf, 'rows_per_second')}** |`,
     '',
     `Triggers on during the load: ${triggers.on.join('; ')}.`,
@@ -110,15 +123,15 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
     '',
     '## Pooling settings this mirrors',
     '',
-    '- Supabase\'s pooler (Supavisor on port 6543, and the dedicated PgBouncer) in **transaction mode**: a server connection serves',
+    "- Supabase's pooler (Supavisor on port 6543, and the dedicated PgBouncer) in **transaction mode**: a server connection serves",
     '  one client only for the length of a transaction. Anything a request sets must therefore be transaction-local:',
     '  the gateway publishes `role`, `request.jwt.claims`, `search_path` and `statement_timeout` with `set_config(…, true)`,',
     '  as PostgREST does. `tests/pooling/leak.test.ts` proves that 50 pooled clients interleaving different users never',
-    '  see another user\'s role, claims or search_path, and that a session-level `set_config(…, false)` *would* leak, so',
+    "  see another user's role, claims or search_path, and that a session-level `set_config(…, false)` *would* leak, so",
     '  the test can fail.',
     '- Prepared statements: node-postgres sends unnamed statements (parse/bind per query), which transaction pooling',
     '  supports on every PgBouncer; named prepared statements need PgBouncer ≥ 1.21 (`max_prepared_statements`) or',
-    '  Supavisor\'s own support. Debian 12 ships PgBouncer 1.18.',
+    "  Supavisor's own support. Debian 12 ships PgBouncer 1.18.",
     '- `server_reset_query` is not run between transactions in transaction mode (`server_reset_query_always = 0`, the',
     '  default), exactly like Supabase; nothing is cleaned for us.',
     '',
@@ -130,7 +143,7 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
     '  `npm test` checks that both functions return the same numbers for the current month.',
     '- The home screen made five requests; migration 0024 adds `public.dashboard()` (SECURITY INVOKER, RLS applies),',
     '  one statement returning all five parts.',
-    '- Every catalogue read filters on the owner explicitly besides RLS (Supabase\'s guidance), so the planner uses the',
+    "- Every catalogue read filters on the owner explicitly besides RLS (Supabase's guidance), so the planner uses the",
     '  `(user_id, …)` indexes and the bypass run returns the same rows.',
     '',
   ];

@@ -13,7 +13,15 @@ import { LOCAL_JWT_SECRET } from '../auth/environment.js';
 import { mintAccessToken } from '../auth/tokens.js';
 import type { Database } from '../db/database.js';
 import { createGateway } from '../rest/index.js';
-import { captureRequest, explainCaptured, recordingDatabase, timeCaptured, withRole, type CapturedStatement, type ExplainResult } from './capture.js';
+import {
+  captureRequest,
+  explainCaptured,
+  recordingDatabase,
+  timeCaptured,
+  withRole,
+  type CapturedStatement,
+  type ExplainResult,
+} from './capture.js';
 import { summarise, type Summary } from './stats.js';
 
 export const CATALOGUE_PATH = fileURLToPath(new URL('../../tests/perf/queries.json', import.meta.url));
@@ -40,17 +48,20 @@ const USER_KINDS: readonly BenchUserKind[] = ['member', 'uploader', 'admin'];
 /** Reads and validates the catalogue; a malformed entry is an error naming the entry and the field. */
 export function loadCatalogue(path = CATALOGUE_PATH): CatalogueQuery[] {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { queries?: unknown };
-  if (!Array.isArray(doc.queries) || doc.queries.length === 0) throw new Error(`${path}: "queries" must be a non-empty array`);
+  if (!Array.isArray(doc.queries) || doc.queries.length === 0)
+    throw new Error(`${path}: "queries" must be a non-empty array`);
   const seen = new Set<string>();
   return doc.queries.map((q: Record<string, unknown>, i: number) => {
     const where = `${path}: queries[${i}]${typeof q.id === 'string' ? ` (${q.id})` : ''}`;
     for (const f of ['id', 'screen', 'supabase_js', 'path'] as const) {
-      if (typeof q[f] !== 'string' || (q[f] as string).length === 0) throw new Error(`${where}: "${f}" must be a non-empty string`);
+      if (typeof q[f] !== 'string' || (q[f] as string).length === 0)
+        throw new Error(`${where}: "${f}" must be a non-empty string`);
     }
     if (!/^[a-z][a-z0-9_]*$/.test(q.id as string)) throw new Error(`${where}: "id" must be lower_snake_case`);
     if (seen.has(q.id as string)) throw new Error(`${where}: duplicate id`);
     seen.add(q.id as string);
-    if (!USER_KINDS.includes(q.user as BenchUserKind)) throw new Error(`${where}: "user" must be one of ${USER_KINDS.join(', ')}`);
+    if (!USER_KINDS.includes(q.user as BenchUserKind))
+      throw new Error(`${where}: "user" must be one of ${USER_KINDS.join(', ')}`);
     if (q.method !== 'GET' && q.method !== 'POST') throw new Error(`${where}: "method" must be GET or POST`);
     if (!(q.path as string).startsWith('/')) throw new Error(`${where}: "path" must start with /`);
     if (q.hot !== undefined && typeof q.hot !== 'boolean') throw new Error(`${where}: "hot" must be a boolean`);
@@ -74,7 +85,11 @@ export interface BenchUser {
  */
 export async function sampleUsers(db: Database, kind: BenchUserKind, count: number): Promise<BenchUser[]> {
   const where =
-    kind === 'admin' ? `p.role = 'admin'` : kind === 'uploader' ? `p.tier in ('pro', 'enterprise') and p.role = 'member'` : `p.role = 'member'`;
+    kind === 'admin'
+      ? `p.role = 'admin'`
+      : kind === 'uploader'
+        ? `p.tier in ('pro', 'enterprise') and p.role = 'member'`
+        : `p.role = 'member'`;
   const r = await db.query<BenchUser>(
     `select u.id::text as id, u.email,
             (select m.id::text from public.meetings m
@@ -90,7 +105,8 @@ export async function sampleUsers(db: Database, kind: BenchUserKind, count: numb
       limit $1`,
     [count],
   );
-  if (r.rows.length === 0) throw new Error(`no ${kind} user with meetings in the database: load a seed first (shipspeak-db seed --scale N)`);
+  if (r.rows.length === 0)
+    throw new Error(`no ${kind} user with meetings in the database: load a seed first (shipspeak-db seed --scale N)`);
   return r.rows;
 }
 
@@ -124,12 +140,18 @@ export function fillTemplate(template: string, user: BenchUser, ctx: RequestCont
 function fillBody(body: unknown, user: BenchUser, ctx: RequestContext): unknown {
   if (typeof body === 'string') return fillTemplate(body, user, ctx);
   if (Array.isArray(body)) return body.map((b) => fillBody(b, user, ctx));
-  if (body && typeof body === 'object') return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, fillBody(v, user, ctx)]));
+  if (body && typeof body === 'object')
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, fillBody(v, user, ctx)]));
   return body;
 }
 
 /** The HTTP request supabase-js would send for `q` as `user`. */
-export async function buildRequest(q: CatalogueQuery, user: BenchUser, ctx: RequestContext, jwtSecret = LOCAL_JWT_SECRET): Promise<Request> {
+export async function buildRequest(
+  q: CatalogueQuery,
+  user: BenchUser,
+  ctx: RequestContext,
+  jwtSecret = LOCAL_JWT_SECRET,
+): Promise<Request> {
   const token = await mintAccessToken(jwtSecret, { sub: user.id, email: user.email });
   const qs = q.query ? `?${fillTemplate(q.query, user, ctx)}` : '';
   // PostgREST query strings keep their own syntax; only characters a URL cannot carry raw are escaped.
@@ -193,7 +215,11 @@ async function largeTables(db: Database, minRows: number): Promise<Set<string>> 
   return new Set(r.rows.map((x) => x.name));
 }
 
-async function statementsPerRequest(admin: Database, handle: (r: Request) => Promise<Response>, request: () => Promise<Request>): Promise<number | null> {
+async function statementsPerRequest(
+  admin: Database,
+  handle: (r: Request) => Promise<Response>,
+  request: () => Promise<Request>,
+): Promise<number | null> {
   const ext = await admin.query(`select 1 from pg_catalog.pg_extension where extname = 'pg_stat_statements'`);
   if (ext.rowCount === 0) {
     try {
@@ -238,12 +264,19 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     if (o.only?.length && !o.only.includes(q.id)) continue;
     const users = samples.get(q.user)!;
     // Capture each user's transaction once: prelude + statement, exactly as the gateway ran them.
-    const captured: { user: BenchUser; prelude: CapturedStatement; bypass: CapturedStatement; statement: CapturedStatement }[] = [];
+    const captured: {
+      user: BenchUser;
+      prelude: CapturedStatement;
+      bypass: CapturedStatement;
+      statement: CapturedStatement;
+    }[] = [];
     for (const user of users) {
       const req = await buildRequest(q, user, { now, tag: `${runTag}-${++tagCounter}` });
       const c = await captureRequest(gateway.handle, recorder, req);
-      if (c.status >= 300) throw new Error(`${q.id}: the gateway answered ${c.status} for user ${user.id}: ${c.body.slice(0, 300)}`);
-      if (c.statements.length !== 2) throw new Error(`${q.id}: expected the prelude and one statement, the gateway ran ${c.statements.length}`);
+      if (c.status >= 300)
+        throw new Error(`${q.id}: the gateway answered ${c.status} for user ${user.id}: ${c.body.slice(0, 300)}`);
+      if (c.statements.length !== 2)
+        throw new Error(`${q.id}: expected the prelude and one statement, the gateway ran ${c.statements.length}`);
       const [prelude, statement] = c.statements as [CapturedStatement, CapturedStatement];
       captured.push({ user, prelude, bypass: withRole(prelude, 'service_role'), statement });
     }
@@ -273,7 +306,9 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     }
     const heaviest = captured.reduce((a, b) => (b.user.meetings > a.user.meetings ? b : a));
     const explain = await explainCaptured(o.admin, heaviest.prelude, heaviest.statement);
-    const statements = await statementsPerRequest(o.admin, plainGateway.handle, () => buildRequest(q, heaviest.user, { now, tag: `${runTag}-${++tagCounter}` }));
+    const statements = await statementsPerRequest(o.admin, plainGateway.handle, () =>
+      buildRequest(q, heaviest.user, { now, tag: `${runTag}-${++tagCounter}` }),
+    );
     const r: QueryResult = {
       id: q.id,
       screen: q.screen,

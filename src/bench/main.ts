@@ -68,10 +68,15 @@ try {
     users,
     randomSeed: values['random-seed']!,
     audit: true,
-    progress: (s, i, n) => console.log(`${progressBar(i, n)} ${s.name}: ${s.rows} rows in ${(s.ms / 1000).toFixed(1)} s${s.rows ? ` (${Math.round(s.rows / (s.ms / 1000))} rows/s)` : ''}`),
+    progress: (s, i, n) =>
+      console.log(
+        `${progressBar(i, n)} ${s.name}: ${s.rows} rows in ${(s.ms / 1000).toFixed(1)} s${s.rows ? ` (${Math.round(s.rows / (s.ms / 1000))} rows/s)` : ''}`,
+      ),
   });
   const loadRate = Math.round(seed.totalRows / (seed.totalMs / 1000));
-  console.log(`loaded ${seed.totalRows} rows in ${(seed.totalMs / 1000).toFixed(1)} s (${loadRate} rows/s, audit triggers on)`);
+  console.log(
+    `loaded ${seed.totalRows} rows in ${(seed.totalMs / 1000).toFixed(1)} s (${loadRate} rows/s, audit triggers on)`,
+  );
 
   const catalogue = loadCatalogue();
   const scale = `${users} users`;
@@ -97,7 +102,15 @@ try {
     const viaBouncer = await openNodePostgres(bouncer.url, { max: 1 });
     try {
       console.log(`\nhot queries through PgBouncer (transaction mode, port ${bouncer.port})`);
-      pooled = await runHotQueries({ admin, timing: viaBouncer, catalogue, users: sample, rounds: Math.max(1, Math.ceil(rounds / 2)), only, log: console.log });
+      pooled = await runHotQueries({
+        admin,
+        timing: viaBouncer,
+        catalogue,
+        users: sample,
+        rounds: Math.max(1, Math.ceil(rounds / 2)),
+        only,
+        log: console.log,
+      });
       pgbouncerNote = 'transaction mode, pool size 4, node-postgres unnamed statements';
     } finally {
       await viaBouncer.close();
@@ -112,17 +125,34 @@ try {
       status: 'pass',
       reason: null,
       engine: 'postgresql',
-      figures: { users, rows: seed.totalRows, seconds: Math.round(seed.totalMs) / 1000, rows_per_second: loadRate, load_average_1m_at_start: loadStart[0]!, cores: cpus().length },
+      figures: {
+        users,
+        rows: seed.totalRows,
+        seconds: Math.round(seed.totalMs) / 1000,
+        rows_per_second: loadRate,
+        load_average_1m_at_start: loadStart[0]!,
+        cores: cpus().length,
+      },
       evidence: { steps: seed.steps, triggers: seed.triggers },
     },
     ...direct.map((r) => hotQueryRecord('perf.hot_query', r, limits, scale)),
     ...(pooled ?? []).map((r) => hotQueryRecord('perf.pgbouncer.hot_query', r, limits, `${scale}, through PgBouncer`)),
   ];
-  const path = writeResults('perf', provenance(`${server.description}${pooled ? ' + PgBouncer' : ''}`, startedAt, `npm run bench ${process.argv.slice(2).join(' ')}`.trim()), records);
+  const path = writeResults(
+    'perf',
+    provenance(
+      `${server.description}${pooled ? ' + PgBouncer' : ''}`,
+      startedAt,
+      `npm run bench ${process.argv.slice(2).join(' ')}`.trim(),
+    ),
+    records,
+  );
   console.log(`\nevidence: ${path}`);
   if (!values['no-doc'] && !only) console.log(`doc: ${writeBenchmarksDoc(path)}`);
 
-  console.log('\n=== targets (hot queries: p99 <= 5 ms with RLS, RLS/bypass <= 1.3 (median of interleaved pairs), 1 statement per request, no seq scan on large tables)');
+  console.log(
+    '\n=== targets (hot queries: p99 <= 5 ms with RLS, RLS/bypass <= 1.3 (median of interleaved pairs), 1 statement per request, no seq scan on large tables)',
+  );
   for (const r of direct) {
     const missed = describeMisses(checksFor(r, limits));
     if (!r.hot) console.log(`  recorded ${r.id}: p99 ${r.rls.p99.toFixed(3)} ms (not a hot path)`);

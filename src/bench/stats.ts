@@ -15,7 +15,15 @@ export function summarise(samples: number[]): Summary {
   if (samples.length === 0) throw new Error('summarise: no samples');
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), min: s[0]!, max: s.at(-1)! };
+  return {
+    n: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    min: s[0]!,
+    max: s.at(-1)!,
+  };
 }
 
 export function formatMs(x: Summary, digits = 2): string {
@@ -49,7 +57,15 @@ export interface Verdict {
   missedBy: number;
 }
 
-export function judge(id: string, title: string, judgement: Judgement, actual: number, op: Op, limit: number, unit = ''): Verdict {
+export function judge(
+  id: string,
+  title: string,
+  judgement: Judgement,
+  actual: number,
+  op: Op,
+  limit: number,
+  unit = '',
+): Verdict {
   if (!Number.isFinite(actual)) throw new Error(`judge ${id}: the measured figure is ${actual}, not a number`);
   if (!Number.isFinite(limit)) throw new Error(`judge ${id}: the limit is ${limit}, not a number`);
   const met = op === '<=' ? actual <= limit : actual >= limit;
@@ -93,12 +109,25 @@ export class Verdicts {
   }
 
   /** An absolute target: a miss is recorded and printed loudly, and judged by the report, not by the exit code. */
-  target(id: string, title: string, actual: number, op: Op, limit: number, unit = '', evidence: unknown = null): Verdict {
+  target(
+    id: string,
+    title: string,
+    actual: number,
+    op: Op,
+    limit: number,
+    unit = '',
+    evidence: unknown = null,
+  ): Verdict {
     return this.add(judge(id, title, 'target', actual, op, limit, unit), evidence);
   }
 
   /** A figure recorded without a verdict (status pass: it was measured). */
-  measured(id: string, title: string, figures: Record<string, number | string | boolean>, evidence: unknown = null): void {
+  measured(
+    id: string,
+    title: string,
+    figures: Record<string, number | string | boolean>,
+    evidence: unknown = null,
+  ): void {
     this.records.push({ id, title, status: 'pass', reason: null, engine: this.engine, figures, evidence });
   }
 
@@ -108,7 +137,8 @@ export class Verdicts {
 
   private add(v: Verdict, evidence: unknown): Verdict {
     console.log(`[${v.judgement}] ${describe(v)}`);
-    if (!v.met && v.judgement === 'target') console.log(`[target] ^ recorded for the report: an absolute time on this machine is evidence, not a gate`);
+    if (!v.met && v.judgement === 'target')
+      console.log(`[target] ^ recorded for the report: an absolute time on this machine is evidence, not a gate`);
     if (!v.met && v.judgement === 'gate') {
       this.missedGates++;
       process.exitCode = 1;

@@ -43,7 +43,8 @@ export function checksFor(r: QueryResult, limits: Limits): TargetCheck[] {
   const out = [check('RLS / bypass (median of pairs)', r.ratio, limits.rlsRatio)];
   if (limits.p99Ms !== null) out.unshift(check('p99 with RLS (ms)', r.rls.p99, limits.p99Ms));
   if (limits.p50Ms != null) out.push(check('p50 with RLS (ms)', r.rls.p50, limits.p50Ms));
-  if (r.statementsPerRequest !== null) out.push(check('statements per request', r.statementsPerRequest, limits.statements));
+  if (r.statementsPerRequest !== null)
+    out.push(check('statements per request', r.statementsPerRequest, limits.statements));
   if (limits.seqScans) out.push(check('seq scans on large tables', r.largeSeqScans.length, 0));
   return out;
 }
@@ -82,7 +83,13 @@ export function hotQueryRecord(prefix: string, r: QueryResult, limits: Limits, s
       explain_execution_ms: round(r.explain.executionMs),
       hot: r.hot,
     },
-    evidence: { sql: r.sql, plan: r.explain.text, explained_for_user_with_meetings: r.explain.meetings, seq_scans: r.explain.seqScans, limits },
+    evidence: {
+      sql: r.sql,
+      plan: r.explain.text,
+      explained_for_user_with_meetings: r.explain.meetings,
+      seq_scans: r.explain.seqScans,
+      limits,
+    },
   };
 }
 

@@ -60,10 +60,18 @@ export function helpText(cmd: Command): string {
 }
 
 /** Parses argv strictly against the command's own options (plus --help). */
-export function parseCommandArgs(cmd: Command, argv: string[]): { values: Values; positionals: string[]; help: boolean } {
+export function parseCommandArgs(
+  cmd: Command,
+  argv: string[],
+): { values: Values; positionals: string[]; help: boolean } {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } } }) as {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+    }) as {
       values: Values;
       positionals: string[];
     };
@@ -73,15 +81,18 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Values
   }
   if (parsed.values.help) return { ...parsed, help: true };
   const want = cmd.positionals ?? [];
-  if (parsed.positionals.length < want.length) throw new UsageError(`${cmd.name} needs <${want[parsed.positionals.length]}>`, cmd);
-  if (parsed.positionals.length > want.length) throw new UsageError(`unexpected argument "${parsed.positionals[want.length]}" for "${cmd.name}"`, cmd);
+  if (parsed.positionals.length < want.length)
+    throw new UsageError(`${cmd.name} needs <${want[parsed.positionals.length]}>`, cmd);
+  if (parsed.positionals.length > want.length)
+    throw new UsageError(`unexpected argument "${parsed.positionals[want.length]}" for "${cmd.name}"`, cmd);
   return { ...parsed, help: false };
 }
 
 /** `--to 0`, `--to 3`, `--to 0003` are the same version; anything else is a usage error. */
 export function versionArg(flag: string, v: string | boolean | undefined): string | undefined {
   if (v === undefined || typeof v === 'boolean') return undefined;
-  if (!/^\d{1,4}$/.test(v)) throw new UsageError(`${flag} expects a migration version such as 0003 (or 0 for none), got "${v}"`);
+  if (!/^\d{1,4}$/.test(v))
+    throw new UsageError(`${flag} expects a migration version such as 0003 (or 0 for none), got "${v}"`);
   return v.padStart(4, '0');
 }
 
@@ -92,7 +103,8 @@ export function positiveIntArg(flag: string, v: string | boolean | undefined): n
 }
 
 export const DATA_DIR_OPTION: Options = { 'data-dir': { type: 'string' } };
-export const DATA_DIR_HELP = '--data-dir DIR   a persistent PGlite database in DIR (default: DATABASE_URL, else an in-memory PGlite)';
+export const DATA_DIR_HELP =
+  '--data-dir DIR   a persistent PGlite database in DIR (default: DATABASE_URL, else an in-memory PGlite)';
 
 export interface Target {
   db: Database;
@@ -143,7 +155,9 @@ export function checkDatabaseUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`DATABASE_URL is not a URL (${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))}): expected postgres://user:password@host:5432/database`);
+    throw new UsageError(
+      `DATABASE_URL is not a URL (${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))}): expected postgres://user:password@host:5432/database`,
+    );
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw new UsageError(`DATABASE_URL must start with postgres:// or postgresql:// (got ${u.protocol}//…)`);

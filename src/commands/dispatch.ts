@@ -14,9 +14,22 @@ import { typesCliCommand } from './types.js';
  * before any database is opened. Exit codes: 0 ok, 1 the command failed, 2 usage or configuration error.
  * `--verbose` prints the stack (and causes) of an unexpected error.
  */
-const COMMANDS: Command[] = [...MIGRATE_COMMANDS, seedCommand, policiesDiffCommand, policiesMigrationCommand, typesCliCommand, serveCliCommand, tokenCliCommand, reportCommand, gateCommand, statsCliCommand];
+const COMMANDS: Command[] = [
+  ...MIGRATE_COMMANDS,
+  seedCommand,
+  policiesDiffCommand,
+  policiesMigrationCommand,
+  typesCliCommand,
+  serveCliCommand,
+  tokenCliCommand,
+  reportCommand,
+  gateCommand,
+  statsCliCommand,
+];
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -40,7 +53,11 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } {
   const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
   if (family.length) {
     const actions = family.map((c) => c.name.split(' ')[1]).join(' | ');
-    throw new UsageError(second === undefined || second.startsWith('-') ? `${first} needs an action: ${actions}` : `unknown action "${second}" for ${first}: ${actions}`);
+    throw new UsageError(
+      second === undefined || second.startsWith('-')
+        ? `${first} needs an action: ${actions}`
+        : `unknown action "${second}" for ${first}: ${actions}`,
+    );
   }
   throw new UsageError(`unknown command "${first}": run shipspeak-db --help`);
 }
@@ -84,4 +101,3 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return EXIT_FAILED;
   }
 }
-

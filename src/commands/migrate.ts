@@ -27,7 +27,11 @@ import {
  * drops data, so it says which tables and how many rows, and needs `--yes` (or a typed "yes" on a terminal).
  */
 
-async function withTarget<T>(values: Values, io: Io, fn: (db: Database, persistent: boolean) => Promise<T>): Promise<T> {
+async function withTarget<T>(
+  values: Values,
+  io: Io,
+  fn: (db: Database, persistent: boolean) => Promise<T>,
+): Promise<T> {
   const target = await openTarget(values, io);
   try {
     return await fn(target.db, target.persistent);
@@ -41,7 +45,8 @@ const json = (io: Io, doc: unknown) => io.out(JSON.stringify(doc, null, 2));
 /** A --to that names no migration is a usage error before anything runs (0000 = none, for down). */
 function knownVersion(to: string | undefined, allowZero: boolean): string | undefined {
   if (to === undefined || (allowZero && to === '0000')) return to;
-  if (!loadMigrations().some((f) => f.version === to)) throw new UsageError(`--to ${to}: no migration has that version (see \`migrate status\`)`);
+  if (!loadMigrations().some((f) => f.version === to))
+    throw new UsageError(`--to ${to}: no migration has that version (see \`migrate status\`)`);
   return to;
 }
 
@@ -54,21 +59,39 @@ export const migrateUpCommand: Command = {
   name: 'migrate up',
   synopsis: 'migrate up [--to NNNN | --steps N] [--dry-run] [--json] [--data-dir DIR]',
   summary: 'Apply pending migrations in order (the Supabase platform bootstrap first, where it is missing).',
-  details: ['--to NNNN       apply up to and including this version', '--steps N       apply the next N pending migrations', '--dry-run       print the plan and change nothing', '--json          print the plan / result as JSON', DATA_DIR_HELP],
-  options: { to: { type: 'string' }, steps: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, ...DATA_DIR_OPTION },
+  details: [
+    '--to NNNN       apply up to and including this version',
+    '--steps N       apply the next N pending migrations',
+    '--dry-run       print the plan and change nothing',
+    '--json          print the plan / result as JSON',
+    DATA_DIR_HELP,
+  ],
+  options: {
+    to: { type: 'string' },
+    steps: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...DATA_DIR_OPTION,
+  },
   async run({ values }, io) {
     let to = knownVersion(versionArg('--to', values.to), false);
     const steps = positiveIntArg('--steps', values.steps);
-    if (to !== undefined && steps !== undefined) throw new UsageError('migrate up takes --to or --steps, not both', migrateUpCommand);
+    if (to !== undefined && steps !== undefined)
+      throw new UsageError('migrate up takes --to or --steps, not both', migrateUpCommand);
     return withTarget(values, io, async (db) => {
       const pending = (await migrationStatus(db)).filter((p) => p.state === 'pending');
       if (steps !== undefined) to = pending[Math.min(steps, pending.length) - 1]?.version;
       const todo = pending.filter((p) => to === undefined || p.version <= to);
       if (values['dry-run']) {
-        if (values.json) json(io, { action: 'up', dryRun: true, migrations: todo.map(({ version, name }) => ({ version, name })) });
+        if (values.json)
+          json(io, { action: 'up', dryRun: true, migrations: todo.map(({ version, name }) => ({ version, name })) });
         else {
           for (const p of todo) io.out(`would apply ${p.version}_${p.name}`);
-          io.out(todo.length ? `${todo.length} migration(s) would be applied; nothing was changed (dry run)` : 'nothing to apply: database is up to date');
+          io.out(
+            todo.length
+              ? `${todo.length} migration(s) would be applied; nothing was changed (dry run)`
+              : 'nothing to apply: database is up to date',
+          );
         }
         return EXIT_OK;
       }
@@ -87,7 +110,10 @@ export const migrateUpCommand: Command = {
 export function droppedTables(down: string): string[] {
   const out: string[] = [];
   for (const stmt of splitStatements(down)) {
-    const m = /^\s*drop\s+table\s+(?:if\s+exists\s+)?([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)*)/i.exec(stmt.replace(/^\s*(--[^\n]*\n\s*)*/, ''));
+    const m =
+      /^\s*drop\s+table\s+(?:if\s+exists\s+)?([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)*)/i.exec(
+        stmt.replace(/^\s*(--[^\n]*\n\s*)*/, ''),
+      );
     if (m) out.push(...m[1]!.split(',').map((t) => t.trim().toLowerCase()));
   }
   return out;
@@ -106,7 +132,9 @@ async function downPlan(db: Database, todo: PlannedMigration[]): Promise<DownSte
     for (const table of droppedTables(p.file!.down)) {
       const exists = (await db.query<{ ok: boolean }>('select to_regclass($1) is not null as ok', [table])).rows[0]!.ok;
       // The name comes from the repository's own down file and was matched as two plain identifiers above.
-      const rows = exists ? Number((await db.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n) : null;
+      const rows = exists
+        ? Number((await db.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n)
+        : null;
       drops.push({ table, rows });
     }
     steps.push({ version: p.version, name: p.name, drops });
@@ -126,11 +154,22 @@ export const migrateDownCommand: Command = {
     '--json          print the plan / result as JSON',
     DATA_DIR_HELP,
   ],
-  options: { to: { type: 'string' }, steps: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' }, json: { type: 'boolean' }, ...DATA_DIR_OPTION },
+  options: {
+    to: { type: 'string' },
+    steps: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    yes: { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...DATA_DIR_OPTION,
+  },
   async run({ values }, io) {
     const to = knownVersion(versionArg('--to', values.to), true);
     const steps = positiveIntArg('--steps', values.steps);
-    if ((to === undefined) === (steps === undefined)) throw new UsageError('migrate down needs exactly one of --to NNNN or --steps N (--to 0 reverts everything)', migrateDownCommand);
+    if ((to === undefined) === (steps === undefined))
+      throw new UsageError(
+        'migrate down needs exactly one of --to NNNN or --steps N (--to 0 reverts everything)',
+        migrateDownCommand,
+      );
     return withTarget(values, io, async (db) => {
       const applied = (await migrationStatus(db)).filter((p) => p.state === 'applied').reverse();
       const todo = steps !== undefined ? applied.slice(0, steps) : applied.filter((p) => p.version > to!);
@@ -144,7 +183,8 @@ export const migrateDownCommand: Command = {
       if (!values.json) {
         for (const s of plan) {
           io.out(`${values['dry-run'] ? 'would revert' : 'will revert'} ${s.version}_${s.name}`);
-          for (const d of s.drops) io.out(`    drops ${d.table}${d.rows === null ? ' (absent)' : ` — ${d.rows} row(s)`}`);
+          for (const d of s.drops)
+            io.out(`    drops ${d.table}${d.rows === null ? ' (absent)' : ` — ${d.rows} row(s)`}`);
         }
         if (plan.length === 0) io.out('nothing to revert');
         else io.out(`${plan.length} migration(s); ${dropped.length} table(s) dropped holding ${rows} row(s)`);
@@ -155,14 +195,23 @@ export const migrateDownCommand: Command = {
         return EXIT_OK;
       }
       if (!values.yes) {
-        const answer = await io.ask(`Revert ${plan.length} migration(s), dropping ${rows} row(s)? Type "yes" to continue: `);
-        if (answer === null) throw new UsageError('migrate down drops data: pass --yes to confirm (stdin is not a terminal to ask on); nothing was changed', migrateDownCommand);
+        const answer = await io.ask(
+          `Revert ${plan.length} migration(s), dropping ${rows} row(s)? Type "yes" to continue: `,
+        );
+        if (answer === null)
+          throw new UsageError(
+            'migrate down drops data: pass --yes to confirm (stdin is not a terminal to ask on); nothing was changed',
+            migrateDownCommand,
+          );
         if (answer.trim().toLowerCase() !== 'yes') {
           io.err('not confirmed: nothing was changed');
           return EXIT_FAILED;
         }
       }
-      const done = await migrateDown(db, { ...(steps !== undefined ? { steps } : { to: to! }), log: values.json ? () => undefined : io.out });
+      const done = await migrateDown(db, {
+        ...(steps !== undefined ? { steps } : { to: to! }),
+        log: values.json ? () => undefined : io.out,
+      });
       if (values.json) json(io, { action: 'down', dryRun: false, reverted: done, plan });
       else io.out(done.length ? `${done.length} migration(s) reverted` : 'nothing to revert');
       return EXIT_OK;
@@ -188,7 +237,9 @@ export function statusRows(planned: PlannedMigration[]): StatusRow[] {
       name: p.name,
       state: outOfOrder ? 'out-of-order' : p.state,
       appliedAt: p.applied?.appliedAt ?? null,
-      problem: outOfOrder ? `pending below the applied ${lastApplied!.version}: migrate up will refuse it; renumber it after ${lastApplied!.version}` : (p.problem ?? null),
+      problem: outOfOrder
+        ? `pending below the applied ${lastApplied!.version}: migrate up will refuse it; renumber it after ${lastApplied!.version}`
+        : (p.problem ?? null),
     };
   });
 }
@@ -198,7 +249,11 @@ export const migrateStatusCommand: Command = {
   synopsis: 'migrate status [--json] [--data-dir DIR]',
   summary:
     'Check sql/migrations against the committed manifest sql/migrations.sum (no database needed), then show each migration on the database: applied (with time), pending, out-of-order, drifted or missing.',
-  details: ['--json          machine-readable output', DATA_DIR_HELP, 'Exit 1 when the manifest or the database has a problem (edited, missing, out-of-order).'],
+  details: [
+    '--json          machine-readable output',
+    DATA_DIR_HELP,
+    'Exit 1 when the manifest or the database has a problem (edited, missing, out-of-order).',
+  ],
   options: { json: { type: 'boolean' }, ...DATA_DIR_OPTION },
   async run({ values }, io) {
     const problems = manifestProblems();
@@ -212,10 +267,18 @@ export const migrateStatusCommand: Command = {
       json(io, { manifest: { path: manifestPath(), problems }, database: rows });
     } else {
       for (const p of problems) io.out(`manifest ! ${p}`);
-      io.out(problems.length ? `${problems.length} manifest problem(s) in ${manifestPath()}` : `manifest: ${manifestPath()} matches sql/migrations`);
-      if (rows === null) io.out('database: none (set DATABASE_URL or --data-dir to see which migrations a database has applied)');
+      io.out(
+        problems.length
+          ? `${problems.length} manifest problem(s) in ${manifestPath()}`
+          : `manifest: ${manifestPath()} matches sql/migrations`,
+      );
+      if (rows === null)
+        io.out('database: none (set DATABASE_URL or --data-dir to see which migrations a database has applied)');
       else {
-        for (const r of rows) io.out(`${r.state.padEnd(12)} ${r.version}_${r.name}${r.appliedAt ? `  ${r.appliedAt}` : ''}${r.problem ? `  ! ${r.problem}` : ''}`);
+        for (const r of rows)
+          io.out(
+            `${r.state.padEnd(12)} ${r.version}_${r.name}${r.appliedAt ? `  ${r.appliedAt}` : ''}${r.problem ? `  ! ${r.problem}` : ''}`,
+          );
         const count = (s: string) => rows!.filter((r) => r.state === s).length;
         io.out(`${count('applied')} applied, ${count('pending')} pending, ${bad} with a problem`);
       }
@@ -228,7 +291,9 @@ export const migrateHashCommand: Command = {
   name: 'migrate hash',
   synopsis: 'migrate hash [--rehash-last]',
   summary: 'Record new migrations in sql/migrations.sum (the committed hash chain CI checks). Needs no database.',
-  details: ['--rehash-last   re-hash the newest entry (only for a migration that has not landed); an edited older one is always refused'],
+  details: [
+    '--rehash-last   re-hash the newest entry (only for a migration that has not landed); an edited older one is always refused',
+  ],
   options: { 'rehash-last': { type: 'boolean' } },
   async run({ values }, io) {
     const { added, rehashed } = updateManifest(loadMigrations(), { rehashLast: values['rehash-last'] === true });
@@ -242,12 +307,18 @@ export const migrateHashCommand: Command = {
 const NAME_RE = /^[a-z0-9]+(_[a-z0-9]+)*$/;
 
 /** Writes the next-numbered, comment-only up/down pair for `name` under `sqlDir`; never overwrites. */
-export function writeMigrationPair(name: string, sqlDir: string = SQL_DIR): { version: string; up: string; down: string } {
+export function writeMigrationPair(
+  name: string,
+  sqlDir: string = SQL_DIR,
+): { version: string; up: string; down: string } {
   const version = String(Number(loadMigrations(sqlDir).at(-1)?.version ?? '0') + 1).padStart(4, '0');
   const up = join(sqlDir, 'migrations', `${version}_${name}.sql`);
   const down = join(sqlDir, 'down', `${version}_${name}.sql`);
   for (const p of [up, down]) if (existsSync(p)) throw new Error(`${p} already exists`);
-  writeFileSync(up, `-- ${version}_${name}: what this migration changes and why.\n-- Lower-case SQL, schema-qualified names, a \`comment on\` for every new object; no BEGIN/COMMIT.\n`);
+  writeFileSync(
+    up,
+    `-- ${version}_${name}: what this migration changes and why.\n-- Lower-case SQL, schema-qualified names, a \`comment on\` for every new object; no BEGIN/COMMIT.\n`,
+  );
   writeFileSync(down, `-- ${version}_${name} (down): the exact inverse of the up file, newest object first.\n`);
   return { version, up, down };
 }
@@ -255,13 +326,21 @@ export function writeMigrationPair(name: string, sqlDir: string = SQL_DIR): { ve
 export const migrateNewCommand: Command = {
   name: 'migrate new',
   synopsis: 'migrate new <name>',
-  summary: 'Create the next-numbered pair sql/migrations/NNNN_<name>.sql and sql/down/NNNN_<name>.sql. Needs no database.',
-  details: ['<name>          lower_snake_case, e.g. add_meeting_tags', 'Then: write both files, iterate with `migrate redo --watch`, record with `migrate hash`, commit.'],
+  summary:
+    'Create the next-numbered pair sql/migrations/NNNN_<name>.sql and sql/down/NNNN_<name>.sql. Needs no database.',
+  details: [
+    '<name>          lower_snake_case, e.g. add_meeting_tags',
+    'Then: write both files, iterate with `migrate redo --watch`, record with `migrate hash`, commit.',
+  ],
   options: {},
   positionals: ['name'],
   async run({ positionals }, io) {
     const name = positionals[0]!;
-    if (!NAME_RE.test(name)) throw new UsageError(`migration name must be lower_snake_case ([a-z0-9] words joined by _), got "${name}"`, migrateNewCommand);
+    if (!NAME_RE.test(name))
+      throw new UsageError(
+        `migration name must be lower_snake_case ([a-z0-9] words joined by _), got "${name}"`,
+        migrateNewCommand,
+      );
     const { up, down } = writeMigrationPair(name);
     io.out(`wrote ${up}\nwrote ${down}`);
     io.out('both files hold only comments: the runner refuses them until each has its statements');
@@ -272,7 +351,9 @@ export const migrateNewCommand: Command = {
 /** Refuses to redo a migration that is in the committed manifest: it may have landed. */
 function assertWorkInProgress(newest: MigrationFile): void {
   const path = manifestPath();
-  const recorded = existsSync(path) ? parseManifest(readFileSync(path, 'utf8'), path).entries.some((e) => e.version === newest.version) : false;
+  const recorded = existsSync(path)
+    ? parseManifest(readFileSync(path, 'utf8'), path).entries.some((e) => e.version === newest.version)
+    : false;
   if (recorded) {
     throw new UsageError(
       `${newest.version}_${newest.name} is recorded in ${path}, so it may have landed: redo only iterates on a migration not yet recorded; write a new migration instead`,
@@ -328,4 +409,11 @@ export const migrateRedoCommand: Command = {
   },
 };
 
-export const MIGRATE_COMMANDS = [migrateUpCommand, migrateDownCommand, migrateStatusCommand, migrateHashCommand, migrateNewCommand, migrateRedoCommand];
+export const MIGRATE_COMMANDS = [
+  migrateUpCommand,
+  migrateDownCommand,
+  migrateStatusCommand,
+  migrateHashCommand,
+  migrateNewCommand,
+  migrateRedoCommand,
+];

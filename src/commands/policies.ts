@@ -23,7 +23,8 @@ async function scratchAtHead(): Promise<{ db: Database; drop(): Promise<void> }>
 export const policiesDiffCommand: Command = {
   name: 'policies diff',
   synopsis: 'policies diff [--data-dir DIR]',
-  summary: "Compare a database's RLS policies with sql/policies, read-only. The database must be at head (a target with pending migrations is refused, never migrated).",
+  summary:
+    "Compare a database's RLS policies with sql/policies, read-only. The database must be at head (a target with pending migrations is refused, never migrated).",
   details: [DATA_DIR_HELP, 'Exit 1 when they differ or the database is not at head.'],
   options: { ...DATA_DIR_OPTION },
   async run({ values }, io) {
@@ -52,11 +53,21 @@ export const policiesDiffCommand: Command = {
       }
       const drift = await policyDrift(target.db, undefined, scratch?.db ?? target.db);
       for (const d of drift) {
-        io.out(`public.${d.table}: database has ${d.current.length} policies, sql/policies/${d.table}.sql describes ${d.expected.length}`);
-        for (const p of d.current) if (!d.expected.some((e) => JSON.stringify(e) === JSON.stringify(p))) io.out(`  - ${renderPolicy(d.table, p).split('\n')[0]}`);
-        for (const p of d.expected) if (!d.current.some((e) => JSON.stringify(e) === JSON.stringify(p))) io.out(`  + ${renderPolicy(d.table, p).split('\n')[0]}`);
+        io.out(
+          `public.${d.table}: database has ${d.current.length} policies, sql/policies/${d.table}.sql describes ${d.expected.length}`,
+        );
+        for (const p of d.current)
+          if (!d.expected.some((e) => JSON.stringify(e) === JSON.stringify(p)))
+            io.out(`  - ${renderPolicy(d.table, p).split('\n')[0]}`);
+        for (const p of d.expected)
+          if (!d.current.some((e) => JSON.stringify(e) === JSON.stringify(p)))
+            io.out(`  + ${renderPolicy(d.table, p).split('\n')[0]}`);
       }
-      io.out(drift.length ? `${drift.length} table(s) differ: run \`npm run db -- policies migration <name>\`` : 'policies in sync with sql/policies');
+      io.out(
+        drift.length
+          ? `${drift.length} table(s) differ: run \`npm run db -- policies migration <name>\``
+          : 'policies in sync with sql/policies',
+      );
       return drift.length ? EXIT_FAILED : EXIT_OK;
     } finally {
       await scratch?.drop();
@@ -68,14 +79,19 @@ export const policiesDiffCommand: Command = {
 export const policiesMigrationCommand: Command = {
   name: 'policies migration',
   synopsis: 'policies migration <name>',
-  summary: 'Write the next migration pair that brings a database at head to sql/policies (computed on an in-memory PGlite at head; no database of yours is touched).',
+  summary:
+    'Write the next migration pair that brings a database at head to sql/policies (computed on an in-memory PGlite at head; no database of yours is touched).',
   options: {},
   positionals: ['name'],
   async run({ positionals }, io) {
     const scratch = await scratchAtHead();
     try {
       const written = await writePolicyMigration(scratch.db, positionals[0]!);
-      io.out(written ? `wrote ${written.up}\nwrote ${written.down}\nthen: \`migrate hash\` once the pair is final` : 'policies already in sync: nothing written');
+      io.out(
+        written
+          ? `wrote ${written.up}\nwrote ${written.down}\nthen: \`migrate hash\` once the pair is final`
+          : 'policies already in sync: nothing written',
+      );
       return EXIT_OK;
     } finally {
       await scratch.drop();

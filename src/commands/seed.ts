@@ -4,7 +4,18 @@ import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { loadSeed, seedPath } from '../seed/load.js';
 import { loadScaleSeed, progressBar } from '../seed/scale.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, EXIT_FAILED, EXIT_OK, openTarget, positiveIntArg, UsageError, type Command, type Io, type Target } from './command.js';
+import {
+  DATA_DIR_HELP,
+  DATA_DIR_OPTION,
+  EXIT_FAILED,
+  EXIT_OK,
+  openTarget,
+  positiveIntArg,
+  UsageError,
+  type Command,
+  type Io,
+  type Target,
+} from './command.js';
 
 /** Seeds that exist: fixtures/<name>-seed.sql. */
 function availableSeeds(): string[] {
@@ -18,7 +29,8 @@ function availableSeeds(): string[] {
 export const seedCommand: Command = {
   name: 'seed',
   synopsis: 'seed [--name dev | --scale USERS [--random-seed S] [--no-audit]] [--data-dir DIR]',
-  summary: 'Migrate to head, then load fixtures/<name>-seed.sql, or a generated production-scale data set, in one transaction (all or nothing).',
+  summary:
+    'Migrate to head, then load fixtures/<name>-seed.sql, or a generated production-scale data set, in one transaction (all or nothing).',
   details: [
     '--name NAME        which fixture (default dev)',
     '--scale USERS      generate USERS users (~10 meetings and ~10 practice sessions each, skewed) instead of a fixture; meant for PostgreSQL (DATABASE_URL)',
@@ -26,16 +38,30 @@ export const seedCommand: Command = {
     '--no-audit         switch the audit capture triggers off during the load (to measure their cost); they are back on afterwards',
     DATA_DIR_HELP,
   ],
-  options: { name: { type: 'string' }, scale: { type: 'string' }, 'random-seed': { type: 'string' }, 'no-audit': { type: 'boolean' }, ...DATA_DIR_OPTION },
+  options: {
+    name: { type: 'string' },
+    scale: { type: 'string' },
+    'random-seed': { type: 'string' },
+    'no-audit': { type: 'boolean' },
+    ...DATA_DIR_OPTION,
+  },
   async run({ values }, io) {
     const users = positiveIntArg('--scale', values.scale);
-    if (values.scale !== undefined && users === undefined) throw new UsageError('--scale expects a number of users', seedCommand);
+    if (values.scale !== undefined && users === undefined)
+      throw new UsageError('--scale expects a number of users', seedCommand);
     if (users === undefined && (values['random-seed'] !== undefined || values['no-audit'] !== undefined)) {
       throw new UsageError('--random-seed and --no-audit go with --scale', seedCommand);
     }
     if (users !== undefined) {
-      if (values.name !== undefined) throw new UsageError('--name and --scale exclude each other: a fixture or a generated data set', seedCommand);
-      return runScale(users, typeof values['random-seed'] === 'string' ? values['random-seed'] : 'shipspeak', values['no-audit'] !== true, await openTarget(values, io), io);
+      if (values.name !== undefined)
+        throw new UsageError('--name and --scale exclude each other: a fixture or a generated data set', seedCommand);
+      return runScale(
+        users,
+        typeof values['random-seed'] === 'string' ? values['random-seed'] : 'shipspeak',
+        values['no-audit'] !== true,
+        await openTarget(values, io),
+        io,
+      );
     }
     const name = typeof values.name === 'string' ? values.name : 'dev';
     let path: string;
@@ -45,7 +71,11 @@ export const seedCommand: Command = {
       throw new UsageError((e as Error).message, seedCommand);
     }
     // Checked before any database is opened or migrated.
-    if (!existsSync(path)) throw new UsageError(`no seed named "${name}" (${path} does not exist); available: ${availableSeeds().join(', ') || 'none'}`, seedCommand);
+    if (!existsSync(path))
+      throw new UsageError(
+        `no seed named "${name}" (${path} does not exist); available: ${availableSeeds().join(', ') || 'none'}`,
+        seedCommand,
+      );
     const target = await openTarget(values, io);
     try {
       await applyBootstrap(target.db);
@@ -74,10 +104,13 @@ export const seedCommand: Command = {
 
 async function runScale(users: number, randomSeed: string, audit: boolean, target: Target, io: Io): Promise<number> {
   try {
-    if (target.db.engine !== 'postgres') io.err('note: the scale seed is meant for PostgreSQL (set DATABASE_URL); on PGlite keep --scale small');
+    if (target.db.engine !== 'postgres')
+      io.err('note: the scale seed is meant for PostgreSQL (set DATABASE_URL); on PGlite keep --scale small');
     await applyBootstrap(target.db);
     await migrateUp(target.db, { log: io.out });
-    io.out(`scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`);
+    io.out(
+      `scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`,
+    );
     let result;
     try {
       result = await loadScaleSeed(target.db, {
@@ -85,7 +118,9 @@ async function runScale(users: number, randomSeed: string, audit: boolean, targe
         randomSeed,
         audit,
         progress: (step, i, total) =>
-          io.out(`${progressBar(i, total)} ${step.name}: ${step.rows} rows in ${(step.ms / 1000).toFixed(1)} s${step.rows ? ` (${Math.round(step.rows / (step.ms / 1000))} rows/s)` : ''}`),
+          io.out(
+            `${progressBar(i, total)} ${step.name}: ${step.rows} rows in ${(step.ms / 1000).toFixed(1)} s${step.rows ? ` (${Math.round(step.rows / (step.ms / 1000))} rows/s)` : ''}`,
+          ),
       });
     } catch (e) {
       if (e instanceof Error && /needs an empty database/.test(e.message)) {
@@ -96,7 +131,9 @@ async function runScale(users: number, randomSeed: string, audit: boolean, targe
     }
     io.out(`triggers on during the load: ${result.triggers.on.join('; ')}`);
     io.out(`triggers off during the load: ${result.triggers.off.join('; ')}`);
-    io.out(`loaded ${result.totalRows} rows in ${(result.totalMs / 1000).toFixed(1)} s (${Math.round(result.totalRows / (result.totalMs / 1000))} rows/s)`);
+    io.out(
+      `loaded ${result.totalRows} rows in ${(result.totalMs / 1000).toFixed(1)} s (${Math.round(result.totalRows / (result.totalMs / 1000))} rows/s)`,
+    );
     if (!target.persistent) io.out('(in-memory database: these rows are gone when this command exits)');
     return EXIT_OK;
   } finally {

@@ -45,27 +45,49 @@ export interface ServeArgs {
 export function parseDuration(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(value.trim());
   const ms = m ? Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1)) : NaN;
-  if (!(ms >= 1)) throw new UsageError(`${flag} must be a duration with a unit, such as 8s or 500ms (got ${JSON.stringify(value)})`, serveCliCommand);
+  if (!(ms >= 1))
+    throw new UsageError(
+      `${flag} must be a duration with a unit, such as 8s or 500ms (got ${JSON.stringify(value)})`,
+      serveCliCommand,
+    );
   return ms;
 }
 
 function positiveInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer (got ${JSON.stringify(value)})`, serveCliCommand);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag} must be a positive integer (got ${JSON.stringify(value)})`, serveCliCommand);
   return Number(value);
 }
 
 /** Where the secret comes from: flag, then SHIPSPEAK_JWT_SECRET, then Supabase's public dev secret. */
-export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { secret: string; source: string } {
+export function resolveSecret(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { secret: string; source: string } {
   if (flag !== undefined) return { secret: flag, source: '--jwt-secret' };
   if (env.SHIPSPEAK_JWT_SECRET) return { secret: env.SHIPSPEAK_JWT_SECRET, source: 'SHIPSPEAK_JWT_SECRET' };
-  return { secret: DEV_JWT_SECRET, source: "Supabase's well-known local dev secret — for local use only, never in production" };
+  return {
+    secret: DEV_JWT_SECRET,
+    source: "Supabase's well-known local dev secret — for local use only, never in production",
+  };
 }
 
-export function serveConfig(args: ServeArgs, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): ResolvedServeConfig {
+export function serveConfig(
+  args: ServeArgs,
+  log: (l: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedServeConfig {
   const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
-  if (Number.isNaN(port)) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
-  const maxBodyBytes = args.maxBodyBytes === undefined ? DEFAULT_MAX_BODY_BYTES : /^[1-9]\d{0,14}$/.test(args.maxBodyBytes) ? Number(args.maxBodyBytes) : NaN;
-  if (Number.isNaN(maxBodyBytes)) throw new ServeError(`--max-body-bytes must be a positive integer (got ${JSON.stringify(args.maxBodyBytes)})`);
+  if (Number.isNaN(port))
+    throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
+  const maxBodyBytes =
+    args.maxBodyBytes === undefined
+      ? DEFAULT_MAX_BODY_BYTES
+      : /^[1-9]\d{0,14}$/.test(args.maxBodyBytes)
+        ? Number(args.maxBodyBytes)
+        : NaN;
+  if (Number.isNaN(maxBodyBytes))
+    throw new ServeError(`--max-body-bytes must be a positive integer (got ${JSON.stringify(args.maxBodyBytes)})`);
   return {
     port,
     maxBodyBytes,
@@ -77,11 +99,21 @@ export function serveConfig(args: ServeArgs, log: (l: string) => void, env: Node
     seed: args.seed ?? false,
     migrate: args.migrate ?? false,
     cache: args.cache ?? true,
-    statementTimeoutMs: args.statementTimeout === undefined ? DEFAULT_STATEMENT_TIMEOUT_MS : parseDuration('--statement-timeout', args.statementTimeout),
-    maxRows: args.maxRows === undefined ? DEFAULT_LIMITS.maxRows : args.maxRows === 'none' ? null : positiveInt('--max-rows', args.maxRows),
+    statementTimeoutMs:
+      args.statementTimeout === undefined
+        ? DEFAULT_STATEMENT_TIMEOUT_MS
+        : parseDuration('--statement-timeout', args.statementTimeout),
+    maxRows:
+      args.maxRows === undefined
+        ? DEFAULT_LIMITS.maxRows
+        : args.maxRows === 'none'
+          ? null
+          : positiveInt('--max-rows', args.maxRows),
     dbPool: args.dbPool === undefined ? DEFAULT_DB_POOL : positiveInt('--db-pool', args.dbPool),
     poolAcquisitionTimeoutMs:
-      args.dbPoolAcquisitionTimeout === undefined ? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS : parseDuration('--db-pool-acquisition-timeout', args.dbPoolAcquisitionTimeout),
+      args.dbPoolAcquisitionTimeout === undefined
+        ? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS
+        : parseDuration('--db-pool-acquisition-timeout', args.dbPoolAcquisitionTimeout),
     allowedHosts: (() => {
       try {
         return args.allowedHosts === undefined ? [] : parseAllowedHosts(args.allowedHosts);
@@ -110,13 +142,21 @@ async function personaTokens(running: Running, secret: string): Promise<string[]
   for (const p of PERSONA_USERS) {
     const user = await findAuthUser(running.db, p.id);
     if (!user) continue;
-    const token = await mintAccessToken(secret, { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata }, { expiresIn: 24 * 3600 });
+    const token = await mintAccessToken(
+      secret,
+      { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata },
+      { expiresIn: 24 * 3600 },
+    );
     lines.push(`  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`);
   }
   return lines;
 }
 
-export async function serveCommand(args: ServeArgs, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function serveCommand(
+  args: ServeArgs,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const cfg = serveConfig(args, err);
   const secret = resolveSecret(args.jwtSecret);
   const running = await startServer(cfg);
@@ -128,11 +168,17 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
   out(`         API URL: ${running.url}`);
   out(`        REST URL: ${running.url}/rest/v1`);
   out(`        Auth URL: ${running.url}/auth/v1  (e-mail + password, auto-confirmed; docs/serve.md)`);
-  out(`    Realtime URL: ${running.url.replace(/^http/, 'ws')}/realtime/v1/websocket  (postgres_changes, filtered by RLS)`);
+  out(
+    `    Realtime URL: ${running.url.replace(/^http/, 'ws')}/realtime/v1/websocket  (postgres_changes, filtered by RLS)`,
+  );
   out(`     Storage URL: not provided (answers 501)`);
   out(`  Exposed schemas: ${cfg.schemas.join(', ')} (anon role: ${cfg.anonRole})`);
-  out(`           Limits: statement timeout ${cfg.statementTimeoutMs} ms, max rows ${cfg.maxRows ?? 'none'}${cfg.databaseUrl ? `, pool ${cfg.dbPool} (acquisition timeout ${cfg.poolAcquisitionTimeoutMs} ms)` : ''}`);
-  out(`    Allowed hosts: localhost, *.localhost, 127.0.0.1, [::1]${cfg.allowedHosts.length ? `, ${cfg.allowedHosts.join(', ')}` : ''}`);
+  out(
+    `           Limits: statement timeout ${cfg.statementTimeoutMs} ms, max rows ${cfg.maxRows ?? 'none'}${cfg.databaseUrl ? `, pool ${cfg.dbPool} (acquisition timeout ${cfg.poolAcquisitionTimeoutMs} ms)` : ''}`,
+  );
+  out(
+    `    Allowed hosts: localhost, *.localhost, 127.0.0.1, [::1]${cfg.allowedHosts.length ? `, ${cfg.allowedHosts.join(', ')}` : ''}`,
+  );
   out(`      JWT secret: ${cfg.jwtSecret}`);
   out(`                  (${secret.source})`);
   out(`        anon key: ${running.anonKey}`);
@@ -145,7 +191,9 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
     out('');
   }
   const urlFlag = running.port === 54321 ? '' : ` --url ${running.url}`;
-  out(`User tokens: shipspeak-db token --user <free_a|free_b|pro|admin|uuid>${urlFlag}  (creates the user through the signup path when missing)`);
+  out(
+    `User tokens: shipspeak-db token --user <free_a|free_b|pro|admin|uuid>${urlFlag}  (creates the user through the signup path when missing)`,
+  );
   out('Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight requests finish, the database is closed.');
 
   return new Promise<number>((resolve) => {
@@ -159,7 +207,11 @@ export async function serveCommand(args: ServeArgs, out: (line: string) => void,
       err(`${signal}: shutting down (${running.http.inFlight()} request(s) in flight)`);
       running.stop().then(
         ({ drained }) => {
-          err(drained ? 'stopped: all requests answered, database closed' : 'stopped: grace period over, remaining requests dropped; database closed');
+          err(
+            drained
+              ? 'stopped: all requests answered, database closed'
+              : 'stopped: grace period over, remaining requests dropped; database closed',
+          );
           resolve(0);
         },
         (e: unknown) => {
@@ -177,9 +229,10 @@ export const serveCliCommand: Command = {
   name: 'serve',
   synopsis:
     'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--allowed-hosts NAME,…] [--request-log FILE|-]',
-  summary: 'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
+  summary:
+    'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   details: [
-    '--statement-timeout D         every request\'s statement timeout (default 8s, Supabase\'s authenticator); on PGlite a',
+    "--statement-timeout D         every request's statement timeout (default 8s, Supabase's authenticator); on PGlite a",
     '                              statement past it stops its worker thread (57014) and the database is reopened',
     '--max-rows N|none             db-max-rows: most rows one read returns (default 1000, as Supabase sets it)',
     '--db-pool N                   PostgreSQL pool size (DATABASE_URL; default 10)',
@@ -208,8 +261,23 @@ export const serveCliCommand: Command = {
   async run({ values: v }, io) {
     const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
     const code = await serveCommand(
-      { port: str('port'), maxBodyBytes: str('max-body-bytes'), schemas: str('schemas'), anonRole: str('anon-role'), jwtSecret: str('jwt-secret'), dataDir: str('data-dir'), seed: v.seed === true, migrate: v.migrate === true, cache: v['no-cache'] !== true,
-        statementTimeout: str('statement-timeout'), maxRows: str('max-rows'), dbPool: str('db-pool'), dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'), allowedHosts: str('allowed-hosts'), requestLog: str('request-log') },
+      {
+        port: str('port'),
+        maxBodyBytes: str('max-body-bytes'),
+        schemas: str('schemas'),
+        anonRole: str('anon-role'),
+        jwtSecret: str('jwt-secret'),
+        dataDir: str('data-dir'),
+        seed: v.seed === true,
+        migrate: v.migrate === true,
+        cache: v['no-cache'] !== true,
+        statementTimeout: str('statement-timeout'),
+        maxRows: str('max-rows'),
+        dbPool: str('db-pool'),
+        dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'),
+        allowedHosts: str('allowed-hosts'),
+        requestLog: str('request-log'),
+      },
       io.out,
       io.err,
     );

@@ -9,7 +9,8 @@ import { collectStats, formatStats } from '../monitoring/stats.js';
 export const statsCliCommand: Command = {
   name: 'stats',
   synopsis: 'stats [--top N] [--json]',
-  summary: 'Top statements (pg_stat_statements), cache hit ratio, connections, replication slots and bloat hints of DATABASE_URL. Reads only.',
+  summary:
+    'Top statements (pg_stat_statements), cache hit ratio, connections, replication slots and bloat hints of DATABASE_URL. Reads only.',
   details: [
     '--top N   statements per list (default 10)',
     '--json    one JSON document instead of text',
@@ -19,7 +20,11 @@ export const statsCliCommand: Command = {
   async run({ values }, io) {
     const top = positiveIntArg('--top', values.top) ?? 10;
     const url = process.env.DATABASE_URL;
-    if (!url) throw new UsageError('stats reads PostgreSQL statistics views: set DATABASE_URL (PGlite keeps none)', statsCliCommand);
+    if (!url)
+      throw new UsageError(
+        'stats reads PostgreSQL statistics views: set DATABASE_URL (PGlite keeps none)',
+        statsCliCommand,
+      );
     const db = await openNodePostgres(checkDatabaseUrl(url), { max: 1 });
     try {
       const stats = await collectStats(db, top);

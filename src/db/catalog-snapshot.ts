@@ -89,7 +89,8 @@ export function diffSnapshots(before: CatalogSnapshot, after: CatalogSnapshot): 
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (!(key in a)) out.push(`+ ${kind} ${key}`);
       else if (!(key in b)) out.push(`- ${kind} ${key}`);
-      else if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) out.push(`~ ${kind} ${key}: ${JSON.stringify(a[key])} -> ${JSON.stringify(b[key])}`);
+      else if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+        out.push(`~ ${kind} ${key}: ${JSON.stringify(a[key])} -> ${JSON.stringify(b[key])}`);
     }
   }
   return out;

@@ -46,7 +46,11 @@ export interface PgError extends Error {
 }
 
 export function isPgError(e: unknown): e is PgError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgError).code);
+  return (
+    e instanceof Error &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    /^[0-9A-Z]{5}$/.test((e as PgError).code)
+  );
 }
 
 /** No pooled connection became free (or could be opened) within the acquisition timeout. */

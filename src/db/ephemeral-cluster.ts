@@ -139,7 +139,8 @@ export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): stri
       }
     }
   }
-  const found = candidates.find((dir) => hasServerBinaries(dir) && majorOf(join(dir, 'postgres')) === REQUIRED_MAJOR) ?? null;
+  const found =
+    candidates.find((dir) => hasServerBinaries(dir) && majorOf(join(dir, 'postgres')) === REQUIRED_MAJOR) ?? null;
   binDirCache.set(key, found);
   return found;
 }
@@ -299,7 +300,16 @@ function startWatchdog(c: LiveCluster): number | undefined {
   ].join('\n');
   const child = spawn(
     'sh',
-    ['-c', script, 'shipspeak-pg-watchdog', String(process.pid), c.baseDir, c.dataDir, join(c.binDir, 'pg_ctl'), runAsPostgres ? '1' : '0'],
+    [
+      '-c',
+      script,
+      'shipspeak-pg-watchdog',
+      String(process.pid),
+      c.baseDir,
+      c.dataDir,
+      join(c.binDir, 'pg_ctl'),
+      runAsPostgres ? '1' : '0',
+    ],
     { detached: true, stdio: 'ignore', env: childEnv() },
   );
   child.unref();
@@ -324,13 +334,20 @@ export function outputPluginLibraries(binDir: string): string[] | null {
   let described = '';
   try {
     const [c, a] = wrap(join(binDir, 'postgres'), ['--describe-config']);
-    described = execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: childEnv(), maxBuffer: 16 << 20 });
+    described = execFileSync(c, a, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: childEnv(),
+      maxBuffer: 16 << 20,
+    });
   } catch {
     return null;
   }
   if (!/^output_plugin_libraries\t/m.test(described)) return null;
   const lib = pkgLibDir(binDir);
-  return ['pgoutput', 'test_decoding', 'wal2json'].filter((name) => name === 'pgoutput' || existsSync(join(lib, `${name}.so`)));
+  return ['pgoutput', 'test_decoding', 'wal2json'].filter(
+    (name) => name === 'pgoutput' || existsSync(join(lib, `${name}.so`)),
+  );
 }
 
 function clusterConf(
@@ -408,7 +425,9 @@ const elapsed = (t0: bigint) => Number((process.hrtime.bigint() - t0) / 1_000_00
 export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}): Promise<EphemeralCluster> {
   const binDir = findPostgresBinaries(opts.env);
   if (!binDir) {
-    throw new Error(`no PostgreSQL ${REQUIRED_MAJOR} server binaries found (apt-get install -y postgresql-${REQUIRED_MAJOR})`);
+    throw new Error(
+      `no PostgreSQL ${REQUIRED_MAJOR} server binaries found (apt-get install -y postgresql-${REQUIRED_MAJOR})`,
+    );
   }
   installExitHandlers();
 
@@ -428,8 +447,10 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
 
     const t0 = process.hrtime.bigint();
     await run(join(binDir, 'initdb'), [
-      '-D', dataDir,
-      '-U', 'postgres',
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
       '--auth=trust',
       '--encoding=UTF8',
       '--locale=C.UTF-8',
@@ -452,7 +473,12 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
         const { uid, gid } = postgresIds();
         for (const f of ['server.crt', 'server.key']) await chown(join(dataDir, f), uid, gid);
       }
-      Object.assign(extra, { ssl: 'on', ssl_cert_file: quote('server.crt'), ssl_key_file: quote('server.key'), ssl_min_protocol_version: quote('TLSv1.2') });
+      Object.assign(extra, {
+        ssl: 'on',
+        ssl_cert_file: quote('server.crt'),
+        ssl_key_file: quote('server.key'),
+        ssl_min_protocol_version: quote('TLSv1.2'),
+      });
     }
     writeFileSync(conf, readFileSync(conf, 'utf8') + "\ninclude 'shipspeak.conf'\n");
 
@@ -576,7 +602,8 @@ export async function createScratchDatabase(
   prefix = 't',
   options: { template?: string } = {},
 ): Promise<ScratchDatabase> {
-  if (!/^[a-z_][a-z0-9_]{0,30}$/.test(prefix)) throw new Error(`scratch database prefix must match [a-z_][a-z0-9_]*: ${prefix}`);
+  if (!/^[a-z_][a-z0-9_]{0,30}$/.test(prefix))
+    throw new Error(`scratch database prefix must match [a-z_][a-z0-9_]*: ${prefix}`);
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${++scratchCounter}`;
   const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
   const template = options.template ? ` template ${ident(options.template)}` : '';

@@ -33,7 +33,11 @@ export function connectionConfig(url: string): pg.PoolConfig {
     );
   }
   u.searchParams.delete('sslmode');
-  return { connectionString: u.toString(), ssl: { rejectUnauthorized: sslmode !== 'require' }, connectionTimeoutMillis };
+  return {
+    connectionString: u.toString(),
+    ssl: { rejectUnauthorized: sslmode !== 'require' },
+    connectionTimeoutMillis,
+  };
 }
 
 /** Default seconds to wait for a server to accept a connection: a host that never answers must not hang a command. */
@@ -47,7 +51,8 @@ export function connectTimeoutSeconds(url: string, env: NodeJS.ProcessEnv = proc
   const raw = new URL(url).searchParams.get('connect_timeout') ?? env.PGCONNECT_TIMEOUT;
   if (raw === undefined || raw === '') return DEFAULT_CONNECT_TIMEOUT_S;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`connect_timeout must be a positive number of seconds, got "${raw}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`connect_timeout must be a positive number of seconds, got "${raw}"`);
   return n;
 }
 
@@ -86,7 +91,10 @@ export interface NodePostgresOptions {
 }
 
 /** node-postgres pool for DATABASE_URL or the ephemeral cluster. Transactions run concurrently. */
-export async function openNodePostgres(url: string, options: NodePostgresOptions = {}): Promise<Database & { pool: pg.Pool }> {
+export async function openNodePostgres(
+  url: string,
+  options: NodePostgresOptions = {},
+): Promise<Database & { pool: pg.Pool }> {
   const pool = new pg.Pool({
     ...connectionConfig(url),
     max: options.max ?? 10,
@@ -98,7 +106,9 @@ export async function openNodePostgres(url: string, options: NodePostgresOptions
   const client = await pool.connect().catch((e: Error) => {
     void pool.end();
     const timedOut = /timeout/i.test(e.message);
-    const hint = timedOut ? ` (no answer within ${connectTimeoutSeconds(url)} s; is the host reachable? raise connect_timeout=N in the URL to wait longer)` : '';
+    const hint = timedOut
+      ? ` (no answer within ${connectTimeoutSeconds(url)} s; is the host reachable? raise connect_timeout=N in the URL to wait longer)`
+      : '';
     throw new Error(`cannot connect to ${redactUrl(url)}: ${e.message}${hint}`, { cause: e });
   });
   client.release();
@@ -110,7 +120,8 @@ export async function openNodePostgres(url: string, options: NodePostgresOptions
     ...base,
     async transaction(fn) {
       const c = await pool.connect().catch((e: Error) => {
-        if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message)) throw new PoolTimeoutError(options.acquisitionTimeoutMs);
+        if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message))
+          throw new PoolTimeoutError(options.acquisitionTimeoutMs);
         throw e;
       });
       // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on

@@ -41,7 +41,10 @@ const CANDIDATES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin
 
 /** The pgbouncer binary, or null when it is not installed (`apt-get install pgbouncer`). */
 export function findPgbouncer(env: NodeJS.ProcessEnv = process.env): string | null {
-  const fromPath = (env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'pgbouncer'));
+  const fromPath = (env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((d) => join(d, 'pgbouncer'));
   for (const c of [...fromPath, ...CANDIDATES]) {
     try {
       accessSync(c, constants.X_OK);
@@ -55,7 +58,14 @@ export function findPgbouncer(env: NodeJS.ProcessEnv = process.env): string | nu
 
 export const PGBOUNCER_INSTALL_HINT = 'install PgBouncer: `apt-get install -y pgbouncer` (.ci/run installs it in CI)';
 
-function ini(o: { host: string; port: number; listenPort: number; dir: string; poolSize: number; maxClientConn: number }): string {
+function ini(o: {
+  host: string;
+  port: number;
+  listenPort: number;
+  dir: string;
+  poolSize: number;
+  maxClientConn: number;
+}): string {
   return [
     '[databases]',
     // Any database name the client asks for is forwarded to the same server.
@@ -114,7 +124,9 @@ async function waitReady(url: string, child: ChildProcess, logFile: string, time
   } catch {
     // no log yet
   }
-  throw new Error(`pgbouncer did not accept connections (${child.exitCode !== null ? `exited with ${child.exitCode}` : `timeout ${timeoutMs} ms`}): ${last?.message ?? ''}\n${log}`);
+  throw new Error(
+    `pgbouncer did not accept connections (${child.exitCode !== null ? `exited with ${child.exitCode}` : `timeout ${timeoutMs} ms`}): ${last?.message ?? ''}\n${log}`,
+  );
 }
 
 export async function startPgbouncer(o: PgbouncerOptions): Promise<RunningPgbouncer> {
@@ -124,7 +136,14 @@ export async function startPgbouncer(o: PgbouncerOptions): Promise<RunningPgboun
   const user = decodeURIComponent(up.username || 'postgres');
   const dir = mkdtempSync(join(tmpdir(), 'shipspeak-pgbouncer-'));
   const listenPort = await freePort();
-  const config = ini({ host: up.hostname || '127.0.0.1', port: Number(up.port || 5432), listenPort, dir, poolSize: o.poolSize ?? 10, maxClientConn: o.maxClientConn ?? 200 });
+  const config = ini({
+    host: up.hostname || '127.0.0.1',
+    port: Number(up.port || 5432),
+    listenPort,
+    dir,
+    poolSize: o.poolSize ?? 10,
+    maxClientConn: o.maxClientConn ?? 200,
+  });
   writeFileSync(join(dir, 'pgbouncer.ini'), config);
   // trust: no password is checked, but the user must be listed.
   writeFileSync(join(dir, 'userlist.txt'), `"${user}" ""\n`);
@@ -134,7 +153,9 @@ export async function startPgbouncer(o: PgbouncerOptions): Promise<RunningPgboun
     chownSync(dir, uid, gid);
     for (const f of ['pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), uid, gid);
   }
-  const [cmd, args] = asRoot ? ['runuser', ['-u', 'postgres', '--', binary, join(dir, 'pgbouncer.ini')]] : [binary, [join(dir, 'pgbouncer.ini')]];
+  const [cmd, args] = asRoot
+    ? ['runuser', ['-u', 'postgres', '--', binary, join(dir, 'pgbouncer.ini')]]
+    : [binary, [join(dir, 'pgbouncer.ini')]];
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -45,7 +45,8 @@ export function statementTimeoutError(ms: number): PgError {
 
 function toError(t: ThreadError): Error {
   const e = new Error(t.message) as PgError;
-  for (const [k, v] of Object.entries(t)) if (k !== 'message' && v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(t))
+    if (k !== 'message' && v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
   return e;
 }
 
@@ -78,7 +79,10 @@ interface Live {
 function prepareWorker(): Promise<Worker> {
   // From source the thread file is TypeScript: a two-line loader registers tsx first, as bin/shipspeak-db.js does.
   const worker = THREAD.pathname.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(THREAD.href)}); });`, { eval: true })
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(THREAD.href)}); });`,
+        { eval: true },
+      )
     : new Worker(THREAD);
   return new Promise<Worker>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`PGlite worker exited with code ${code} while loading`));
@@ -99,7 +103,8 @@ async function spawn(base: ThreadInit, generation: number, prepared: Promise<Wor
   const live: Live = { worker, pending: new Map(), generation, dead: false };
   worker.postMessage({ id: 0, op: 'open', init } satisfies ThreadRequest, init.load ? [init.load] : []);
   await new Promise<void>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`PGlite worker exited with code ${code} while opening ${init.dataDir}`));
+    const onExit = (code: number) =>
+      reject(new Error(`PGlite worker exited with code ${code} while opening ${init.dataDir}`));
     worker.once('exit', onExit);
     worker.once('error', reject);
     worker.on('message', function first(m: ThreadReply) {
@@ -176,7 +181,9 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     if (closed) throw new Error('PGlite (isolated) is closed');
     const target = live;
     const id = nextId++;
-    const result = new Promise<T>((resolve, reject) => target.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    const result = new Promise<T>((resolve, reject) =>
+      target.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }),
+    );
     target.worker.postMessage({ ...request, id });
     if (timeoutMs <= 0) return result;
     let timer: NodeJS.Timeout | undefined;
@@ -241,7 +248,10 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
         const limit = timeoutMs;
         timeoutMs = 0;
         // A clean close (checkpoint) if the worker answers in time; otherwise it is stopped like an overrun.
-        await Promise.race([call<void>({ op: 'close' }).catch(() => undefined), new Promise((r) => setTimeout(r, limit > 0 ? limit : 30_000))]);
+        await Promise.race([
+          call<void>({ op: 'close' }).catch(() => undefined),
+          new Promise((r) => setTimeout(r, limit > 0 ? limit : 30_000)),
+        ]);
         closed = true;
         await live.worker.terminate();
         if (spare) await (await spare.catch(() => undefined))?.terminate();

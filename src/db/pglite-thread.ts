@@ -24,9 +24,17 @@ export type ThreadRequest =
   | { id: number; op: 'close' };
 
 /** A PostgreSQL error's fields, copied so they survive the structured clone (PgError's fields, one home). */
-export type ThreadError = Pick<PgError, 'message' | 'detail' | 'hint' | 'where' | 'position' | 'constraint' | 'table' | 'column' | 'schema'> & { code?: string };
+export type ThreadError = Pick<
+  PgError,
+  'message' | 'detail' | 'hint' | 'where' | 'position' | 'constraint' | 'table' | 'column' | 'schema'
+> & { code?: string };
 
-export type ThreadReply = { id: 0; loaded: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError } | { id: 0; ready: true } | { id: 0; failed: ThreadError };
+export type ThreadReply =
+  | { id: 0; loaded: true }
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: ThreadError }
+  | { id: 0; ready: true }
+  | { id: 0; failed: ThreadError };
 
 const FIELDS = ['code', 'detail', 'hint', 'where', 'position', 'constraint', 'table', 'column', 'schema'] as const;
 
@@ -68,7 +76,11 @@ try {
         let value: unknown;
         if (m.op === 'query') {
           const r = await db.query(m.sql, m.params);
-          value = { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) };
+          value = {
+            rows: r.rows,
+            rowCount: r.affectedRows ?? r.rows.length,
+            fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+          };
         } else if (m.op === 'exec') {
           await db.exec(m.sql);
         } else if (m.op === 'dump') {

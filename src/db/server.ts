@@ -6,7 +6,12 @@
  *      suites print "NOT RUN: <reason>" instead of passing silently.
  */
 import pg from 'pg';
-import { type EphemeralCluster, REQUIRED_MAJOR, findPostgresBinaries, startEphemeralCluster } from './ephemeral-cluster.js';
+import {
+  type EphemeralCluster,
+  REQUIRED_MAJOR,
+  findPostgresBinaries,
+  startEphemeralCluster,
+} from './ephemeral-cluster.js';
 import { connectionConfig, redactUrl } from './node-postgres.js';
 
 export type ResolvedServer =

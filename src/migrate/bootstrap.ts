@@ -149,7 +149,8 @@ export async function applyBootstrap(db: Database, options: BootstrapOptions = {
     result.supabase = true;
     for (const f of files) {
       result.skipped.push(f.name);
-      result.reasons[f.name] = 'real Supabase database (auth owned by supabase_auth_admin/supabase_admin): its platform layer is left alone';
+      result.reasons[f.name] =
+        'real Supabase database (auth owned by supabase_auth_admin/supabase_admin): its platform layer is left alone';
     }
     return result;
   }

@@ -33,7 +33,10 @@ export interface PlpgsqlFunction {
 }
 
 /** plpgsql functions in the given schemas (default: the project's). */
-export async function plpgsqlFunctions(db: Queryable, schemas = ['public', 'private', 'audit']): Promise<PlpgsqlFunction[]> {
+export async function plpgsqlFunctions(
+  db: Queryable,
+  schemas = ['public', 'private', 'audit'],
+): Promise<PlpgsqlFunction[]> {
   const r = await db.query<{ name: string; source: string }>(
     `select n.nspname || '.' || p.proname as name, p.prosrc as source
        from pg_catalog.pg_proc p
@@ -48,7 +51,9 @@ export async function plpgsqlFunctions(db: Queryable, schemas = ['public', 'priv
 
 /** Blanks out comments, keeping offsets (so string literals and dollar quotes stay intact). */
 function stripComments(src: string): string {
-  return src.replace(/--[^\n]*/g, (m) => ' '.repeat(m.length)).replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '));
+  return src
+    .replace(/--[^\n]*/g, (m) => ' '.repeat(m.length))
+    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '));
 }
 
 /** Blanks out the contents of every literal (keeping offsets), so a keyword inside a string is not code. */
@@ -56,7 +61,10 @@ function maskLiterals(src: string): string {
   let out = '';
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
-    const lit = c === "'" || c === '$' || ((c === 'E' || c === 'e') && src[i + 1] === "'" && !/\w/.test(src[i - 1] ?? ' ')) ? readLiteral(src, i) : null;
+    const lit =
+      c === "'" || c === '$' || ((c === 'E' || c === 'e') && src[i + 1] === "'" && !/\w/.test(src[i - 1] ?? ' '))
+        ? readLiteral(src, i)
+        : null;
     if (lit) {
       out += src.slice(i, lit.end).replace(/[^\n]/g, ' ');
       i = lit.end - 1;
@@ -126,7 +134,11 @@ export function lintDynamicSql(fn: PlpgsqlFunction): DynamicSqlFinding[] {
     if (!call) {
       const generator = /^([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(/i.exec(expr);
       if (generator && SQL_GENERATORS.has(generator[1]!.toLowerCase())) continue;
-      add(/\|\|/.test(expr) ? 'EXECUTE of concatenated text: use format() with %I/%L or USING' : 'EXECUTE of text not built by format() in the same statement');
+      add(
+        /\|\|/.test(expr)
+          ? 'EXECUTE of concatenated text: use format() with %I/%L or USING'
+          : 'EXECUTE of text not built by format() in the same statement',
+      );
       continue;
     }
     const lit = readLiteral(expr, call[0].length);
@@ -141,14 +153,21 @@ export function lintDynamicSql(fn: PlpgsqlFunction): DynamicSqlFinding[] {
     }
     if (/%(\d+\$)?s/.test(lit.text.replace(/%%/g, ''))) {
       usesRawSplice = true;
-      if (!(fn.name in RAW_SPLICE_ALLOWED)) add('format() splices text unquoted with %s: use %I (identifier) or %L / USING (value)');
+      if (!(fn.name in RAW_SPLICE_ALLOWED))
+        add('format() splices text unquoted with %s: use %I (identifier) or %L / USING (value)');
     }
   }
   // The generator itself builds its text with format() in a return statement, not EXECUTE.
   if (!usesRawSplice && fn.name in RAW_SPLICE_ALLOWED) {
-    const formats = [...src.matchAll(/(?:pg_catalog\.)?format\s*\(\s*/gi)].map((f) => readLiteral(src, f.index! + f[0].length)?.text ?? '');
+    const formats = [...src.matchAll(/(?:pg_catalog\.)?format\s*\(\s*/gi)].map(
+      (f) => readLiteral(src, f.index! + f[0].length)?.text ?? '',
+    );
     if (!formats.some((t) => /%(\d+\$)?s/.test(t.replace(/%%/g, '')))) {
-      findings.push({ fn: fn.name, statement: '', problem: 'listed in RAW_SPLICE_ALLOWED but no longer uses %s: remove the entry' });
+      findings.push({
+        fn: fn.name,
+        statement: '',
+        problem: 'listed in RAW_SPLICE_ALLOWED but no longer uses %s: remove the entry',
+      });
     }
   }
   return findings;

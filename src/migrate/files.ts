@@ -73,7 +73,8 @@ export function loadMigrations(root: string = SQL_DIR): MigrationFile[] {
   const ups = listSql(upDir);
   const downs = listSql(downDir);
   for (const [version, d] of downs) {
-    if (!ups.has(version)) throw new MigrationError(`orphan down file ${d.path}: no migration ${version} in ${upDir}`, d.path);
+    if (!ups.has(version))
+      throw new MigrationError(`orphan down file ${d.path}: no migration ${version} in ${upDir}`, d.path);
   }
   const result: MigrationFile[] = [];
   for (const [version, u] of [...ups].sort(([a], [b]) => a.localeCompare(b))) {

@@ -20,7 +20,8 @@ const HEADER = [
   '# chained to the previous one. Written only by `shipspeak-db migrate hash`; checked by `migrate status`,',
   '# the migrations suite and the compliance gate. Never edit a landed migration: add a new one.',
 ];
-const LINE_RE = /^(\d{4})_([a-z0-9_]+) up=sha256:([0-9a-f]{64}) down=sha256:([0-9a-f]{64}) chain=sha256:([0-9a-f]{64})$/;
+const LINE_RE =
+  /^(\d{4})_([a-z0-9_]+) up=sha256:([0-9a-f]{64}) down=sha256:([0-9a-f]{64}) chain=sha256:([0-9a-f]{64})$/;
 
 export interface ManifestEntry {
   version: string;
@@ -65,7 +66,11 @@ export function parseManifest(text: string, path: string): { entries: ManifestEn
     if (line.trim() === '' || line.startsWith('#')) return;
     const m = LINE_RE.exec(line.trim());
     if (!m) {
-      problems.push({ kind: 'malformed', version: null, message: `${path}:${i + 1}: not a manifest line (expected "NNNN_name up=sha256:… down=sha256:… chain=sha256:…")` });
+      problems.push({
+        kind: 'malformed',
+        version: null,
+        message: `${path}:${i + 1}: not a manifest line (expected "NNNN_name up=sha256:… down=sha256:… chain=sha256:…")`,
+      });
       return;
     }
     entries.push({ version: m[1]!, name: m[2]!, up: m[3]!, down: m[4]!, chain: m[5]! });
@@ -83,7 +88,13 @@ const short = (h: string) => h.slice(0, 12);
 export function checkManifest(files: MigrationFile[], root: string = SQL_DIR): ManifestProblem[] {
   const path = manifestPath(root);
   if (!existsSync(path)) {
-    return [{ kind: 'no-manifest', version: null, message: `${path} is missing: run \`shipspeak-db migrate hash\` to record the migration history` }];
+    return [
+      {
+        kind: 'no-manifest',
+        version: null,
+        message: `${path} is missing: run \`shipspeak-db migrate hash\` to record the migration history`,
+      },
+    ];
   }
   const { entries, problems } = parseManifest(readFileSync(path, 'utf8'), path);
   let previous = '';
@@ -92,7 +103,11 @@ export function checkManifest(files: MigrationFile[], root: string = SQL_DIR): M
     const expected = link(previous, e.version, e.name, e.up, e.down);
     if (chainOk && expected !== e.chain) {
       chainOk = false;
-      problems.push({ kind: 'broken-chain', version: e.version, message: `${path}: the chain breaks at ${e.version}_${e.name} (the manifest was edited by hand, or lines were removed or reordered)` });
+      problems.push({
+        kind: 'broken-chain',
+        version: e.version,
+        message: `${path}: the chain breaks at ${e.version}_${e.name} (the manifest was edited by hand, or lines were removed or reordered)`,
+      });
     }
     previous = e.chain;
   }
@@ -100,15 +115,31 @@ export function checkManifest(files: MigrationFile[], root: string = SQL_DIR): M
   for (const e of entries) {
     const f = byVersion.get(e.version);
     if (!f) {
-      problems.push({ kind: 'missing-file', version: e.version, message: `migration ${e.version}_${e.name} is recorded in ${path} but sql/migrations/${e.version}_${e.name}.sql is gone: a landed migration is never removed` });
+      problems.push({
+        kind: 'missing-file',
+        version: e.version,
+        message: `migration ${e.version}_${e.name} is recorded in ${path} but sql/migrations/${e.version}_${e.name}.sql is gone: a landed migration is never removed`,
+      });
       continue;
     }
     if (f.name !== e.name) {
-      problems.push({ kind: 'edited', version: e.version, message: `migration ${e.version} was renamed from ${e.name} to ${f.name} after it landed` });
+      problems.push({
+        kind: 'edited',
+        version: e.version,
+        message: `migration ${e.version} was renamed from ${e.name} to ${f.name} after it landed`,
+      });
     } else if (f.checksum !== e.up) {
-      problems.push({ kind: 'edited', version: e.version, message: `${f.upPath} was edited after it landed (manifest sha256 ${short(e.up)}, disk ${short(f.checksum)}): never edit a landed migration, add a new one` });
+      problems.push({
+        kind: 'edited',
+        version: e.version,
+        message: `${f.upPath} was edited after it landed (manifest sha256 ${short(e.up)}, disk ${short(f.checksum)}): never edit a landed migration, add a new one`,
+      });
     } else if (f.downChecksum !== e.down) {
-      problems.push({ kind: 'edited', version: e.version, message: `${f.downPath} was edited after its migration landed (manifest sha256 ${short(e.down)}, disk ${short(f.downChecksum)})` });
+      problems.push({
+        kind: 'edited',
+        version: e.version,
+        message: `${f.downPath} was edited after its migration landed (manifest sha256 ${short(e.down)}, disk ${short(f.downChecksum)})`,
+      });
     }
   }
   const recorded = new Set(entries.map((e) => e.version));
@@ -116,9 +147,17 @@ export function checkManifest(files: MigrationFile[], root: string = SQL_DIR): M
   for (const f of files) {
     if (recorded.has(f.version)) continue;
     if (f.version < last) {
-      problems.push({ kind: 'out-of-order', version: f.version, message: `${f.upPath} is numbered below the last recorded migration ${last}: renumber it after ${last}` });
+      problems.push({
+        kind: 'out-of-order',
+        version: f.version,
+        message: `${f.upPath} is numbered below the last recorded migration ${last}: renumber it after ${last}`,
+      });
     } else {
-      problems.push({ kind: 'unrecorded', version: f.version, message: `${f.upPath} is not recorded in ${path}: run \`shipspeak-db migrate hash\`` });
+      problems.push({
+        kind: 'unrecorded',
+        version: f.version,
+        message: `${f.upPath} is not recorded in ${path}: run \`shipspeak-db migrate hash\``,
+      });
     }
   }
   return problems;
@@ -128,11 +167,16 @@ export function checkManifest(files: MigrationFile[], root: string = SQL_DIR): M
  * `migrate hash`: records new migrations at the end of the chain. An edited entry is refused unless it is the
  * newest one and `rehashLast` is set (work in progress that has not landed). Returns what it changed.
  */
-export function updateManifest(files: MigrationFile[], options: { rehashLast?: boolean; root?: string } = {}): { added: string[]; rehashed: string | null } {
+export function updateManifest(
+  files: MigrationFile[],
+  options: { rehashLast?: boolean; root?: string } = {},
+): { added: string[]; rehashed: string | null } {
   const root = options.root ?? SQL_DIR;
   const path = manifestPath(root);
   const problems = existsSync(path) ? checkManifest(files, root) : [];
-  const { entries } = existsSync(path) ? parseManifest(readFileSync(path, 'utf8'), path) : { entries: [] as ManifestEntry[] };
+  const { entries } = existsSync(path)
+    ? parseManifest(readFileSync(path, 'utf8'), path)
+    : { entries: [] as ManifestEntry[] };
   const lastVersion = entries.at(-1)?.version;
   let rehashed: string | null = null;
   for (const p of problems) {
@@ -141,7 +185,10 @@ export function updateManifest(files: MigrationFile[], options: { rehashLast?: b
       rehashed = p.version;
       continue;
     }
-    const hint = p.kind === 'edited' && p.version === lastVersion ? ' (it is the newest entry: if it has not landed yet, `migrate hash --rehash-last` records the new content)' : '';
+    const hint =
+      p.kind === 'edited' && p.version === lastVersion
+        ? ' (it is the newest entry: if it has not landed yet, `migrate hash --rehash-last` records the new content)'
+        : '';
     throw new MigrationError(`refusing to update ${path}: ${p.message}${hint}`, path);
   }
   const next = manifestFor(files);

@@ -57,7 +57,10 @@ function short(sum: string | null): string {
 export function assertRunnable(planned: PlannedMigration[]): void {
   for (const p of planned) {
     if (p.state === 'drifted' || p.state === 'missing') {
-      throw new MigrationError(`refusing to run: ${p.problem}. Never edit a landed migration: add a new one.`, p.file?.upPath);
+      throw new MigrationError(
+        `refusing to run: ${p.problem}. Never edit a landed migration: add a new one.`,
+        p.file?.upPath,
+      );
     }
   }
   const lastApplied = [...planned].reverse().find((p) => p.state === 'applied');

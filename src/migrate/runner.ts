@@ -18,7 +18,8 @@ const CLIENT_CHECK_INTERVAL = process.env.MIGRATION_CLIENT_CHECK_INTERVAL ?? '1s
 /** Session settings each migration transaction takes after the advisory lock (local: gone at commit). */
 async function guardTransaction(tx: Queryable, engine: Database['engine']): Promise<void> {
   await tx.query(`select set_config('lock_timeout', $1, true)`, [LOCK_TIMEOUT]);
-  if (engine === 'postgres') await tx.query(`select set_config('client_connection_check_interval', $1, true)`, [CLIENT_CHECK_INTERVAL]);
+  if (engine === 'postgres')
+    await tx.query(`select set_config('client_connection_check_interval', $1, true)`, [CLIENT_CHECK_INTERVAL]);
 }
 
 export interface RunOptions {
@@ -54,7 +55,8 @@ function checkVersionArg(version: string | undefined, planned: PlannedMigration[
   if (version === undefined) return;
   if (!/^\d{4}$/.test(version)) throw new MigrationError(`--to expects a four-digit version, got "${version}"`);
   if (allowZero && version === '0000') return;
-  if (!planned.some((p) => p.version === version)) throw new MigrationError(`--to ${version}: no migration has that version`);
+  if (!planned.some((p) => p.version === version))
+    throw new MigrationError(`--to ${version}: no migration has that version`);
 }
 
 /**
@@ -82,7 +84,10 @@ export async function migrateUp(db: Database, options: UpOptions = {}): Promise<
       );
       if (seen.rows.length > 0) {
         if (seen.rows[0]!.checksum !== file.checksum) {
-          throw new MigrationError(`migration ${file.upPath} was applied concurrently with different content`, file.upPath);
+          throw new MigrationError(
+            `migration ${file.upPath} was applied concurrently with different content`,
+            file.upPath,
+          );
         }
         return null;
       }
@@ -107,7 +112,8 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
   if (options.to === undefined && options.steps === undefined) {
     throw new MigrationError('down needs --to <version> or --steps <n> (use --to 0000 to revert everything)');
   }
-  if (options.to !== undefined && options.steps !== undefined) throw new MigrationError('down takes --to or --steps, not both');
+  if (options.to !== undefined && options.steps !== undefined)
+    throw new MigrationError('down takes --to or --steps, not both');
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
     throw new MigrationError(`--steps expects a positive whole number, got "${options.steps}"`);
   }
@@ -115,14 +121,17 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
   assertRunnable(planned);
   checkVersionArg(options.to, planned, true);
   const applied = planned.filter((p) => p.state === 'applied').reverse();
-  const todo = options.steps !== undefined ? applied.slice(0, options.steps) : applied.filter((p) => p.version > options.to!);
+  const todo =
+    options.steps !== undefined ? applied.slice(0, options.steps) : applied.filter((p) => p.version > options.to!);
   const done: StepResult[] = [];
   for (const p of todo) {
     const file = p.file!;
     log(`reverting ${file.version}_${file.name}…`);
     const step = await db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      const still = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [file.version]);
+      const still = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [
+        file.version,
+      ]);
       if (still.rows.length === 0) return null;
       await guardTransaction(tx, db.engine);
       const started = performance.now();
@@ -155,7 +164,10 @@ export async function redoNewest(db: Database, options: RunOptions = {}): Promis
   const others = planned.filter((p) => p !== newest);
   assertRunnable(others);
   const pending = others.find((p) => p.state === 'pending');
-  if (pending) throw new MigrationError(`redo works on the newest migration of a database at head; ${pending.version}_${pending.name} is pending: run migrate up first`);
+  if (pending)
+    throw new MigrationError(
+      `redo works on the newest migration of a database at head; ${pending.version}_${pending.name} is pending: run migrate up first`,
+    );
   const file = newest.file!;
   log(`${newest.state === 'pending' ? 'applying' : 're-applying'} ${file.version}_${file.name}…`);
   return db.transaction(async (tx) => {
@@ -189,7 +201,8 @@ async function runScript(tx: { exec(sql: string): Promise<void> }, file: Migrati
     const err = e as Error & { code?: string; position?: string | number };
     const path = direction === 'up' ? file.upPath : file.downPath;
     const pos = Number(err.position);
-    const where = Number.isInteger(pos) && pos > 0 ? (({ line, column }) => `:${line}:${column}`)(lineAndColumn(script, pos)) : '';
+    const where =
+      Number.isInteger(pos) && pos > 0 ? (({ line, column }) => `:${line}:${column}`)(lineAndColumn(script, pos)) : '';
     throw new MigrationError(
       `${path}${where} failed${err.code ? ` [${err.code}]` : ''}: ${err.message}; the transaction was rolled back, nothing of ${file.version} was applied`,
       path,

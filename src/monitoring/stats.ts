@@ -29,7 +29,13 @@ export interface DatabaseStats {
   cacheHitRatio: number | null;
   connections: { state: string; count: number }[];
   maxConnections: number;
-  replicationSlots: { slot: string; plugin: string | null; type: string; active: boolean; retainedWalBytes: number | null }[];
+  replicationSlots: {
+    slot: string;
+    plugin: string | null;
+    type: string;
+    active: boolean;
+    retainedWalBytes: number | null;
+  }[];
   bloatHints: { table: string; liveRows: number; deadRows: number; deadRatio: number; lastAutovacuum: string | null }[];
 }
 
@@ -50,10 +56,22 @@ async function statementsSchema(db: Queryable): Promise<string | null> {
   return r.rows[0]?.schema ?? null;
 }
 
-async function topStatements(db: Queryable, schema: string, order: 'total' | 'mean', top: number): Promise<StatementStat[]> {
+async function topStatements(
+  db: Queryable,
+  schema: string,
+  order: 'total' | 'mean',
+  top: number,
+): Promise<StatementStat[]> {
   const ident = `"${schema.replace(/"/g, '""')}"`;
   const column = order === 'total' ? 's.total_exec_time' : 's.mean_exec_time';
-  const r = await db.query<{ queryid: string; query: string; calls: string; rows: string; total_ms: number; mean_ms: number }>(
+  const r = await db.query<{
+    queryid: string;
+    query: string;
+    calls: string;
+    rows: string;
+    total_ms: number;
+    mean_ms: number;
+  }>(
     `select s.queryid::text as queryid, s.query, s.calls::text as calls, s.rows::text as rows,
             s.total_exec_time::float8 as total_ms, s.mean_exec_time::float8 as mean_ms
        from ${ident}.pg_stat_statements s
@@ -86,7 +104,13 @@ export async function collectStats(db: Queryable, top = 10): Promise<DatabaseSta
     `select coalesce(state, backend_type) as state, count(*)::int as count
        from pg_catalog.pg_stat_activity group by 1 order by 2 desc, 1`,
   );
-  const slots = await db.query<{ slot: string; plugin: string | null; type: string; active: boolean; retained: string | null }>(
+  const slots = await db.query<{
+    slot: string;
+    plugin: string | null;
+    type: string;
+    active: boolean;
+    retained: string | null;
+  }>(
     `select slot_name::text as slot, plugin::text as plugin, slot_type as type, active,
             pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text as retained
        from pg_catalog.pg_replication_slots order by 1`,
@@ -104,15 +128,29 @@ export async function collectStats(db: Queryable, top = 10): Promise<DatabaseSta
     serverVersion: head.rows[0]!.version,
     topByTotal: schema ? await topStatements(db, schema, 'total', top) : null,
     topByMean: schema ? await topStatements(db, schema, 'mean', top) : null,
-    statementsMissing: schema ? null : 'pg_stat_statements is not installed in this database (create extension pg_stat_statements; it must also be in shared_preload_libraries)',
+    statementsMissing: schema
+      ? null
+      : 'pg_stat_statements is not installed in this database (create extension pg_stat_statements; it must also be in shared_preload_libraries)',
     cacheHitRatio: cache.rows[0]?.ratio ?? null,
     connections: connections.rows,
     maxConnections: Number(head.rows[0]!.max),
-    replicationSlots: slots.rows.map((s) => ({ slot: s.slot, plugin: s.plugin, type: s.type, active: s.active, retainedWalBytes: s.retained === null ? null : Number(s.retained) })),
+    replicationSlots: slots.rows.map((s) => ({
+      slot: s.slot,
+      plugin: s.plugin,
+      type: s.type,
+      active: s.active,
+      retainedWalBytes: s.retained === null ? null : Number(s.retained),
+    })),
     bloatHints: bloat.rows.map((b) => {
       const live = Number(b.live);
       const dead = Number(b.dead);
-      return { table: b.tbl, liveRows: live, deadRows: dead, deadRatio: Math.round((dead / (live + dead)) * 1000) / 1000, lastAutovacuum: b.last };
+      return {
+        table: b.tbl,
+        liveRows: live,
+        deadRows: dead,
+        deadRatio: Math.round((dead / (live + dead)) * 1000) / 1000,
+        lastAutovacuum: b.last,
+      };
     }),
   };
 }
@@ -124,22 +162,38 @@ export function formatStats(s: DatabaseStats): string[] {
     lines.push('', title);
     if (!rows) return void lines.push(`  ${s.statementsMissing}`);
     if (rows.length === 0) return void lines.push('  (no statements recorded yet)');
-    lines.push(`  ${'calls'.padStart(8)} ${'rows'.padStart(9)} ${'total ms'.padStart(11)} ${'mean ms'.padStart(10)}  query`);
+    lines.push(
+      `  ${'calls'.padStart(8)} ${'rows'.padStart(9)} ${'total ms'.padStart(11)} ${'mean ms'.padStart(10)}  query`,
+    );
     for (const r of rows) {
-      lines.push(`  ${String(r.calls).padStart(8)} ${String(r.rows).padStart(9)} ${r.totalMs.toFixed(1).padStart(11)} ${r.meanMs.toFixed(3).padStart(10)}  ${r.query}`);
+      lines.push(
+        `  ${String(r.calls).padStart(8)} ${String(r.rows).padStart(9)} ${r.totalMs.toFixed(1).padStart(11)} ${r.meanMs.toFixed(3).padStart(10)}  ${r.query}`,
+      );
     }
   };
   table('top statements by total time', s.topByTotal);
   table('top statements by mean time', s.topByMean);
-  lines.push('', `cache hit ratio: ${s.cacheHitRatio === null ? 'n/a (no block reads yet)' : `${(s.cacheHitRatio * 100).toFixed(2)} %`}`);
-  lines.push('', `connections (max_connections ${s.maxConnections}):`, ...s.connections.map((c) => `  ${c.state.padEnd(28)} ${c.count}`));
+  lines.push(
+    '',
+    `cache hit ratio: ${s.cacheHitRatio === null ? 'n/a (no block reads yet)' : `${(s.cacheHitRatio * 100).toFixed(2)} %`}`,
+  );
+  lines.push(
+    '',
+    `connections (max_connections ${s.maxConnections}):`,
+    ...s.connections.map((c) => `  ${c.state.padEnd(28)} ${c.count}`),
+  );
   lines.push('', 'replication slots:');
   if (s.replicationSlots.length === 0) lines.push('  (none)');
   for (const r of s.replicationSlots) {
-    lines.push(`  ${r.slot} ${r.type}${r.plugin ? ` (${r.plugin})` : ''} ${r.active ? 'active' : 'INACTIVE'} retains ${r.retainedWalBytes ?? 'n/a'} bytes of WAL`);
+    lines.push(
+      `  ${r.slot} ${r.type}${r.plugin ? ` (${r.plugin})` : ''} ${r.active ? 'active' : 'INACTIVE'} retains ${r.retainedWalBytes ?? 'n/a'} bytes of WAL`,
+    );
   }
   lines.push('', `bloat hints (dead rows > ${BLOAT_DEAD_RATIO * 100} % and ≥ ${BLOAT_MIN_DEAD}):`);
   if (s.bloatHints.length === 0) lines.push('  (none)');
-  for (const b of s.bloatHints) lines.push(`  ${b.table}: ${b.deadRows} dead / ${b.liveRows} live (${(b.deadRatio * 100).toFixed(1)} %), last vacuum ${b.lastAutovacuum ?? 'never'}`);
+  for (const b of s.bloatHints)
+    lines.push(
+      `  ${b.table}: ${b.deadRows} dead / ${b.liveRows} live (${(b.deadRatio * 100).toFixed(1)} %), last vacuum ${b.lastAutovacuum ?? 'never'}`,
+    );
   return lines;
 }

@@ -16,7 +16,10 @@ const run = promisify(execFile);
  */
 async function tool(binDir: string, name: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run(join(binDir, name), args, { maxBuffer: 256 << 20, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+    const { stdout } = await run(join(binDir, name), args, {
+      maxBuffer: 256 << 20,
+      env: { ...process.env, LC_ALL: 'C.UTF-8' },
+    });
     return stdout;
   } catch (e) {
     const err = e as Error & { stderr?: string };

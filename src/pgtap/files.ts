@@ -18,9 +18,22 @@ export function testFiles(dir: string = PGTAP_DIR): string[] {
 export function selectFiles(all: string[], wanted: string[]): string[] {
   if (wanted.length === 0) return all;
   return wanted.map((w) => {
-    const base = w.split('/').pop()!.replace(/\.sql$/, '');
+    const base = w
+      .split('/')
+      .pop()!
+      .replace(/\.sql$/, '');
     const hit = all.find((f) => f.split('/').pop() === `${base}.sql`);
-    if (!hit) throw new Error(`no pgTAP file "${w}"; available: ${all.map((f) => f.split('/').pop()!.replace(/\.sql$/, '')).join(', ')}`);
+    if (!hit)
+      throw new Error(
+        `no pgTAP file "${w}"; available: ${all
+          .map((f) =>
+            f
+              .split('/')
+              .pop()!
+              .replace(/\.sql$/, ''),
+          )
+          .join(', ')}`,
+      );
     return hit;
   });
 }

@@ -15,7 +15,9 @@ let partial = false;
 
 function writeEvidence(startedAt: Date, engine: string, records: CheckRecord[]): void {
   if (partial) {
-    console.log('[evidence] chosen pgTAP files only: reports/results/pgtap.json not written (a partial suite is no evidence)');
+    console.log(
+      '[evidence] chosen pgTAP files only: reports/results/pgtap.json not written (a partial suite is no evidence)',
+    );
     return;
   }
   const path = writeResults('pgtap', provenance(engine, startedAt), records);
@@ -27,8 +29,20 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   partial = process.argv.length > 2;
   if (!existsSync(PG_PROVE)) {
-    console.error(`pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`);
-    writeEvidence(startedAt, 'none', [{ id: 'pg_prove', title: 'pg_prove is installed', status: 'not-run', reason: `pg_prove not found at ${PG_PROVE}`, engine: null, figures: null, evidence: null }]);
+    console.error(
+      `pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`,
+    );
+    writeEvidence(startedAt, 'none', [
+      {
+        id: 'pg_prove',
+        title: 'pg_prove is installed',
+        status: 'not-run',
+        reason: `pg_prove not found at ${PG_PROVE}`,
+        engine: null,
+        figures: null,
+        evidence: null,
+      },
+    ]);
     return 1;
   }
   let files: string[];
@@ -46,12 +60,24 @@ async function main(): Promise<number> {
   if (isUnavailable(server)) {
     // A suite that cannot run must not look like one that passed.
     console.error(`pgTAP suite NOT RUN, failing: ${server.unavailable}`);
-    writeEvidence(startedAt, 'none', [{ id: 'server', title: 'a PostgreSQL 15 server for pgTAP', status: 'not-run', reason: server.unavailable, engine: null, figures: null, evidence: null }]);
+    writeEvidence(startedAt, 'none', [
+      {
+        id: 'server',
+        title: 'a PostgreSQL 15 server for pgTAP',
+        status: 'not-run',
+        reason: server.unavailable,
+        engine: null,
+        figures: null,
+        evidence: null,
+      },
+    ]);
     return 1;
   }
   console.log(`[pgtap] ${server.description}`);
   try {
-    const prove = await provePgtap(server.url, files, { keep: process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL' });
+    const prove = await provePgtap(server.url, files, {
+      keep: process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL',
+    });
     writeEvidence(startedAt, server.description, prove.records);
     const tests = /Files=(\d+), Tests=(\d+)/.exec(prove.output);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -68,13 +68,19 @@ export interface PgtapRun {
   scratch: string;
 }
 
-export async function provePgtap(serverUrl: string, files: string[], options: { plant?: string; echo?: boolean; keep?: boolean } = {}): Promise<PgtapRun> {
+export async function provePgtap(
+  serverUrl: string,
+  files: string[],
+  options: { plant?: string; echo?: boolean; keep?: boolean } = {},
+): Promise<PgtapRun> {
   const scratch = await migratedScratchDatabase(serverUrl, 'pgtap', async (db) => {
     // pgTAP in its own schema: its views and functions must not pollute public, which the suite inspects.
     await db.exec('create schema tap');
     await db.exec('grant usage on schema tap to public');
     await db.exec('create extension pgtap schema tap');
-    await db.exec(`alter database "${(await db.query<{ d: string }>('select current_database() as d')).rows[0]!.d}" set search_path = "$user", public, tap, extensions`);
+    await db.exec(
+      `alter database "${(await db.query<{ d: string }>('select current_database() as d')).rows[0]!.d}" set search_path = "$user", public, tap, extensions`,
+    );
     await db.exec(readFileSync(HELPERS, 'utf8'));
     const matrix = loadMatrix();
     const cells = matrixCells(matrix);
@@ -88,8 +94,11 @@ export async function provePgtap(serverUrl: string, files: string[], options: { 
        select * from jsonb_to_recordset($1::jsonb) as t (tbl text, owner_column text)`,
       [JSON.stringify(Object.entries(matrix.tables).map(([tbl, t]) => ({ tbl, owner_column: t.owner_column })))],
     );
-    const applied = (await db.query<{ n: number }>('select count(*)::int as n from supabase_migrations.schema_migrations')).rows[0]!.n;
-    if (options.echo ?? true) console.log(`[pgtap] scratch database: ${applied} migrations, pgtap, helpers, ${cells.length} matrix cells`);
+    const applied = (
+      await db.query<{ n: number }>('select count(*)::int as n from supabase_migrations.schema_migrations')
+    ).rows[0]!.n;
+    if (options.echo ?? true)
+      console.log(`[pgtap] scratch database: ${applied} migrations, pgtap, helpers, ${cells.length} matrix cells`);
     if (options.plant) await db.exec(options.plant);
   });
   try {
@@ -98,6 +107,7 @@ export async function provePgtap(serverUrl: string, files: string[], options: { 
   } finally {
     // PGTAP_KEEP=1 (with DATABASE_URL) leaves the scratch database for `psql -f tests/pgtap/<file>.sql` debugging.
     if (options.keep) console.log(`[pgtap] kept scratch database ${scratch.name}`);
-    else await scratch.drop().catch((e: Error) => console.error(`[pgtap] could not drop ${scratch.name}: ${e.message}`));
+    else
+      await scratch.drop().catch((e: Error) => console.error(`[pgtap] could not drop ${scratch.name}: ${e.message}`));
   }
 }

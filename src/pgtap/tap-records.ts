@@ -66,7 +66,15 @@ export function tapRecords(output: string, files: string[], exitCode: number): C
     const stem = basename(file, '.sql');
     const run = runs.find((r) => r.stem === stem);
     if (!run) {
-      records.push({ id: stem, title: `${stem}.sql ran`, status: 'fail', reason: `pg_prove printed no TAP for ${stem}.sql (exit ${exitCode})`, engine: 'postgresql', figures: null, evidence: null });
+      records.push({
+        id: stem,
+        title: `${stem}.sql ran`,
+        status: 'fail',
+        reason: `pg_prove printed no TAP for ${stem}.sql (exit ${exitCode})`,
+        engine: 'postgresql',
+        figures: null,
+        evidence: null,
+      });
       continue;
     }
     const failed = run.results.filter((x) => !x.ok);
@@ -75,7 +83,14 @@ export function tapRecords(output: string, files: string[], exitCode: number): C
       id: stem,
       title: `${stem}.sql: every planned assertion ran and passed`,
       status: complete && failed.length === 0 ? 'pass' : 'fail',
-      reason: !complete ? `planned ${run.plan ?? 'nothing'}, ran ${run.results.length}` : failed.length ? `${failed.length} assertion(s) failed: ${failed.slice(0, 5).map((x) => `#${x.n} ${x.description}`).join('; ')}` : null,
+      reason: !complete
+        ? `planned ${run.plan ?? 'nothing'}, ran ${run.results.length}`
+        : failed.length
+          ? `${failed.length} assertion(s) failed: ${failed
+              .slice(0, 5)
+              .map((x) => `#${x.n} ${x.description}`)
+              .join('; ')}`
+          : null,
       engine: 'postgresql',
       figures: { planned: run.plan ?? 0, ran: run.results.length, failed: failed.length },
       evidence: null,
@@ -92,7 +107,12 @@ export function tapRecords(output: string, files: string[], exitCode: number): C
         engine: 'postgresql',
         figures: null,
         evidence: m
-          ? { kind: 'matrix-cells', cells: [{ persona: m[1], operation: m[2], table: m[3], expected: m[4], observed: t.ok ? m[4] : (have ?? '?') }] }
+          ? {
+              kind: 'matrix-cells',
+              cells: [
+                { persona: m[1], operation: m[2], table: m[3], expected: m[4], observed: t.ok ? m[4] : (have ?? '?') },
+              ],
+            }
           : mu
             ? { kind: 'policy-mutation', policy: mu[1], command: mu[2], table: mu[3], cellsChanged: Number(mu[4]) }
             : null,

@@ -23,7 +23,10 @@ export interface Subscriber {
 async function asSubscriber(db: Database, who: Subscriber, sql: string, params: unknown[]): Promise<boolean> {
   try {
     return await db.transaction(async (tx) => {
-      await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [who.role, JSON.stringify(who.claims)]);
+      await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
+        who.role,
+        JSON.stringify(who.claims),
+      ]);
       const r = await tx.query<{ ok: boolean }>(sql, params);
       return r.rows[0]?.ok === true;
     });
@@ -35,11 +38,21 @@ async function asSubscriber(db: Database, who: Subscriber, sql: string, params: 
 
 const text = (v: unknown) => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
 
-export async function rowVisible(db: Database, t: PublishedTable, who: Subscriber, record: Record<string, unknown>): Promise<boolean> {
+export async function rowVisible(
+  db: Database,
+  t: PublishedTable,
+  who: Subscriber,
+  record: Record<string, unknown>,
+): Promise<boolean> {
   if (t.pk.length === 0) return false;
   const cols = t.pk.map((name) => t.columns.find((c) => c.name === name)!);
   const where = cols.map((c, i) => `${ident(c.name)} = cast($${i + 1} as ${c.sqlType})`).join(' and ');
-  return asSubscriber(db, who, `select exists (select from ${ident(t.schema)}.${ident(t.name)} where ${where}) as ok`, cols.map((c) => text(record[c.name])));
+  return asSubscriber(
+    db,
+    who,
+    `select exists (select from ${ident(t.schema)}.${ident(t.name)} where ${where}) as ok`,
+    cols.map((c) => text(record[c.name])),
+  );
 }
 
 interface PolicyFacts {
@@ -70,7 +83,12 @@ async function policyFacts(db: Database, t: PublishedTable, role: string): Promi
   return f;
 }
 
-export async function deletedRowVisible(db: Database, t: PublishedTable, who: Subscriber, oldRecord: Record<string, unknown>): Promise<boolean> {
+export async function deletedRowVisible(
+  db: Database,
+  t: PublishedTable,
+  who: Subscriber,
+  oldRecord: Record<string, unknown>,
+): Promise<boolean> {
   const f = await policyFacts(db, t, who.role);
   if (!f.select) return false;
   if (!f.rls || f.bypass) return true;

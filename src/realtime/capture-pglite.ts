@@ -42,7 +42,16 @@ export function pgliteChangeSource(db: Database & { pglite?: unknown }): ChangeS
             [BATCH],
           );
           if (r.rows.length) {
-            deliver(r.rows.map((x) => ({ schema: x.schema_name, table: x.table_name, type: x.action, record: x.record, old_record: x.old_record, commit_timestamp: isoTimestamp(x.commit_timestamp) })));
+            deliver(
+              r.rows.map((x) => ({
+                schema: x.schema_name,
+                table: x.table_name,
+                type: x.action,
+                record: x.record,
+                old_record: x.old_record,
+                commit_timestamp: isoTimestamp(x.commit_timestamp),
+              })),
+            );
           }
           if (r.rows.length < BATCH) return;
         }

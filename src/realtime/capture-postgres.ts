@@ -27,7 +27,8 @@ interface Wal2Json {
   identity?: Wal2JsonColumn[];
 }
 
-const toRecord = (cols: Wal2JsonColumn[] | undefined) => (cols ? Object.fromEntries(cols.map((c) => [c.name, c.value])) : null);
+const toRecord = (cols: Wal2JsonColumn[] | undefined) =>
+  cols ? Object.fromEntries(cols.map((c) => [c.name, c.value])) : null;
 const TYPES = { I: 'INSERT', U: 'UPDATE', D: 'DELETE' } as const;
 
 export function postgresChangeSource(url: string): ChangeSource {
@@ -45,7 +46,9 @@ export function postgresChangeSource(url: string): ChangeSource {
         await client.query(`select pg_catalog.pg_create_logical_replication_slot($1, 'wal2json', true)`, [slot]);
       } catch (e) {
         await client.end().catch(() => undefined);
-        throw new Error(`cannot decode changes with wal2json: ${e instanceof Error ? e.message : String(e)} (needs wal_level=logical, postgresql-15-wal2json and a REPLICATION role)`);
+        throw new Error(
+          `cannot decode changes with wal2json: ${e instanceof Error ? e.message : String(e)} (needs wal_level=logical, postgresql-15-wal2json and a REPLICATION role)`,
+        );
       }
       const poll = async () => {
         const r = await client.query<{ data: string }>(

@@ -49,7 +49,12 @@ export async function loadPublishedTables(q: Queryable): Promise<Map<string, Pub
     join pg_catalog.pg_namespace n on n.nspname = pt.schemaname
     join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = pt.tablename
     where pt.pubname = 'supabase_realtime'`);
-  return new Map(r.rows.map((t) => [`${t.schema}.${t.name}`, { schema: t.schema, name: t.name, columns: t.columns, pk: t.pk ?? [] }]));
+  return new Map(
+    r.rows.map((t) => [
+      `${t.schema}.${t.name}`,
+      { schema: t.schema, name: t.name, columns: t.columns, pk: t.pk ?? [] },
+    ]),
+  );
 }
 
 export function isoTimestamp(v: unknown): string {

@@ -19,7 +19,8 @@ export function parseFilter(text: string): Filter {
   const m = /^([^=]+)=([a-z]+)\.(.*)$/s.exec(text);
   if (!m) throw new FilterError(`invalid filter ${JSON.stringify(text)}: expected column=operator.value`);
   const [, column, op, value] = m as unknown as [string, string, string, string];
-  if (!OPS.includes(op as FilterOp)) throw new FilterError(`invalid filter operator ${JSON.stringify(op)}: one of ${OPS.join(', ')}`);
+  if (!OPS.includes(op as FilterOp))
+    throw new FilterError(`invalid filter operator ${JSON.stringify(op)}: one of ${OPS.join(', ')}`);
   if (op === 'in') {
     const list = /^\((.*)\)$/s.exec(value);
     if (!list) throw new FilterError(`invalid filter ${JSON.stringify(text)}: in takes a list, in.(a,b)`);

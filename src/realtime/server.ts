@@ -101,7 +101,14 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
   const close = (c: Client, ch: Channel, message?: string) => {
     if (ch.expiry) clearTimeout(ch.expiry);
     c.channels.delete(ch.topic);
-    if (message) send(c, { join_ref: ch.joinRef, ref: null, topic: ch.topic, event: 'system', payload: { status: 'error', extension: 'system', message, channel: ch.topic.replace(/^realtime:/, '') } });
+    if (message)
+      send(c, {
+        join_ref: ch.joinRef,
+        ref: null,
+        topic: ch.topic,
+        event: 'system',
+        payload: { status: 'error', extension: 'system', message, channel: ch.topic.replace(/^realtime:/, '') },
+      });
     send(c, { join_ref: ch.joinRef, ref: null, topic: ch.topic, event: 'phx_close', payload: {} });
   };
 
@@ -114,9 +121,11 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       throw new JoinError(`Invalid token: ${e instanceof Error ? e.message : String(e)}`);
     }
     const role = typeof claims.role === 'string' ? claims.role : '';
-    if (!API_ROLES.includes(role)) throw new JoinError(`Invalid token: role ${JSON.stringify(claims.role)} is not one of ${API_ROLES.join(', ')}`);
+    if (!API_ROLES.includes(role))
+      throw new JoinError(`Invalid token: role ${JSON.stringify(claims.role)} is not one of ${API_ROLES.join(', ')}`);
     const exp = typeof claims.exp === 'number' ? claims.exp : null;
-    if (exp !== null && exp * 1000 <= Date.now()) throw new JoinError(`Token has expired ${Math.floor(Date.now() / 1000 - exp)} seconds ago`);
+    if (exp !== null && exp * 1000 <= Date.now())
+      throw new JoinError(`Token has expired ${Math.floor(Date.now() / 1000 - exp)} seconds ago`);
     return { claims, role, exp };
   }
 
@@ -134,9 +143,12 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
   async function join(c: Client, f: Frame): Promise<void> {
     if (!f.topic.startsWith('realtime:')) throw new JoinError('unmatched topic');
     const config = (f.payload.config ?? {}) as Record<string, unknown>;
-    if (config.private === true) throw new JoinError('private channels (Realtime Authorization) are not provided by shipspeak-db serve');
+    if (config.private === true)
+      throw new JoinError('private channels (Realtime Authorization) are not provided by shipspeak-db serve');
     const { claims, role, exp } = await verify(f.payload.access_token ?? (c as Client & { apikey?: string }).apikey);
-    const requested = Array.isArray(config.postgres_changes) ? (config.postgres_changes as Record<string, unknown>[]) : [];
+    const requested = Array.isArray(config.postgres_changes)
+      ? (config.postgres_changes as Record<string, unknown>[])
+      : [];
     if (requested.length) {
       try {
         await startCapture();
@@ -148,14 +160,19 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     const bindings: Binding[] = [];
     for (const pc of requested) {
       const event = pc.event;
-      if (typeof event !== 'string' || !EVENTS.includes(event)) throw new JoinError(`invalid postgres_changes event ${JSON.stringify(event)}: one of ${EVENTS.join(', ')}`);
+      if (typeof event !== 'string' || !EVENTS.includes(event))
+        throw new JoinError(`invalid postgres_changes event ${JSON.stringify(event)}: one of ${EVENTS.join(', ')}`);
       const schema = pc.schema;
       if (typeof schema !== 'string' || schema === '') throw new JoinError('postgres_changes needs a schema');
       const table = pc.table === undefined || pc.table === null ? undefined : String(pc.table);
       const filter = pc.filter === undefined || pc.filter === null ? undefined : String(pc.filter);
-      const tables = [...published.values()].filter((t) => (schema === '*' || t.schema === schema) && (table === undefined || table === '*' || t.name === table));
+      const tables = [...published.values()].filter(
+        (t) => (schema === '*' || t.schema === schema) && (table === undefined || table === '*' || t.name === table),
+      );
       if (tables.length === 0) {
-        throw new JoinError(`Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [schema: ${schema}, table: ${table ?? '*'}, filters: ${filter ?? '[]'}] (tables must be in the supabase_realtime publication)`);
+        throw new JoinError(
+          `Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [schema: ${schema}, table: ${table ?? '*'}, filters: ${filter ?? '[]'}] (tables must be in the supabase_realtime publication)`,
+        );
       }
       let parsed: Filter | undefined;
       if (filter !== undefined && filter !== '') {
@@ -164,18 +181,45 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
         } catch (e) {
           throw new JoinError((e as FilterError).message);
         }
-        if (!tables.every((t) => t.columns.some((col) => col.name === parsed!.column))) throw new JoinError(`invalid column for filter ${parsed.column}`);
+        if (!tables.every((t) => t.columns.some((col) => col.name === parsed!.column)))
+          throw new JoinError(`invalid column for filter ${parsed.column}`);
       }
-      bindings.push({ id: nextId++, event, schema, ...(table !== undefined ? { table } : {}), ...(filter !== undefined ? { filter } : {}), ...(parsed ? { parsed } : {}) });
+      bindings.push({
+        id: nextId++,
+        event,
+        schema,
+        ...(table !== undefined ? { table } : {}),
+        ...(filter !== undefined ? { filter } : {}),
+        ...(parsed ? { parsed } : {}),
+      });
     }
     const old = c.channels.get(f.topic);
     if (old) close(c, old);
     const ch: Channel = { topic: f.topic, joinRef: f.join_ref ?? f.ref, bindings, claims, role };
     c.channels.set(f.topic, ch);
     armExpiry(c, ch, exp);
-    reply(c, f, 'ok', { postgres_changes: bindings.map((b) => ({ id: b.id, event: b.event, schema: b.schema, table: b.table, filter: b.filter })) });
+    reply(c, f, 'ok', {
+      postgres_changes: bindings.map((b) => ({
+        id: b.id,
+        event: b.event,
+        schema: b.schema,
+        table: b.table,
+        filter: b.filter,
+      })),
+    });
     if (bindings.length) {
-      send(c, { join_ref: ch.joinRef, ref: null, topic: f.topic, event: 'system', payload: { status: 'ok', message: 'Subscribed to PostgreSQL', extension: 'postgres_changes', channel: f.topic.replace(/^realtime:/, '') } });
+      send(c, {
+        join_ref: ch.joinRef,
+        ref: null,
+        topic: f.topic,
+        event: 'system',
+        payload: {
+          status: 'ok',
+          message: 'Subscribed to PostgreSQL',
+          extension: 'postgres_changes',
+          channel: f.topic.replace(/^realtime:/, ''),
+        },
+      });
     }
   }
 
@@ -185,7 +229,8 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       try {
         await join(c, f);
       } catch (e) {
-        if (!(e instanceof JoinError)) cfg.log?.(`realtime: join ${f.topic} failed: ${e instanceof Error ? e.message : String(e)}`);
+        if (!(e instanceof JoinError))
+          cfg.log?.(`realtime: join ${f.topic} failed: ${e instanceof Error ? e.message : String(e)}`);
         reply(c, f, 'error', { reason: e instanceof Error ? e.message : String(e) });
       }
       return;
@@ -207,7 +252,9 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       }
       return;
     }
-    reply(c, f, 'error', { reason: `${f.event} is not provided by shipspeak-db serve (postgres_changes only: no Broadcast or Presence)` });
+    reply(c, f, 'error', {
+      reason: `${f.event} is not provided by shipspeak-db serve (postgres_changes only: no Broadcast or Presence)`,
+    });
   }
 
   function matches(b: Binding, ch: Channel, change: Change): boolean {
@@ -218,7 +265,9 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
   }
 
   async function dispatch(change: Change): Promise<void> {
-    const t = published.get(`${change.schema}.${change.table}`) ?? (published = await loadPublishedTables(cfg.db)).get(`${change.schema}.${change.table}`);
+    const t =
+      published.get(`${change.schema}.${change.table}`) ??
+      (published = await loadPublishedTables(cfg.db)).get(`${change.schema}.${change.table}`);
     if (!t) return;
     const pkOnly = (r: Record<string, unknown> | null) => (r ? Object.fromEntries(t.pk.map((k) => [k, r[k]])) : {});
     const data = {
@@ -242,10 +291,21 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
         if (ids.length === 0) continue;
         const who = `${ch.role}\u0000${JSON.stringify(ch.claims)}`;
         if (!verdicts.has(who)) {
-          verdicts.set(who, change.type === 'DELETE' ? deletedRowVisible(cfg.db, t, ch, change.old_record ?? {}) : rowVisible(cfg.db, t, ch, change.record ?? {}));
+          verdicts.set(
+            who,
+            change.type === 'DELETE'
+              ? deletedRowVisible(cfg.db, t, ch, change.old_record ?? {})
+              : rowVisible(cfg.db, t, ch, change.record ?? {}),
+          );
         }
         if (!(await verdicts.get(who))) continue;
-        send(c, { join_ref: ch.joinRef, ref: null, topic: ch.topic, event: 'postgres_changes', payload: { ids, data } });
+        send(c, {
+          join_ref: ch.joinRef,
+          ref: null,
+          topic: ch.topic,
+          event: 'postgres_changes',
+          payload: { ids, data },
+        });
       }
     }
   }
@@ -256,7 +316,9 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
         try {
           await dispatch(change);
         } catch (e) {
-          cfg.log?.(`realtime: delivering a ${change.type} on ${change.schema}.${change.table} failed: ${e instanceof Error ? e.message : String(e)}`);
+          cfg.log?.(
+            `realtime: delivering a ${change.type} on ${change.schema}.${change.table} failed: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
       }
     });
@@ -264,7 +326,12 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const client: Client & { apikey?: string } = { ws, vsn: url.searchParams.get('vsn') === '1.0.0' ? '1.0.0' : '2.0.0', channels: new Map(), apikey: url.searchParams.get('apikey') ?? '' };
+    const client: Client & { apikey?: string } = {
+      ws,
+      vsn: url.searchParams.get('vsn') === '1.0.0' ? '1.0.0' : '2.0.0',
+      channels: new Map(),
+      apikey: url.searchParams.get('apikey') ?? '',
+    };
     clients.add(client);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return void ws.close(1003, 'binary frames are not Phoenix JSON frames (Broadcast is not provided)');
@@ -274,7 +341,9 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       } catch (e) {
         return void ws.close(1007, (e as FrameError).message.slice(0, 120));
       }
-      onFrame(client, frame).catch((e: unknown) => cfg.log?.(`realtime: ${frame.event} on ${frame.topic} failed: ${e instanceof Error ? e.message : String(e)}`));
+      onFrame(client, frame).catch((e: unknown) =>
+        cfg.log?.(`realtime: ${frame.event} on ${frame.topic} failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
     });
     ws.on('close', () => {
       for (const ch of client.channels.values()) if (ch.expiry) clearTimeout(ch.expiry);
@@ -289,7 +358,9 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
       if (url.pathname !== REALTIME_PATH) return false;
       const apikey = url.searchParams.get('apikey');
       const refuse = (status: number, msg: string) => {
-        socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message: msg })}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message: msg })}`,
+        );
       };
       if (!apikey) {
         refuse(403, 'Realtime needs the apikey query parameter (the anon key)');

@@ -33,7 +33,8 @@ export function buildReport(o: BuildOptions): { compliance: Compliance; files: s
   const cat = loadCatalogue(o.catalogue ?? CATALOGUE_PATH);
   const compliance = buildCompliance(cat, loadResults(o.resultsDir), o.tree ?? currentTree(), o.strict, t0);
   const violations = check('compliance', compliance);
-  if (violations.length) throw new Error(`internal: the built report does not match compliance.schema.json: ${violations.join('; ')}`);
+  if (violations.length)
+    throw new Error(`internal: the built report does not match compliance.schema.json: ${violations.join('; ')}`);
   mkdirSync(o.outDir, { recursive: true });
   const files = [
     [join(o.outDir, 'compliance.json'), `${JSON.stringify(compliance, null, 1)}\n`],

@@ -12,12 +12,30 @@ export function changeRecords(root: string = SQL_DIR): CheckRecord[] {
   try {
     files = loadMigrations(root);
   } catch (e) {
-    return [{ id: 'migrations', title: 'every migration has its down file, numbered and named consistently', status: 'fail', reason: (e as Error).message, engine: null, figures: null, evidence: null }];
+    return [
+      {
+        id: 'migrations',
+        title: 'every migration has its down file, numbered and named consistently',
+        status: 'fail',
+        reason: (e as Error).message,
+        engine: null,
+        figures: null,
+        evidence: null,
+      },
+    ];
   }
   const problems = checkManifest(files, root);
   const entries = manifestFor(files);
   const records: CheckRecord[] = [
-    { id: 'migrations', title: 'every migration has its down file, numbered and named consistently', status: 'pass', reason: null, engine: null, figures: { migrations: files.length }, evidence: null },
+    {
+      id: 'migrations',
+      title: 'every migration has its down file, numbered and named consistently',
+      status: 'pass',
+      reason: null,
+      engine: null,
+      figures: { migrations: files.length },
+      evidence: null,
+    },
     {
       id: 'manifest',
       title: 'no landed migration edited, removed or reordered (sql/migrations.sum hash chain)',
@@ -45,5 +63,10 @@ export function changeRecords(root: string = SQL_DIR): CheckRecord[] {
 
 export function writeChangeResults(dir?: string, root?: string): string {
   const started = new Date();
-  return writeResults('change', provenance('none (files only)', started, 'shipspeak-db report'), changeRecords(root), dir);
+  return writeResults(
+    'change',
+    provenance('none (files only)', started, 'shipspeak-db report'),
+    changeRecords(root),
+    dir,
+  );
 }

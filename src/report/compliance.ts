@@ -73,8 +73,26 @@ export interface Compliance {
   matrix: { sources: string[]; cells: MatrixCell[] } | null;
   mutation: { policies: number; caught: number; score: number; survivors: string[] } | null;
   /** The data inventory (GDPR Art. 30) a test recorded, from PostgreSQL when both engines recorded one. */
-  inventory: { source: string; columns: { table: string; column: string; category: string; auditTreatment: string; retentionDays: number | null }[] } | null;
-  latency: { suite: string; id: string; title: string; unit: string; n: number; p50: number; p95: number; p99: number }[];
+  inventory: {
+    source: string;
+    columns: {
+      table: string;
+      column: string;
+      category: string;
+      auditTreatment: string;
+      retentionDays: number | null;
+    }[];
+  } | null;
+  latency: {
+    suite: string;
+    id: string;
+    title: string;
+    unit: string;
+    n: number;
+    p50: number;
+    p95: number;
+    p99: number;
+  }[];
   records: (CheckRecord & { suite: string })[];
 }
 
@@ -86,7 +104,13 @@ const add = (c: Counts, s: CheckStatus) => {
 };
 const RECORDS_SHOWN = 50;
 
-export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: TreeState, strict: boolean, startedAt = performance.now()): Compliance {
+export function buildCompliance(
+  cat: Catalogue,
+  loaded: LoadedResults,
+  tree: TreeState,
+  strict: boolean,
+  startedAt = performance.now(),
+): Compliance {
   const problems: ResultsProblem[] = [...loaded.problems];
   const expected = new Map(cat.expectedSuites.map((s) => [s.suite, s.producedBy]));
   const suites: SuiteSummary[] = [];
@@ -95,17 +119,32 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
     for (const r of f.records) add(counts, r.status);
     const st = staleness(f.provenance, tree, strict);
     if (st) problems.push({ kind: st.kind, file: f.file, suite: f.suite, message: `${f.file}: ${st.message}` });
-    suites.push({ suite: f.suite, file: f.file, expected: expected.has(f.suite), producedBy: expected.get(f.suite) ?? null, provenance: f.provenance, counts, stale: st?.message ?? null });
+    suites.push({
+      suite: f.suite,
+      file: f.file,
+      expected: expected.has(f.suite),
+      producedBy: expected.get(f.suite) ?? null,
+      provenance: f.provenance,
+      counts,
+      stale: st?.message ?? null,
+    });
   }
   for (const [suite, producedBy] of expected) {
-    if (!loaded.files.some((f) => f.suite === suite)) problems.push({ kind: 'missing-suite', file: null, suite, message: `no results from suite "${suite}" (produced by ${producedBy})` });
+    if (!loaded.files.some((f) => f.suite === suite))
+      problems.push({
+        kind: 'missing-suite',
+        file: null,
+        suite,
+        message: `no results from suite "${suite}" (produced by ${producedBy})`,
+      });
   }
   // Stale or corrupt evidence is never counted: its records are left out, and the problem fails the gate.
   const usable = loaded.files.filter((f) => !problems.some((p) => p.file === f.file));
   const records = usable.flatMap((f) => f.records.map((r) => ({ ...r, suite: f.suite })));
 
   const mappedBySpecific = new Set<string>();
-  const isTarget = (r: { figures?: unknown }) => (r.figures as { judgement?: unknown } | null | undefined)?.judgement === 'target';
+  const isTarget = (r: { figures?: unknown }) =>
+    (r.figures as { judgement?: unknown } | null | undefined)?.judgement === 'target';
   const controls: ControlResult[] = cat.controls.map((c) => {
     const counts = zero();
     const pool = records.filter((r) => isTarget(r) === (c.targets === true));
@@ -120,7 +159,18 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
       counts.notRun += ec.notRun;
       const order = { fail: 0, 'not-run': 1, pass: 2 } as const;
       const shown = [...matched].sort((a, b) => order[a.status] - order[b.status]).slice(0, RECORDS_SHOWN);
-      return { selector: text, counts: ec, records: shown.map((r) => ({ suite: r.suite, id: r.id, title: r.title, status: r.status, reason: r.reason, engine: r.engine })) };
+      return {
+        selector: text,
+        counts: ec,
+        records: shown.map((r) => ({
+          suite: r.suite,
+          id: r.id,
+          title: r.title,
+          status: r.status,
+          reason: r.reason,
+          engine: r.engine,
+        })),
+      };
     });
     const { status, reason } = controlVerdict(evidence);
     return {
@@ -145,7 +195,8 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
   });
 
   const unmappedCount = new Map<string, number>();
-  for (const r of records) if (!mappedBySpecific.has(`${r.suite}\0${r.id}`)) unmappedCount.set(r.suite, (unmappedCount.get(r.suite) ?? 0) + 1);
+  for (const r of records)
+    if (!mappedBySpecific.has(`${r.suite}\0${r.id}`)) unmappedCount.set(r.suite, (unmappedCount.get(r.suite) ?? 0) + 1);
 
   const summary = { controls: zero(), requiredControls: zero(), records: zero(), suites: loaded.files.length };
   for (const c of controls) {
@@ -153,7 +204,12 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
     if (c.required) add(summary.requiredControls, c.status);
   }
   for (const r of records) add(summary.records, r.status);
-  const verdict: Verdict = summary.requiredControls.fail > 0 ? 'fail' : problems.length > 0 || summary.requiredControls.notRun > 0 ? 'incomplete' : 'pass';
+  const verdict: Verdict =
+    summary.requiredControls.fail > 0
+      ? 'fail'
+      : problems.length > 0 || summary.requiredControls.notRun > 0
+        ? 'incomplete'
+        : 'pass';
 
   return {
     format: COMPLIANCE_FORMAT,
@@ -167,7 +223,9 @@ export function buildCompliance(cat: Catalogue, loaded: LoadedResults, tree: Tre
     suites,
     controls,
     clauses,
-    unmapped: [...unmappedCount].map(([suite, n]) => ({ suite, records: n })).sort((a, b) => a.suite.localeCompare(b.suite)),
+    unmapped: [...unmappedCount]
+      .map(([suite, n]) => ({ suite, records: n }))
+      .sort((a, b) => a.suite.localeCompare(b.suite)),
     matrix: matrixGrid(records),
     mutation: mutationScore(records),
     latency: latencyFigures(records),
@@ -181,13 +239,23 @@ function controlVerdict(evidence: EvidenceResult[]): { status: CheckStatus; reas
   const failing = evidence.flatMap((e) => e.records.filter((r) => r.status === 'fail'));
   const nFail = evidence.reduce((n, e) => n + e.counts.fail, 0);
   if (nFail > 0) {
-    const names = failing.slice(0, 5).map((r) => `${r.suite}:${r.id}${r.reason ? ` (${r.reason.split('\n')[0]!.slice(0, 160)})` : ''}`);
-    return { status: 'fail', reason: `${nFail} failing record(s): ${names.join('; ')}${nFail > names.length ? '; …' : ''}` };
+    const names = failing
+      .slice(0, 5)
+      .map((r) => `${r.suite}:${r.id}${r.reason ? ` (${r.reason.split('\n')[0]!.slice(0, 160)})` : ''}`);
+    return {
+      status: 'fail',
+      reason: `${nFail} failing record(s): ${names.join('; ')}${nFail > names.length ? '; …' : ''}`,
+    };
   }
   const empty = evidence.filter((e) => e.counts.pass + e.counts.notRun === 0).map((e) => e.selector);
-  if (empty.length) return { status: 'not-run', reason: `no evidence: ${empty.map((s) => `"${s}"`).join(', ')} matched no record` };
+  if (empty.length)
+    return { status: 'not-run', reason: `no evidence: ${empty.map((s) => `"${s}"`).join(', ')} matched no record` };
   const unproven = evidence.filter((e) => e.counts.pass === 0).map((e) => e.selector);
-  if (unproven.length) return { status: 'not-run', reason: `nothing ran: every record of ${unproven.map((s) => `"${s}"`).join(', ')} is not-run (${evidence.flatMap((e) => e.records).find((r) => r.status === 'not-run')?.reason ?? 'no reason given'})` };
+  if (unproven.length)
+    return {
+      status: 'not-run',
+      reason: `nothing ran: every record of ${unproven.map((s) => `"${s}"`).join(', ')} is not-run (${evidence.flatMap((e) => e.records).find((r) => r.status === 'not-run')?.reason ?? 'no reason given'})`,
+    };
   return { status: 'pass', reason: null };
 }
 
@@ -195,7 +263,11 @@ interface MatrixEvidence {
   kind: 'matrix-cells';
   cells: { table: string; operation: string; persona: string; expected: string; observed: string }[];
 }
-const isMatrix = (e: unknown): e is MatrixEvidence => typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === 'matrix-cells' && Array.isArray((e as MatrixEvidence).cells);
+const isMatrix = (e: unknown): e is MatrixEvidence =>
+  typeof e === 'object' &&
+  e !== null &&
+  (e as { kind?: unknown }).kind === 'matrix-cells' &&
+  Array.isArray((e as MatrixEvidence).cells);
 
 function matrixGrid(records: (CheckRecord & { suite: string })[]): Compliance['matrix'] {
   const cells = new Map<string, MatrixCell>();
@@ -206,28 +278,62 @@ function matrixGrid(records: (CheckRecord & { suite: string })[]): Compliance['m
     sources.add(source);
     for (const c of r.evidence.cells) {
       const key = `${c.table}\0${c.operation}\0${c.persona}`;
-      const cell = cells.get(key) ?? { table: c.table, operation: c.operation, persona: c.persona, expected: c.expected, observed: {} };
+      const cell = cells.get(key) ?? {
+        table: c.table,
+        operation: c.operation,
+        persona: c.persona,
+        expected: c.expected,
+        observed: {},
+      };
       cell.observed[source] = c.observed;
       cells.set(key, cell);
     }
   }
   if (cells.size === 0) return null;
-  return { sources: [...sources].sort(), cells: [...cells.values()].sort((a, b) => a.table.localeCompare(b.table) || a.operation.localeCompare(b.operation) || a.persona.localeCompare(b.persona)) };
+  return {
+    sources: [...sources].sort(),
+    cells: [...cells.values()].sort(
+      (a, b) =>
+        a.table.localeCompare(b.table) || a.operation.localeCompare(b.operation) || a.persona.localeCompare(b.persona),
+    ),
+  };
 }
 
 function mutationScore(records: (CheckRecord & { suite: string })[]): Compliance['mutation'] {
-  const mutants = records.filter((r) => typeof r.evidence === 'object' && r.evidence !== null && (r.evidence as { kind?: unknown }).kind === 'policy-mutation');
+  const mutants = records.filter(
+    (r) =>
+      typeof r.evidence === 'object' &&
+      r.evidence !== null &&
+      (r.evidence as { kind?: unknown }).kind === 'policy-mutation',
+  );
   if (mutants.length === 0) return null;
   const caught = mutants.filter((r) => r.status === 'pass').length;
-  return { policies: mutants.length, caught, score: caught / mutants.length, survivors: mutants.filter((r) => r.status !== 'pass').map((r) => r.title) };
+  return {
+    policies: mutants.length,
+    caught,
+    score: caught / mutants.length,
+    survivors: mutants.filter((r) => r.status !== 'pass').map((r) => r.title),
+  };
 }
 
 function dataInventory(records: (CheckRecord & { suite: string })[]): Compliance['inventory'] {
   type Inv = { kind: 'data-inventory'; columns: NonNullable<Compliance['inventory']>['columns'] };
-  const found = records.filter((r) => typeof r.evidence === 'object' && r.evidence !== null && (r.evidence as { kind?: unknown }).kind === 'data-inventory' && Array.isArray((r.evidence as Inv).columns));
+  const found = records.filter(
+    (r) =>
+      typeof r.evidence === 'object' &&
+      r.evidence !== null &&
+      (r.evidence as { kind?: unknown }).kind === 'data-inventory' &&
+      Array.isArray((r.evidence as Inv).columns),
+  );
   const best = found.find((r) => r.engine === 'postgresql') ?? found[0];
   if (!best) return null;
-  const cols = (best.evidence as Inv).columns.map((c) => ({ table: c.table, column: c.column, category: c.category, auditTreatment: c.auditTreatment, retentionDays: c.retentionDays }));
+  const cols = (best.evidence as Inv).columns.map((c) => ({
+    table: c.table,
+    column: c.column,
+    category: c.category,
+    auditTreatment: c.auditTreatment,
+    retentionDays: c.retentionDays,
+  }));
   return { source: `${best.suite}/${best.engine ?? 'unknown'}`, columns: cols };
 }
 
@@ -236,7 +342,16 @@ function latencyFigures(records: (CheckRecord & { suite: string })[]): Complianc
   for (const r of records) {
     const f = r.figures;
     if (!f || typeof f.p50 !== 'number' || typeof f.p95 !== 'number' || typeof f.p99 !== 'number') continue;
-    out.push({ suite: r.suite, id: r.id, title: r.title, unit: typeof f.unit === 'string' ? f.unit : 'ms', n: typeof f.n === 'number' ? f.n : 0, p50: f.p50, p95: f.p95, p99: f.p99 });
+    out.push({
+      suite: r.suite,
+      id: r.id,
+      title: r.title,
+      unit: typeof f.unit === 'string' ? f.unit : 'ms',
+      n: typeof f.n === 'number' ? f.n : 0,
+      p50: f.p50,
+      p95: f.p95,
+      p99: f.p99,
+    });
   }
   return out;
 }

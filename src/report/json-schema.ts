@@ -28,7 +28,12 @@ export function check(name: SchemaName, data: unknown): string[] {
   const v = validator(name);
   if (v(data)) return [];
   return (v.errors ?? []).slice(0, 10).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : e.keyword === 'enum' ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : e.keyword === 'enum'
+          ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})`
+          : '';
     return `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${extra}`;
   });
 }

@@ -5,9 +5,19 @@ import type { Compliance } from './compliance.js';
  * summary, the isolation matrix as a coloured grid per source engine, the policy mutation score, latency as
  * SVG bar charts, and every control with its evidence.
  */
-const esc = (s: string | number | null | undefined) => String(s ?? '').replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[ch]!);
+const esc = (s: string | number | null | undefined) =>
+  String(s ?? '').replace(
+    /[<>&"']/g,
+    (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 const badge = (s: string) => `<span class="badge ${esc(s)}">${esc(s)}</span>`;
-const OUTCOME_COLOURS: Record<string, string> = { denied: '#9e9e9e', none: '#cfd8dc', own: '#81c784', tier: '#64b5f6', all: '#ffb74d' };
+const OUTCOME_COLOURS: Record<string, string> = {
+  denied: '#9e9e9e',
+  none: '#cfd8dc',
+  own: '#81c784',
+  tier: '#64b5f6',
+  all: '#ffb74d',
+};
 
 function latencyChart(l: Compliance['latency'][number]): string {
   const W = 360;
@@ -41,7 +51,9 @@ function matrixGrid(m: NonNullable<Compliance['matrix']>): string {
     });
     return `<tr><th>${esc(table)}</th><td>${esc(op)}</td>${tds.join('')}</tr>`;
   });
-  const legend = Object.entries(OUTCOME_COLOURS).map(([k, v]) => `<span class="key" style="background:${v}">${k}</span>`).join(' ');
+  const legend = Object.entries(OUTCOME_COLOURS)
+    .map(([k, v]) => `<span class="key" style="background:${v}">${k}</span>`)
+    .join(' ');
   return `<p>Observed outcome of each persona × table × operation cell, per source (suite/engine). Legend: ${legend} <span class="key mismatch">observed ≠ expected</span></p><div class="scroll"><table class="grid" id="matrix-grid">${head}${body.join('')}</table></div>`;
 }
 
@@ -56,7 +68,9 @@ function auditLine(c: Compliance): string {
 export function renderHtml(c: Compliance): string {
   const s = c.summary;
   const reqTotal = s.requiredControls.pass + s.requiredControls.fail + s.requiredControls.notRun;
-  const mismatches = c.matrix ? c.matrix.cells.filter((m) => Object.values(m.observed).some((o) => o !== m.expected)).length : null;
+  const mismatches = c.matrix
+    ? c.matrix.cells.filter((m) => Object.values(m.observed).some((o) => o !== m.expected)).length
+    : null;
   const summary = `<section id="summary" class="verdict ${c.verdict}">
 <h2>Verdict: ${esc(c.verdict.toUpperCase())}</h2>
 <ul>
@@ -69,12 +83,26 @@ ${auditLine(c)}
 </ul>
 <p class="prov">Commit <code>${esc(c.tree.commit.slice(0, 12))}</code>${c.tree.dirty ? ' (uncommitted changes)' : ''}, sql/ hash <code>${esc(c.tree.sqlHash.slice(0, 12))}</code>, generated ${esc(c.generatedAt)} in ${c.buildMs} ms.</p>
 </section>`;
-  const problems = c.problems.length ? `<section id="problems"><h2>Evidence problems (each fails the gate)</h2><ul>${c.problems.map((p) => `<li><b>${esc(p.kind)}</b>: ${esc(p.message)}</li>`).join('')}</ul></section>` : '';
+  const problems = c.problems.length
+    ? `<section id="problems"><h2>Evidence problems (each fails the gate)</h2><ul>${c.problems.map((p) => `<li><b>${esc(p.kind)}</b>: ${esc(p.message)}</li>`).join('')}</ul></section>`
+    : '';
   const controls = `<section id="controls"><h2>Controls</h2><table class="controls"><tr><th>control</th><th>status</th><th>frameworks</th><th>evidence</th></tr>${c.controls
     .map(
-      (ctl) => `<tr class="control ${esc(ctl.status)}" id="control-${esc(ctl.id)}"><td><b>${esc(ctl.id)}</b> ${esc(ctl.title)}${ctl.required ? '' : ' <i>(advisory)</i>'}${ctl.reason ? `<div class="reason">${esc(ctl.reason)}</div>` : ''}${ctl.statement ? `<div class="statement">${esc(ctl.statement)}</div>` : ''}</td><td>${badge(ctl.status)}</td><td>${ctl.clauses.map(esc).join('<br>')}</td><td><details><summary>${ctl.counts.pass} pass, ${ctl.counts.fail} fail, ${ctl.counts.notRun} not run</summary><ul>${ctl.evidence
-        .map((e) => `<li><code>${esc(e.selector)}</code>: ${e.counts.pass}/${e.counts.fail}/${e.counts.notRun}<ul>${e.records.slice(0, 12).map((r) => `<li>${badge(r.status)} ${esc(r.suite)}: ${esc(r.title || r.id)}${r.reason ? ` — ${esc(r.reason.split('\n')[0]!)}` : ''}</li>`).join('')}${e.records.length > 12 ? `<li>… ${e.counts.pass + e.counts.fail + e.counts.notRun - 12} more</li>` : ''}</ul></li>`)
-        .join('')}</ul></details></td></tr>`,
+      (ctl) =>
+        `<tr class="control ${esc(ctl.status)}" id="control-${esc(ctl.id)}"><td><b>${esc(ctl.id)}</b> ${esc(ctl.title)}${ctl.required ? '' : ' <i>(advisory)</i>'}${ctl.reason ? `<div class="reason">${esc(ctl.reason)}</div>` : ''}${ctl.statement ? `<div class="statement">${esc(ctl.statement)}</div>` : ''}</td><td>${badge(ctl.status)}</td><td>${ctl.clauses.map(esc).join('<br>')}</td><td><details><summary>${ctl.counts.pass} pass, ${ctl.counts.fail} fail, ${ctl.counts.notRun} not run</summary><ul>${ctl.evidence
+          .map(
+            (e) =>
+              `<li><code>${esc(e.selector)}</code>: ${e.counts.pass}/${e.counts.fail}/${e.counts.notRun}<ul>${e.records
+                .slice(0, 12)
+                .map(
+                  (r) =>
+                    `<li>${badge(r.status)} ${esc(r.suite)}: ${esc(r.title || r.id)}${r.reason ? ` — ${esc(r.reason.split('\n')[0]!)}` : ''}</li>`,
+                )
+                .join(
+                  '',
+                )}${e.records.length > 12 ? `<li>… ${e.counts.pass + e.counts.fail + e.counts.notRun - 12} more</li>` : ''}</ul></li>`,
+          )
+          .join('')}</ul></details></td></tr>`,
     )
     .join('')}</table></section>`;
   const clauses = `<section id="frameworks"><h2>Frameworks</h2><table><tr><th>framework</th><th>clause</th><th>status</th><th>controls</th></tr>${c.clauses.map((cl) => `<tr><td>${esc(cl.framework)}</td><td>${esc(cl.id)} ${esc(cl.title)}</td><td>${badge(cl.status)}</td><td>${cl.controls.map(esc).join(', ')}</td></tr>`).join('')}</table></section>`;
@@ -83,19 +111,34 @@ ${auditLine(c)}
   const latency = `<section id="latency"><h2>Latency</h2>${c.latency.length ? `<div class="charts">${c.latency.map(latencyChart).join('')}</div>` : '<p>No latency figures in the results.</p>'}</section>`;
   const inventory = `<section id="inventory"><h2>Data inventory and retention</h2>${
     c.inventory
-      ? `<p>Every column of every public table, classified (from ${esc(c.inventory.source)}). Retention: days a row is kept, or "account" (kept for the life of the account).</p><table><tr><th>table</th><th>retention</th><th>columns by category (audit treatment)</th></tr>${[...new Set(c.inventory.columns.map((x) => x.table))]
+      ? `<p>Every column of every public table, classified (from ${esc(c.inventory.source)}). Retention: days a row is kept, or "account" (kept for the life of the account).</p><table><tr><th>table</th><th>retention</th><th>columns by category (audit treatment)</th></tr>${[
+          ...new Set(c.inventory.columns.map((x) => x.table)),
+        ]
           .map((t) => {
             const cols = c.inventory!.columns.filter((x) => x.table === t);
-            const days = [...new Set(cols.map((x) => x.retentionDays))].map((d) => (d === null ? 'account' : `${d} d`)).join(', ');
-            const cats = [...new Set(cols.map((x) => x.category))].map((cat) => `<b>${esc(cat)}</b>: ${cols.filter((x) => x.category === cat).map((x) => `${esc(x.column)} (${esc(x.auditTreatment)})`).join(', ')}`);
+            const days = [...new Set(cols.map((x) => x.retentionDays))]
+              .map((d) => (d === null ? 'account' : `${d} d`))
+              .join(', ');
+            const cats = [...new Set(cols.map((x) => x.category))].map(
+              (cat) =>
+                `<b>${esc(cat)}</b>: ${cols
+                  .filter((x) => x.category === cat)
+                  .map((x) => `${esc(x.column)} (${esc(x.auditTreatment)})`)
+                  .join(', ')}`,
+            );
             return `<tr><td>${esc(t)}</td><td>${esc(days)}</td><td>${cats.join('<br>')}</td></tr>`;
           })
           .join('')}</table>`
       : '<p>No data inventory in the results.</p>'
   }</section>`;
   const suites = `<section id="suites"><h2>Suites and provenance</h2><table><tr><th>suite</th><th>pass/fail/not-run</th><th>engine</th><th>commit</th><th>run</th><th>command</th></tr>${c.suites
-    .map((su) => `<tr class="${su.stale ? 'stale' : ''}"><td>${esc(su.suite)}${su.expected ? '' : ' <b>(extra: not in the catalogue)</b>'}</td><td>${su.counts.pass}/${su.counts.fail}/${su.counts.notRun}</td><td>${esc(su.provenance.engine)}</td><td><code>${esc(su.provenance.commit.slice(0, 12))}</code>${su.stale ? ` <b>stale</b>: ${esc(su.stale)}` : ''}</td><td>${esc(su.provenance.startedAt)} → ${esc(su.provenance.endedAt)}</td><td><code>${esc(su.provenance.command)}</code></td></tr>`)
-    .join('')}</table>${c.unmapped.length ? `<p>Records that no control names except ALL-1: ${c.unmapped.map((u) => `${esc(u.suite)} (${u.records})`).join(', ')}.</p>` : ''}</section>`;
+    .map(
+      (su) =>
+        `<tr class="${su.stale ? 'stale' : ''}"><td>${esc(su.suite)}${su.expected ? '' : ' <b>(extra: not in the catalogue)</b>'}</td><td>${su.counts.pass}/${su.counts.fail}/${su.counts.notRun}</td><td>${esc(su.provenance.engine)}</td><td><code>${esc(su.provenance.commit.slice(0, 12))}</code>${su.stale ? ` <b>stale</b>: ${esc(su.stale)}` : ''}</td><td>${esc(su.provenance.startedAt)} → ${esc(su.provenance.endedAt)}</td><td><code>${esc(su.provenance.command)}</code></td></tr>`,
+    )
+    .join(
+      '',
+    )}</table>${c.unmapped.length ? `<p>Records that no control names except ALL-1: ${c.unmapped.map((u) => `${esc(u.suite)} (${u.records})`).join(', ')}.</p>` : ''}</section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ShipSpeak compliance report — ${esc(c.verdict)}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

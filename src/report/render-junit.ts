@@ -1,7 +1,10 @@
 import type { Compliance } from './compliance.js';
 
 /** reports/junit.xml: every record of every suite (pgTAP included) plus one testcase per control, for any CI. */
-const esc = (s: string) => s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const esc = (s: string) =>
+  s
+    .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 export function renderJunit(c: Compliance): string {
   const groups = new Map<string, { name: string; status: string; reason: string | null; seconds: number }[]>();
@@ -11,7 +14,10 @@ export function renderJunit(c: Compliance): string {
     list.push({ name: r.id, status: r.status, reason: r.reason, seconds: ms / 1000 });
     groups.set(r.suite, list);
   }
-  groups.set('controls', c.controls.map((ctl) => ({ name: `${ctl.id} ${ctl.title}`, status: ctl.status, reason: ctl.reason, seconds: 0 })));
+  groups.set(
+    'controls',
+    c.controls.map((ctl) => ({ name: `${ctl.id} ${ctl.title}`, status: ctl.status, reason: ctl.reason, seconds: 0 })),
+  );
   const L = ['<?xml version="1.0" encoding="UTF-8"?>'];
   let tests = 0;
   let failures = 0;
@@ -27,11 +33,19 @@ export function renderJunit(c: Compliance): string {
     for (const x of cases) {
       const open = `    <testcase classname="${esc(suite)}" name="${esc(x.name)}" time="${x.seconds.toFixed(3)}"`;
       if (x.status === 'pass') body.push(`${open}/>`);
-      else if (x.status === 'fail') body.push(`${open}><failure message="${esc((x.reason ?? 'failed').split('\n')[0]!)}">${esc(x.reason ?? '')}</failure></testcase>`);
+      else if (x.status === 'fail')
+        body.push(
+          `${open}><failure message="${esc((x.reason ?? 'failed').split('\n')[0]!)}">${esc(x.reason ?? '')}</failure></testcase>`,
+        );
       else body.push(`${open}><skipped message="${esc(x.reason ?? 'not run')}"/></testcase>`);
     }
     body.push('  </testsuite>');
   }
-  L.push(`<testsuites name="shipspeak compliance" tests="${tests}" failures="${failures}" skipped="${skipped}" errors="0">`, ...body, '</testsuites>', '');
+  L.push(
+    `<testsuites name="shipspeak compliance" tests="${tests}" failures="${failures}" skipped="${skipped}" errors="0">`,
+    ...body,
+    '</testsuites>',
+    '',
+  );
   return L.join('\n');
 }

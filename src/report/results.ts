@@ -80,7 +80,10 @@ export function sqlTreeHash(root = REPO_ROOT): string {
 export function gitState(root = REPO_ROOT): { commit: string; dirty: boolean } {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     return { commit, dirty: status.trim() !== '' };
   } catch {
     return { commit: 'unknown', dirty: true };
@@ -88,12 +91,20 @@ export function gitState(root = REPO_ROOT): { commit: string; dirty: boolean } {
 }
 
 export function provenance(engine: string, startedAt: Date, command = process.argv.slice(1).join(' ')): Provenance {
-  return { ...gitState(), sqlHash: sqlTreeHash(), engine, startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), command };
+  return {
+    ...gitState(),
+    sqlHash: sqlTreeHash(),
+    engine,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    command,
+  };
 }
 
 /** Writes `reports/results/<suite>.json` atomically (a reader never sees half a file). */
 export function writeResults(suite: string, prov: Provenance, records: CheckRecord[], dir = RESULTS_DIR): string {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(suite)) throw new Error(`writeResults: suite name "${suite}" must be lower-case letters, digits and dashes`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(suite))
+    throw new Error(`writeResults: suite name "${suite}" must be lower-case letters, digits and dashes`);
   const file: ResultsFile = { format: RESULTS_FORMAT, suite, provenance: prov, records };
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${suite}.json`);

@@ -40,7 +40,8 @@ async function main(): Promise<number> {
   console.log('\n=== shipspeak-db gate');
   const gated = built === 0 ? await runCli(['gate'], io) : built;
   console.log('\n=== suites');
-  for (const r of ran) console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} npm run ${r.step.padEnd(18)} ${r.seconds.toFixed(1)} s`);
+  for (const r of ran)
+    console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} npm run ${r.step.padEnd(18)} ${r.seconds.toFixed(1)} s`);
   console.log(`  gate: exit ${gated}; report: reports/compliance.html`);
   if (gated !== 0) return gated;
   return ran.some((r) => r.code !== 0) ? 1 : 0;

@@ -21,5 +21,9 @@ declare module '@vitest/runner' {
 
 export function attachEvidence(task: { meta: { shipspeakEvidence?: TestEvidence } }, e: TestEvidence): void {
   const prev = task.meta.shipspeakEvidence ?? {};
-  task.meta.shipspeakEvidence = { ...prev, ...e, figures: e.figures || prev.figures ? { ...(prev.figures ?? {}), ...(e.figures ?? {}) } : undefined };
+  task.meta.shipspeakEvidence = {
+    ...prev,
+    ...e,
+    figures: e.figures || prev.figures ? { ...(prev.figures ?? {}), ...(e.figures ?? {}) } : undefined,
+  };
 }

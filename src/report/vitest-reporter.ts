@@ -11,7 +11,8 @@ import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import { provenance, REPO_ROOT, writeResults, type CheckRecord } from './results.js';
 import './test-evidence.js';
 
-const engineOf = (name: string): CheckRecord['engine'] => (/\bpglite\b/i.test(name) ? 'pglite' : /\bpostgres(ql)?\b/i.test(name) ? 'postgresql' : null);
+const engineOf = (name: string): CheckRecord['engine'] =>
+  /\bpglite\b/i.test(name) ? 'pglite' : /\bpostgres(ql)?\b/i.test(name) ? 'postgresql' : null;
 
 /** Why a skipped test did not run when a suite around it failed (its beforeAll, typically). */
 function notReached(failed: { name: string; message: string }[], testName: string): string | undefined {
@@ -48,17 +49,39 @@ export default class EvidenceReporter implements Reporter {
       const project = m.project.name || 'default';
       const moduleErrors = m.errors();
       if (moduleErrors.length > 0 || m.state() === 'failed') {
-        const msg = moduleErrors.map((e) => e.message).join('\n') || 'the test file failed outside its tests (a hook or the import)';
-        if (moduleErrors.length > 0) push(project, { id: `${file} > (file)`, title: `${file} loads and its hooks succeed`, status: 'fail', reason: msg, engine: null, figures: null, evidence: null });
+        const msg =
+          moduleErrors.map((e) => e.message).join('\n') ||
+          'the test file failed outside its tests (a hook or the import)';
+        if (moduleErrors.length > 0)
+          push(project, {
+            id: `${file} > (file)`,
+            title: `${file} loads and its hooks succeed`,
+            status: 'fail',
+            reason: msg,
+            engine: null,
+            figures: null,
+            evidence: null,
+          });
       }
       // A failing beforeAll/afterAll leaves its tests skipped: the suite itself becomes a failing record.
       const failedSuites: { name: string; message: string }[] = [];
       for (const su of m.children.allSuites()) {
         const errs = su.errors();
         if (errs.length === 0) continue;
-        const message = errs.map((e) => e.message).join('\n').slice(0, 4000);
+        const message = errs
+          .map((e) => e.message)
+          .join('\n')
+          .slice(0, 4000);
         failedSuites.push({ name: su.fullName, message });
-        push(project, { id: `${file} > ${su.fullName} (suite)`, title: `${su.fullName}: its hooks succeed`, status: 'fail', reason: message, engine: engineOf(su.fullName), figures: null, evidence: null });
+        push(project, {
+          id: `${file} > ${su.fullName} (suite)`,
+          title: `${su.fullName}: its hooks succeed`,
+          status: 'fail',
+          reason: message,
+          engine: engineOf(su.fullName),
+          figures: null,
+          evidence: null,
+        });
       }
       const seen = new Map<string, number>();
       for (const t of m.children.allTests()) {
@@ -71,10 +94,15 @@ export default class EvidenceReporter implements Reporter {
         const status = r.state === 'passed' ? 'pass' : r.state === 'failed' ? 'fail' : 'not-run';
         const reason =
           r.state === 'failed'
-            ? r.errors.map((e) => e.message).join('\n').slice(0, 4000) || 'failed'
+            ? r.errors
+                .map((e) => e.message)
+                .join('\n')
+                .slice(0, 4000) || 'failed'
             : status === 'not-run'
               ? (r.state === 'skipped' && r.note) ||
-                notReached(failedSuites, t.fullName) || /NOT RUN: ([^\]>]+)/.exec(t.fullName)?.[1]?.trim() || `${r.state} (skip, todo or not reached)`
+                notReached(failedSuites, t.fullName) ||
+                /NOT RUN: ([^\]>]+)/.exec(t.fullName)?.[1]?.trim() ||
+                `${r.state} (skip, todo or not reached)`
               : null;
         push(project, {
           id: n > 1 ? `${base} #${n}` : base,
@@ -82,20 +110,41 @@ export default class EvidenceReporter implements Reporter {
           status,
           reason,
           engine: meta?.engine ?? engineOf(t.fullName),
-          figures: { ...(meta?.figures ?? {}), ...(duration !== undefined ? { durationMs: Math.round(duration) } : {}) },
+          figures: {
+            ...(meta?.figures ?? {}),
+            ...(duration !== undefined ? { durationMs: Math.round(duration) } : {}),
+          },
           evidence: meta?.evidence ?? null,
         });
       }
     }
     if (unhandled.length > 0) {
       for (const project of byProject.keys())
-        push(project, { id: '(unhandled errors)', title: 'no unhandled error during the run', status: 'fail', reason: unhandled.map((e) => e.message ?? String(e)).join('\n').slice(0, 4000), engine: null, figures: { count: unhandled.length }, evidence: null });
+        push(project, {
+          id: '(unhandled errors)',
+          title: 'no unhandled error during the run',
+          status: 'fail',
+          reason: unhandled
+            .map((e) => e.message ?? String(e))
+            .join('\n')
+            .slice(0, 4000),
+          engine: null,
+          figures: { count: unhandled.length },
+          evidence: null,
+        });
     }
     for (const [project, records] of byProject) {
       const engines = [...new Set(records.map((r) => r.engine).filter(Boolean))].join(' + ') || 'none';
-      const path = writeResults(`vitest-${project}`, provenance(`vitest: ${engines}`, this.startedAt), records, this.options.dir);
+      const path = writeResults(
+        `vitest-${project}`,
+        provenance(`vitest: ${engines}`, this.startedAt),
+        records,
+        this.options.dir,
+      );
       const c = (s: string) => records.filter((r) => r.status === s).length;
-      console.log(`[evidence] ${relative(process.cwd(), path)}: ${records.length} records (${c('pass')} pass, ${c('fail')} fail, ${c('not-run')} not run)`);
+      console.log(
+        `[evidence] ${relative(process.cwd(), path)}: ${records.length} records (${c('pass')} pass, ${c('fail')} fail, ${c('not-run')} not run)`,
+      );
     }
   }
 }

@@ -14,17 +14,21 @@ export function payloadTooLarge(limit: number, seen: number | null): ApiError {
     413,
     'PGRST413',
     'Payload Too Large',
-    seen === null ? `The request body exceeds the limit of ${limit} bytes` : `The request body is ${seen} bytes; the limit is ${limit} bytes`,
+    seen === null
+      ? `The request body exceeds the limit of ${limit} bytes`
+      : `The request body is ${seen} bytes; the limit is ${limit} bytes`,
     'Send fewer rows per request, or raise the limit (shipspeak-db serve --max-body-bytes)',
   );
 }
 
-export const invalidJson = (details: string | null = null): ApiError => new ApiError(400, 'PGRST102', 'Empty or invalid json', details);
+export const invalidJson = (details: string | null = null): ApiError =>
+  new ApiError(400, 'PGRST102', 'Empty or invalid json', details);
 
 /** A Content-Length over the limit is refused before a byte of the body is read. */
 export function checkDeclaredLength(headers: Headers, limit: number): void {
   const declared = headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) throw payloadTooLarge(limit, Number(declared));
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit)
+    throw payloadTooLarge(limit, Number(declared));
 }
 
 /** Reads at most `limit` bytes of the body; one byte more and reading stops with 413. */

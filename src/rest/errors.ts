@@ -52,7 +52,12 @@ export function noRelationship(parent: string, child: string, schema: string, hi
 }
 
 export function singularityError(rows: number): ApiError {
-  return new ApiError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${rows} rows`);
+  return new ApiError(
+    406,
+    'PGRST116',
+    'Cannot coerce the result to a single JSON object',
+    `The result contains ${rows} rows`,
+  );
 }
 
 /** JWT failures carry the WWW-Authenticate header PostgREST sends (RFC 6750 `invalid_token`). */
@@ -94,8 +99,18 @@ export function statusForSqlState(code: string, message: string, authenticated: 
 }
 
 /** Socket-level failures of a database connection (node-postgres surfaces them as Node system errors). */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const UNREACHABLE_MESSAGES = /connection terminated|timeout exceeded when trying to connect|client has encountered a connection error|connection is closed|pglite is closed/i;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+const UNREACHABLE_MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|client has encountered a connection error|connection is closed|pglite is closed/i;
 
 export function isDatabaseUnreachable(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
@@ -109,7 +124,14 @@ export function isDatabaseUnreachable(e: unknown): boolean {
  * or driver message, which would name internal addresses).
  */
 export function databaseUnreachable(): ApiError {
-  return new ApiError(503, 'PGRST001', 'Database client error. Retrying the connection.', 'The database could not be reached', null, { 'Retry-After': '1' });
+  return new ApiError(
+    503,
+    'PGRST001',
+    'Database client error. Retrying the connection.',
+    'The database could not be reached',
+    null,
+    { 'Retry-After': '1' },
+  );
 }
 
 /** Any thrown value → ApiError. Database errors keep their SQLSTATE, message, detail and hint verbatim. */
@@ -117,7 +139,8 @@ export function toApiError(e: unknown, authenticated: boolean): ApiError {
   if (e instanceof ApiError) return e;
   if (isDatabaseUnreachable(e)) return databaseUnreachable();
   // PostgREST: every pooled connection busy for longer than db-pool-acquisition-timeout.
-  if (e instanceof PoolTimeoutError) return new ApiError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
+  if (e instanceof PoolTimeoutError)
+    return new ApiError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
   if (isPgError(e)) {
     const status = statusForSqlState(e.code, e.message, authenticated);
     // PostgREST answers every 401 coming from the database with a bare Bearer challenge.

@@ -7,8 +7,26 @@ import { capRange, checkEmbedDepth, checkResponseSize, type RequestLimits } from
 import { contentRange, readStatus, requestRange } from './range.js';
 import type { RoutineInfo, SchemaCache, Table } from './schema-cache.js';
 import { qualified } from './schema-cache.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, invalidJson, parseJsonBody, readBodyText, type JsonBody } from './body.js';
-import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, rpcKind, type BodyShape, type BodyText, type Plan } from './plan.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  invalidJson,
+  parseJsonBody,
+  readBodyText,
+  type JsonBody,
+} from './body.js';
+import {
+  planDelete,
+  planInsert,
+  planRead,
+  planRpc,
+  planUpdate,
+  resolveRoutine,
+  rpcKind,
+  type BodyShape,
+  type BodyText,
+  type Plan,
+} from './plan.js';
 import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
 
 /**
@@ -66,7 +84,12 @@ function decodeSegment(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ApiError(400, 'PGRST100', 'Invalid percent-encoding in the request path', `"${s}" is not a valid %-encoded UTF-8 path segment`);
+    throw new ApiError(
+      400,
+      'PGRST100',
+      'Invalid percent-encoding in the request path',
+      `"${s}" is not a valid %-encoded UTF-8 path segment`,
+    );
   }
 }
 
@@ -75,16 +98,34 @@ export function createHandler(cfg: HandlerConfig): (request: Request) => Promise
     let auth: Auth | undefined;
     try {
       const url = new URL(request.url);
-      if (!url.pathname.startsWith(cfg.prefix)) throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
+      if (!url.pathname.startsWith(cfg.prefix))
+        throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
       const path = url.pathname.slice(cfg.prefix.length) || '/';
       auth = await authenticate(cfg, request.headers);
       const cache = await cfg.schemaCache();
       checkRole(auth, cfg, cache);
       const method = request.method.toUpperCase();
       const schema = negotiateSchema(cfg, request.headers, method);
-      if (method === 'OPTIONS') return new Response(null, { status: 200, headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' } });
-      const segments = path.split('/').filter((s) => s !== '').map(decodeSegment);
-      const ctx: RequestCtx = { cfg, cache, schema, auth, request, url, method, path, prefs: parsePreferences(request.headers.get('prefer'), cfg.txEnd ?? DEFAULT_TX_END) };
+      if (method === 'OPTIONS')
+        return new Response(null, {
+          status: 200,
+          headers: { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE', 'Access-Control-Allow-Origin': '*' },
+        });
+      const segments = path
+        .split('/')
+        .filter((s) => s !== '')
+        .map(decodeSegment);
+      const ctx: RequestCtx = {
+        cfg,
+        cache,
+        schema,
+        auth,
+        request,
+        url,
+        method,
+        path,
+        prefs: parsePreferences(request.headers.get('prefer'), cfg.txEnd ?? DEFAULT_TX_END),
+      };
       let res: Response;
       if (segments.length === 0) res = root(ctx);
       else if (segments.length === 2 && segments[0] === 'rpc') res = await rpc(ctx, segments[1]!);
@@ -102,7 +143,8 @@ export function createHandler(cfg: HandlerConfig): (request: Request) => Promise
 
 async function authenticate(cfg: HandlerConfig, headers: Headers): Promise<Auth> {
   const token = requestToken(headers);
-  const claims = token === null ? {} : await verifyJwt(token, cfg.jwtKey, cfg.jwtAudience ? { audience: cfg.jwtAudience } : {});
+  const claims =
+    token === null ? {} : await verifyJwt(token, cfg.jwtKey, cfg.jwtAudience ? { audience: cfg.jwtAudience } : {});
   const raw = claims.role ?? cfg.anonRole;
   const role = typeof raw === 'string' ? raw : JSON.stringify(raw);
   return { role, claims: { ...claims, role }, authenticated: role !== cfg.anonRole };
@@ -115,10 +157,19 @@ async function authenticate(cfg: HandlerConfig, headers: Headers): Promise<Auth>
 function checkRole(auth: Auth, cfg: HandlerConfig, cache: SchemaCache): void {
   if (cfg.allowedRoles.includes(auth.role) && cache.roles.has(auth.role)) return;
   if (!cache.roles.has(auth.role)) {
-    throw new ApiError(401, '22023', `role "${auth.role}" does not exist`, null, null, { 'WWW-Authenticate': 'Bearer' });
+    throw new ApiError(401, '22023', `role "${auth.role}" does not exist`, null, null, {
+      'WWW-Authenticate': 'Bearer',
+    });
   }
   const status = auth.authenticated ? 403 : 401;
-  throw new ApiError(status, '42501', `permission denied to set role "${auth.role}"`, null, null, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+  throw new ApiError(
+    status,
+    '42501',
+    `permission denied to set role "${auth.role}"`,
+    null,
+    null,
+    status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
+  );
 }
 
 function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): { name: string; viaProfile: boolean } {
@@ -126,7 +177,13 @@ function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): 
   const requested = headers.get(header);
   if (requested === null) return { name: cfg.schemas[0]!, viaProfile: false };
   if (!cfg.schemas.includes(requested)) {
-    throw new ApiError(406, 'PGRST106', `Invalid schema: ${requested}`, null, `Only the following schemas are exposed: ${cfg.schemas.join(', ')}`);
+    throw new ApiError(
+      406,
+      'PGRST106',
+      `Invalid schema: ${requested}`,
+      null,
+      `Only the following schemas are exposed: ${cfg.schemas.join(', ')}`,
+    );
   }
   return { name: requested, viaProfile: cfg.schemas.length > 1 };
 }
@@ -138,18 +195,30 @@ interface Media {
 }
 
 function negotiateMedia(accept: string | null): Media {
-  const ranges = (accept ?? '*/*').split(',').map((r) => r.trim()).filter(Boolean);
+  const ranges = (accept ?? '*/*')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const r of ranges) {
     const [type = '', ...params] = r.split(';').map((p) => p.trim().toLowerCase());
     const stripNulls = params.includes('nulls=stripped');
     if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') {
-      return { shape: 'object', stripNulls, contentType: `application/vnd.pgrst.object+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
+      return {
+        shape: 'object',
+        stripNulls,
+        contentType: `application/vnd.pgrst.object+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8`,
+      };
     }
     if (type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
-      return { shape: 'array', stripNulls, contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8` };
+      return {
+        shape: 'array',
+        stripNulls,
+        contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8`,
+      };
     }
     if (type === 'text/csv') return { shape: 'csv', stripNulls: false, contentType: 'text/csv; charset=utf-8' };
-    if (type === 'application/json' || type === '*/*' || type === 'application/*') return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
+    if (type === 'application/json' || type === '*/*' || type === 'application/*')
+      return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
   }
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${ranges.join(', ')}`);
 }
@@ -170,7 +239,8 @@ interface RequestCtx {
 
 /** The planner's row estimate from `explain (format json)` (PostgREST's `count=planned`). */
 async function plannedCount(tx: Queryable, plan: Plan): Promise<number> {
-  if (plan.kind !== 'read' && plan.kind !== 'call-scalar-set') throw new Error(`no planned count for a ${plan.kind} plan`);
+  if (plan.kind !== 'read' && plan.kind !== 'call-scalar-set')
+    throw new Error(`no planned count for a ${plan.kind} plan`);
   const stmt = renderPlannedCount(plan);
   const r = await tx.query<{ 'QUERY PLAN': unknown }>(stmt.sql, stmt.params);
   const raw = r.rows[0]!['QUERY PLAN'];
@@ -184,7 +254,8 @@ async function plannedCount(tx: Queryable, plan: Plan): Promise<number> {
  */
 async function countFor(ctx: RequestCtx, tx: Queryable, plan: Plan, row: Outcome): Promise<number | undefined> {
   const mode = ctx.prefs.count;
-  if (mode === undefined || mode === 'exact' || (plan.kind !== 'read' && plan.kind !== 'call-scalar-set')) return row.total;
+  if (mode === undefined || mode === 'exact' || (plan.kind !== 'read' && plan.kind !== 'call-scalar-set'))
+    return row.total;
   if (mode === 'planned') return plannedCount(tx, plan);
   const limit = ctx.cfg.estimatedCountThreshold;
   return limit !== undefined && row.total !== undefined && row.total > limit ? plannedCount(tx, plan) : row.total;
@@ -193,7 +264,8 @@ async function countFor(ctx: RequestCtx, tx: Queryable, plan: Plan, row: Outcome
 async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
   // A planned count needs no exact count from the statement; an estimated one needs it to pick.
-  if ((plan.kind === 'read' || plan.kind === 'call-scalar-set') && ctx.prefs.count === 'planned') plan = { ...plan, count: false };
+  if ((plan.kind === 'read' || plan.kind === 'call-scalar-set') && ctx.prefs.count === 'planned')
+    plan = { ...plan, count: false };
   const stmt = renderPlan(plan);
   const rollback = transactionEnd(ctx.prefs, cfg.txEnd ?? DEFAULT_TX_END) === 'rollback';
   const prelude = renderPrelude({
@@ -232,7 +304,12 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
   }
 }
 
-function respond(status: number, body: string | null, headers: Record<string, string | null>, method: string): Response {
+function respond(
+  status: number,
+  body: string | null,
+  headers: Record<string, string | null>,
+  method: string,
+): Response {
   const h = new Headers();
   for (const [k, v] of Object.entries(headers)) if (v !== null) h.set(k, v);
   const empty = body === null || method === 'HEAD' || status === 204;
@@ -242,15 +319,30 @@ function respond(status: number, body: string | null, headers: Record<string, st
 /** The JSON request body (bounded in size and depth); `emptyAs` is what an empty body means (RPC without arguments). */
 async function readBody(ctx: RequestCtx, emptyAs?: string): Promise<JsonBody> {
   const type = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json' && type !== '') throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
+  if (type !== 'application/json' && type !== '')
+    throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
   const text = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  return parseJsonBody(emptyAs !== undefined && text.trim() === '' ? emptyAs : text, ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
+  return parseJsonBody(
+    emptyAs !== undefined && text.trim() === '' ? emptyAs : text,
+    ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+  );
 }
 
 /** The overload with one unnamed parameter a body of this media type can fill (json/jsonb for JSON, text for text/plain). */
 function singleUnnamedParam(overloads: RoutineInfo[], contentType: string): RoutineInfo | undefined {
-  const types = contentType === 'text/plain' ? ['text'] : contentType === 'application/json' || contentType === '' ? ['json', 'jsonb'] : [];
-  return overloads.find((r) => r.args.length === 1 && r.args[0]!.name === '' && r.args[0]!.typeRef.schema === 'pg_catalog' && types.includes(r.args[0]!.typeRef.name));
+  const types =
+    contentType === 'text/plain'
+      ? ['text']
+      : contentType === 'application/json' || contentType === ''
+        ? ['json', 'jsonb']
+        : [];
+  return overloads.find(
+    (r) =>
+      r.args.length === 1 &&
+      r.args[0]!.name === '' &&
+      r.args[0]!.typeRef.schema === 'pg_catalog' &&
+      types.includes(r.args[0]!.typeRef.name),
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -258,17 +350,33 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 // ---------------------------------------------------------------------------------------------- routes
 
 function root(ctx: RequestCtx): Response {
-  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${ctx.method}`);
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
+    throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${ctx.method}`);
   const paths: Record<string, object> = { '/': {} };
   for (const t of ctx.cache.tables.values()) if (t.schema === ctx.schema.name) paths[`/${t.name}`] = {};
-  for (const [key] of ctx.cache.routines) if (key.startsWith(`${ctx.schema.name}.`)) paths[`/rpc/${key.slice(ctx.schema.name.length + 1)}`] = {};
-  const doc = { swagger: '2.0', info: { title: 'ShipSpeak gateway (PostgREST-compatible subset)', version: '0' }, basePath: '/', paths };
+  for (const [key] of ctx.cache.routines)
+    if (key.startsWith(`${ctx.schema.name}.`)) paths[`/rpc/${key.slice(ctx.schema.name.length + 1)}`] = {};
+  const doc = {
+    swagger: '2.0',
+    info: { title: 'ShipSpeak gateway (PostgREST-compatible subset)', version: '0' },
+    basePath: '/',
+    paths,
+  };
   return respond(200, JSON.stringify(doc), { 'Content-Type': 'application/openapi+json; charset=utf-8' }, ctx.method);
 }
 
 function findTable(ctx: RequestCtx, name: string): Table {
   const t = ctx.cache.tables.get(qualified(ctx.schema.name, name));
-  if (!t) throw tableNotFound(ctx.schema.name, name, suggest(name, [...ctx.cache.tables.values()].filter((x) => x.schema === ctx.schema.name).map((x) => x.name), ctx.schema.name));
+  if (!t)
+    throw tableNotFound(
+      ctx.schema.name,
+      name,
+      suggest(
+        name,
+        [...ctx.cache.tables.values()].filter((x) => x.schema === ctx.schema.name).map((x) => x.name),
+        ctx.schema.name,
+      ),
+    );
   return t;
 }
 
@@ -306,10 +414,18 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
   const count = prefs.count !== undefined;
   if (method === 'GET' || method === 'HEAD') {
     const top = q.levels.get('')!;
-    const range = capRange(requestRange(ctx.request.headers.get('range'), top.limit, top.offset), ctx.cfg.limits.maxRows);
+    const range = capRange(
+      requestRange(ctx.request.headers.get('range'), top.limit, top.offset),
+      ctx.cfg.limits.maxRows,
+    );
     const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
     const plan = planRead(ctx.cache, ctx.schema.name, t, {
-      select: q.select, levels: q.levels, ...range, count, shape, stripNulls: media.stripNulls,
+      select: q.select,
+      levels: q.levels,
+      ...range,
+      count,
+      shape,
+      stripNulls: media.stripNulls,
     });
     const out = await run(ctx, plan, true, singular);
     return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
@@ -319,39 +435,80 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     const top = q.levels.get('')!;
     if (top.limit !== undefined || top.offset !== undefined || top.order.length > 0) {
       // PostgREST can limit an update/delete; this gateway cannot, and must not silently touch more rows.
-      throw new ApiError(400, 'PGRST127', 'Feature not implemented', `limit, offset and order on ${method} are not supported by this gateway`);
+      throw new ApiError(
+        400,
+        'PGRST127',
+        'Feature not implemented',
+        `limit, offset and order on ${method} are not supported by this gateway`,
+      );
     }
     const representation = prefs.return === 'representation';
-    const o = { select: q.select, levels: q.levels, shape: representation ? media.shape : ('none' as BodyShape), stripNulls: media.stripNulls };
+    const o = {
+      select: q.select,
+      levels: q.levels,
+      shape: representation ? media.shape : ('none' as BodyShape),
+      stripNulls: media.stripNulls,
+    };
     let plan: Plan;
     if (method === 'PATCH') {
       const body = await readBody(ctx);
       if (!isObject(body.value)) throw invalidJson();
-      plan = planUpdate(ctx.cache, ctx.schema.name, t, { ...o, columns: Object.keys(body.value), body: { text: body.text, kind: 'object' } });
+      plan = planUpdate(ctx.cache, ctx.schema.name, t, {
+        ...o,
+        columns: Object.keys(body.value),
+        body: { text: body.text, kind: 'object' },
+      });
     } else plan = planDelete(ctx.cache, ctx.schema.name, t, o);
     const out = await run(ctx, plan, false, singular);
-    const cr = method === 'PATCH' ? contentRange(0, out.n - 1, count ? out.n : undefined) : contentRange(1, 0, count ? out.n : undefined);
-    return respond(representation ? 200 : 204, representation ? out.body ?? (singular ? 'null' : '[]') : null, {
-      'Content-Type': representation ? media.contentType : null,
-      'Content-Range': cr,
-      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
-    }, method);
+    const cr =
+      method === 'PATCH'
+        ? contentRange(0, out.n - 1, count ? out.n : undefined)
+        : contentRange(1, 0, count ? out.n : undefined);
+    return respond(
+      representation ? 200 : 204,
+      representation ? (out.body ?? (singular ? 'null' : '[]')) : null,
+      {
+        'Content-Type': representation ? media.contentType : null,
+        'Content-Range': cr,
+        'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
+      },
+      method,
+    );
   }
   throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
 }
 
-function readResponse(ctx: RequestCtx, out: Outcome, offset: number, count: boolean, media: Media, applied: (keyof Preferences)[]): Response {
+function readResponse(
+  ctx: RequestCtx,
+  out: Outcome,
+  offset: number,
+  count: boolean,
+  media: Media,
+  applied: (keyof Preferences)[],
+): Response {
   const total = count ? out.total : undefined;
   const { status, contentRange: cr } = readStatus(offset, out.n, total);
   if (status === 416) {
-    const err = new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`, null, { 'Content-Range': cr });
+    const err = new ApiError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `An offset of ${offset} was requested, but there are only ${total} rows.`,
+      null,
+      { 'Content-Range': cr },
+    );
     return errorResponse(err, ctx.method);
   }
-  return respond(status, out.body ?? (media.shape === 'object' ? 'null' : '[]'), {
-    'Content-Type': media.contentType,
-    'Content-Range': cr,
-    'Preference-Applied': appliedPreferences(ctx.prefs, applied),
-  }, ctx.method);
+  return respond(
+    status,
+    out.body ?? (media.shape === 'object' ? 'null' : '[]'),
+    {
+      'Content-Type': media.contentType,
+      'Content-Range': cr,
+      'Preference-Applied': appliedPreferences(ctx.prefs, applied),
+    },
+    ctx.method,
+  );
 }
 
 async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): Promise<Response> {
@@ -365,10 +522,17 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
   else {
     // Without `columns=`, PostgREST requires every object of a bulk insert to carry the same keys.
     columns = Object.keys(objects[0] ?? {});
-    const same = (o: Record<string, unknown>) => Object.keys(o).length === columns.length && columns.every((c) => c in o);
+    const same = (o: Record<string, unknown>) =>
+      Object.keys(o).length === columns.length && columns.every((c) => c in o);
     if (!objects.every(same)) throw new ApiError(400, 'PGRST102', 'All object keys must match');
   }
-  if (columns.length === 0 && objects.length > 1) throw new ApiError(400, 'PGRST102', 'All object keys must match', 'This gateway inserts an empty object only one at a time');
+  if (columns.length === 0 && objects.length > 1)
+    throw new ApiError(
+      400,
+      'PGRST102',
+      'All object keys must match',
+      'This gateway inserts an empty object only one at a time',
+    );
   const resolution = prefs.resolution;
   const conflictCols = q.onConflict ?? (resolution ? t.pk : undefined);
   const onConflict =
@@ -379,11 +543,20 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
   // headers-only needs the primary key of the new row for Location; representation the requested select.
   const pkSelect: SelectItem[] = t.pk.map((c) => ({ kind: 'column', field: { name: c, json: [] } }));
   const select = ret === 'headers-only' ? pkSelect : q.select;
-  const shape: BodyShape = ret === 'minimal' ? 'none' : ret === 'headers-only' ? (t.pk.length ? 'array' : 'none') : media.shape;
+  const shape: BodyShape =
+    ret === 'minimal' ? 'none' : ret === 'headers-only' ? (t.pk.length ? 'array' : 'none') : media.shape;
   const levels = ret === 'headers-only' ? new Map([['', { conditions: [], order: [] }]]) : q.levels;
   const singular = media.shape === 'object';
   if (objects.length === 0) {
-    return respond(201, ret === 'representation' ? (singular ? 'null' : '[]') : null, { 'Content-Type': ret === 'representation' ? media.contentType : null, 'Content-Range': contentRange(1, 0, prefs.count ? 0 : undefined) }, ctx.method);
+    return respond(
+      201,
+      ret === 'representation' ? (singular ? 'null' : '[]') : null,
+      {
+        'Content-Type': ret === 'representation' ? media.contentType : null,
+        'Content-Range': contentRange(1, 0, prefs.count ? 0 : undefined),
+      },
+      ctx.method,
+    );
   }
   const has = (o: Record<string, unknown>, c: string) => Object.prototype.hasOwnProperty.call(o, c);
   const body: BodyText = {
@@ -392,27 +565,45 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
     ...(prefs.missing === 'default' ? { present: objects.map((o) => columns.map((c) => has(o, c))) } : {}),
   };
   const plan = planInsert(ctx.cache, ctx.schema.name, t, {
-    select, levels, shape, stripNulls: media.stripNulls, columns, body, ...(onConflict ? { onConflict } : {}),
+    select,
+    levels,
+    shape,
+    stripNulls: media.stripNulls,
+    columns,
+    body,
+    ...(onConflict ? { onConflict } : {}),
   });
   const out = await run(ctx, plan, false, singular);
   let location: string | null = null;
   if (ret === 'headers-only' && out.body && t.pk.length) {
-    const first = (JSON.parse(out.body) as Record<string, unknown>[] | Record<string, unknown>);
+    const first = JSON.parse(out.body) as Record<string, unknown>[] | Record<string, unknown>;
     const row = Array.isArray(first) ? first[0] : first;
-    if (row) location = `/${t.name}?${t.pk.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(row[c]))}`).join('&')}`;
+    if (row)
+      location = `/${t.name}?${t.pk.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(row[c]))}`).join('&')}`;
   }
   const status = onConflict?.action === 'merge' && out.inserted === 0 ? 200 : 201;
-  return respond(status, ret === 'representation' ? out.body ?? (singular ? 'null' : '[]') : null, {
-    'Content-Type': ret === 'representation' ? media.contentType : null,
-    Location: location,
-    'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
-    'Preference-Applied': appliedPreferences(prefs, onConflict ? ['resolution', 'missing', 'return', 'count', 'tx', 'timezone'] : ['missing', 'return', 'count', 'tx', 'timezone']),
-  }, ctx.method);
+  return respond(
+    status,
+    ret === 'representation' ? (out.body ?? (singular ? 'null' : '[]')) : null,
+    {
+      'Content-Type': ret === 'representation' ? media.contentType : null,
+      Location: location,
+      'Content-Range': contentRange(1, 0, prefs.count ? out.n : undefined),
+      'Preference-Applied': appliedPreferences(
+        prefs,
+        onConflict
+          ? ['resolution', 'missing', 'return', 'count', 'tx', 'timezone']
+          : ['missing', 'return', 'count', 'tx', 'timezone'],
+      ),
+    },
+    ctx.method,
+  );
 }
 
 async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const { method, prefs } = ctx;
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST')
+    throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
   const overloads = ctx.cache.routines.get(qualified(ctx.schema.name, name)) ?? [];
   const known = new Set<string>(overloads.flatMap((r) => r.args.map((a) => a.name)));
   const viaPost = method === 'POST';
@@ -422,7 +613,10 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   let argsJson: string;
   let routine: RoutineInfo;
   let rawArg: string | undefined;
-  const contentType = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const contentType = (ctx.request.headers.get('content-type') ?? 'application/json')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   const unnamed = viaPost ? singleUnnamedParam(overloads, contentType) : undefined;
   if (unnamed && contentType === 'text/plain') {
     // PostgREST: a text/plain body is the single unnamed text argument, as sent.
@@ -432,7 +626,14 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
     // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
     const body = await readBody(ctx, '{}');
     const keys = isObject(body.value) ? Object.keys(body.value) : null;
-    const named = keys && overloads.some((r) => r.args.length > 0 && keys.every((k) => r.args.some((a) => a.name === k)) && r.args.every((a) => a.hasDefault || keys.includes(a.name)));
+    const named =
+      keys &&
+      overloads.some(
+        (r) =>
+          r.args.length > 0 &&
+          keys.every((k) => r.args.some((a) => a.name === k)) &&
+          r.args.every((a) => a.hasDefault || keys.includes(a.name)),
+      );
     if (unnamed && !named) {
       // A function with one unnamed json/jsonb parameter takes the whole body (any JSON value), as PostgREST.
       rawArg = body.text;
@@ -451,7 +652,12 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   if (media.shape === 'csv' && rpcKind(routine) !== 'row' && rpcKind(routine) !== 'row-set') {
     // CSV needs named columns; a scalar or void function has none here.
-    throw new ApiError(406, 'PGRST107', 'None of these media types are available: text/csv', `${name} does not return rows with named columns`);
+    throw new ApiError(
+      406,
+      'PGRST107',
+      'None of these media types are available: text/csv',
+      `${name} does not return rows with named columns`,
+    );
   }
   const top = q.levels.get('')!;
   const kind = rpcKind(routine);
@@ -459,15 +665,33 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const range = kind === 'row-set' || kind === 'scalar-set' ? capRange(requested, ctx.cfg.limits.maxRows) : requested;
   const count = prefs.count !== undefined;
   const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
-    argNames, argsJson, ...(rawArg !== undefined ? { rawArg } : {}), select: q.select, levels: q.levels, ...range, count, shape: method === 'HEAD' ? 'none' : media.shape, stripNulls: media.stripNulls,
+    argNames,
+    argsJson,
+    ...(rawArg !== undefined ? { rawArg } : {}),
+    select: q.select,
+    levels: q.levels,
+    ...range,
+    count,
+    shape: method === 'HEAD' ? 'none' : media.shape,
+    stripNulls: media.stripNulls,
   });
   // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
   const readOnly = !viaPost || routine.volatility !== 'v';
   const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
   const out = await run(ctx, plan, readOnly, singular);
-  if (kind === 'void') return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
+  if (kind === 'void')
+    return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
   if (kind === 'scalar' || kind === 'row') {
-    return respond(200, out.body ?? 'null', { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Range': contentRange(0, 0, count ? 1 : undefined), 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);
+    return respond(
+      200,
+      out.body ?? 'null',
+      {
+        'Content-Type': JSON_CONTENT_TYPE,
+        'Content-Range': contentRange(0, 0, count ? 1 : undefined),
+        'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']),
+      },
+      method,
+    );
   }
   return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
 }

@@ -72,12 +72,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   validateLimits(limits);
   if (schemas.length === 0) throw new Error('createGateway: at least one schema must be exposed');
-  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new Error('createGateway: maxBodyBytes must be a positive integer');
-  if (!Number.isInteger(maxJsonDepth) || maxJsonDepth < 1) throw new Error('createGateway: maxJsonDepth must be a positive integer');
-  if (options.txEnd !== undefined && !TX_END_SETTINGS.includes(options.txEnd)) throw new Error(`createGateway: txEnd must be one of ${TX_END_SETTINGS.join(', ')}`);
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0)
+    throw new Error('createGateway: statementTimeoutMs must be a non-negative integer');
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
+    throw new Error('createGateway: maxBodyBytes must be a positive integer');
+  if (!Number.isInteger(maxJsonDepth) || maxJsonDepth < 1)
+    throw new Error('createGateway: maxJsonDepth must be a positive integer');
+  if (options.txEnd !== undefined && !TX_END_SETTINGS.includes(options.txEnd))
+    throw new Error(`createGateway: txEnd must be one of ${TX_END_SETTINGS.join(', ')}`);
   const threshold = options.estimatedCountThreshold;
-  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0)) throw new Error('createGateway: estimatedCountThreshold must be a non-negative integer');
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0))
+    throw new Error('createGateway: estimatedCountThreshold must be a non-negative integer');
   let cache: Promise<SchemaCache> | undefined;
   const schemaCache = () => {
     cache ??= loadSchemaCache(db, schemas).catch((e: unknown) => {

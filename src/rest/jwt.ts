@@ -66,7 +66,8 @@ export async function verifyJwt(token: string, key: Uint8Array, options: VerifyO
   } catch {
     throw jwtError('PGRST303', 'Parsing claims failed');
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw jwtError('PGRST303', 'Parsing claims failed');
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
+    throw jwtError('PGRST303', 'Parsing claims failed');
   checkClaims(claims as JwtClaims, Math.floor((options.now?.() ?? Date.now()) / 1000), options.audience);
   return claims as JwtClaims;
 }
@@ -75,7 +76,8 @@ function decodeError(e: unknown): ApiError {
   if (e instanceof joseErrors.JOSEAlgNotAllowed || e instanceof joseErrors.JOSENotSupported) {
     return jwtError('PGRST301', 'Wrong or unsupported encoding algorithm', e.message);
   }
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return jwtError('PGRST301', 'JWT cryptographic operation failed');
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+    return jwtError('PGRST301', 'JWT cryptographic operation failed');
   return jwtError('PGRST301', "JWT couldn't be decoded", e instanceof Error ? e.message : null);
 }
 
@@ -88,13 +90,24 @@ function checkClaims(claims: JwtClaims, now: number, audience: string | undefine
   };
   time('exp', "The JWT 'exp' claim must be a number", 'JWT expired', (exp) => now - ALLOWED_SKEW_SECONDS > exp);
   time('nbf', "The JWT 'nbf' claim must be a number", 'JWT not yet valid', (nbf) => now + ALLOWED_SKEW_SECONDS < nbf);
-  time('iat', "The JWT 'iat' claim must be a number", 'JWT issued at future', (iat) => now + ALLOWED_SKEW_SECONDS < iat);
+  time(
+    'iat',
+    "The JWT 'iat' claim must be a number",
+    'JWT issued at future',
+    (iat) => now + ALLOWED_SKEW_SECONDS < iat,
+  );
   const aud = claims.aud;
   if (aud === undefined || aud === null) return;
-  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : null;
+  const list =
+    typeof aud === 'string'
+      ? [aud]
+      : Array.isArray(aud) && aud.every((a) => typeof a === 'string')
+        ? (aud as string[])
+        : null;
   if (list === null) throw jwtError('PGRST303', "The JWT 'aud' claim must be a string or an array of strings");
   // Without a configured audience PostgREST accepts any aud; an empty array always matches.
-  if (audience !== undefined && list.length > 0 && !list.includes(audience)) throw jwtError('PGRST303', 'JWT not in audience');
+  if (audience !== undefined && list.length > 0 && !list.includes(audience))
+    throw jwtError('PGRST303', 'JWT not in audience');
 }
 
 /** The bearer token of a request: `Authorization: Bearer …`, else (Kong's rule) a JWT sent as `apikey`. */

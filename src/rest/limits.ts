@@ -20,9 +20,12 @@ export interface RequestLimits {
 export const DEFAULT_LIMITS: RequestLimits = { maxRows: 1000, maxEmbedDepth: 4, maxResponseBytes: 32 * 1024 * 1024 };
 
 export function validateLimits(l: RequestLimits): void {
-  if (l.maxRows !== null && (!Number.isInteger(l.maxRows) || l.maxRows < 1)) throw new Error('maxRows must be a positive integer or null (unbounded)');
-  if (!Number.isInteger(l.maxEmbedDepth) || l.maxEmbedDepth < 0) throw new Error('maxEmbedDepth must be a non-negative integer');
-  if (!Number.isInteger(l.maxResponseBytes) || l.maxResponseBytes < 1) throw new Error('maxResponseBytes must be a positive integer');
+  if (l.maxRows !== null && (!Number.isInteger(l.maxRows) || l.maxRows < 1))
+    throw new Error('maxRows must be a positive integer or null (unbounded)');
+  if (!Number.isInteger(l.maxEmbedDepth) || l.maxEmbedDepth < 0)
+    throw new Error('maxEmbedDepth must be a non-negative integer');
+  if (!Number.isInteger(l.maxResponseBytes) || l.maxResponseBytes < 1)
+    throw new Error('maxResponseBytes must be a positive integer');
 }
 
 /** Deepest embedding in a select tree (0 when there is none). */
@@ -35,7 +38,13 @@ export function embedDepth(select: SelectItem[]): number {
 export function checkEmbedDepth(select: SelectItem[], max: number): void {
   const depth = embedDepth(select);
   if (depth > max) {
-    throw new ApiError(400, 'PGRST100', `"failed to parse select parameter" (embedding ${depth} levels deep)`, `Resource embedding may nest at most ${max} levels; this request nests ${depth}.`, 'Fetch deeper levels with a separate request.');
+    throw new ApiError(
+      400,
+      'PGRST100',
+      `"failed to parse select parameter" (embedding ${depth} levels deep)`,
+      `Resource embedding may nest at most ${max} levels; this request nests ${depth}.`,
+      'Fetch deeper levels with a separate request.',
+    );
   }
 }
 
@@ -50,6 +59,12 @@ export function checkResponseSize(body: string | null, max: number): void {
   if (body === null) return;
   const bytes = Buffer.byteLength(body);
   if (bytes > max) {
-    throw new ApiError(500, '54000', `response too large: ${bytes} bytes exceeds the gateway's limit of ${max} bytes`, null, 'Select fewer columns, filter, or page with limit/offset or a Range header.');
+    throw new ApiError(
+      500,
+      '54000',
+      `response too large: ${bytes} bytes exceeds the gateway's limit of ${max} bytes`,
+      null,
+      'Select fewer columns, filter, or page with limit/offset or a Range header.',
+    );
   }
 }

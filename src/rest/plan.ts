@@ -57,7 +57,15 @@ export interface Relationship {
 }
 
 export type CondPlan =
-  | { kind: 'filter'; field: FieldRef; op: Operator; negate: boolean; quantifier?: 'any' | 'all'; language?: string; value: string | string[] }
+  | {
+      kind: 'filter';
+      field: FieldRef;
+      op: Operator;
+      negate: boolean;
+      quantifier?: 'any' | 'all';
+      language?: string;
+      value: string | string[];
+    }
   | { kind: 'logic'; op: 'and' | 'or'; negate: boolean; children: CondPlan[] };
 
 export interface OrderPlan {
@@ -172,18 +180,36 @@ function field(rel: Rel, f: Field): FieldRef {
 
 function castType(cache: SchemaCache, cast: string): TypeRef {
   const t = cache.types.get(normaliseTypeName(cast));
-  if (!t) throw parseError('select parameter', cast, `unknown type "${cast}" in cast: it must name a type of pg_catalog or an exposed schema`);
+  if (!t)
+    throw parseError(
+      'select parameter',
+      cast,
+      `unknown type "${cast}" in cast: it must name a type of pg_catalog or an exposed schema`,
+    );
   return t;
 }
 
 function condition(rel: Rel, c: Condition): CondPlan {
-  if (c.kind === 'logic') return { kind: 'logic', op: c.op, negate: c.negate, children: c.children.map((ch) => condition(rel, ch)) };
+  if (c.kind === 'logic')
+    return { kind: 'logic', op: c.op, negate: c.negate, children: c.children.map((ch) => condition(rel, ch)) };
   const e = c.expr;
-  return { kind: 'filter', field: field(rel, c.field), op: e.op, negate: e.negate, ...(e.quantifier ? { quantifier: e.quantifier } : {}), ...(e.language !== undefined ? { language: e.language } : {}), value: e.value };
+  return {
+    kind: 'filter',
+    field: field(rel, c.field),
+    op: e.op,
+    negate: e.negate,
+    ...(e.quantifier ? { quantifier: e.quantifier } : {}),
+    ...(e.language !== undefined ? { language: e.language } : {}),
+    value: e.value,
+  };
 }
 
 function order(rel: Rel, terms: OrderTerm[]): OrderPlan[] {
-  return terms.map((t) => ({ field: field(rel, t.field), ...(t.dir ? { dir: t.dir } : {}), ...(t.nulls ? { nulls: t.nulls } : {}) }));
+  return terms.map((t) => ({
+    field: field(rel, t.field),
+    ...(t.dir ? { dir: t.dir } : {}),
+    ...(t.nulls ? { nulls: t.nulls } : {}),
+  }));
 }
 
 function fkMatchesHint(fk: ForeignKey, hint: string | undefined): boolean {
@@ -213,7 +239,13 @@ function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'emb
     // one-to-many (or one-to-one when the child's FK columns are unique): the target row holds the key.
     if (toHere && fk.schema === schema && fk.table === item.name && fkMatchesHint(fk, item.hint)) {
       const target = ctx.cache.tables.get(qualified(fk.schema, fk.table));
-      if (target) candidates.push({ fk, target, direction: 'one-to-many', toOne: target.uniques.some((u) => sameCols(u, fk.columns)) });
+      if (target)
+        candidates.push({
+          fk,
+          target,
+          direction: 'one-to-many',
+          toOne: target.uniques.some((u) => sameCols(u, fk.columns)),
+        });
     }
   }
   if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, item.hint);
@@ -230,9 +262,10 @@ function ambiguousEmbed(here: Table, target: string, candidates: Relationship[])
   const details = candidates.map((rs) => {
     const { fk } = rs;
     const cardinality = rs.direction === 'many-to-one' ? 'many-to-one' : rs.toOne ? 'one-to-one' : 'one-to-many';
-    const sides = rs.direction === 'many-to-one'
-      ? `${cols(fk.table, fk.columns)} and ${cols(fk.refTable, fk.refColumns)}`
-      : `${cols(fk.refTable, fk.refColumns)} and ${cols(fk.table, fk.columns)}`;
+    const sides =
+      rs.direction === 'many-to-one'
+        ? `${cols(fk.table, fk.columns)} and ${cols(fk.refTable, fk.refColumns)}`
+        : `${cols(fk.refTable, fk.refColumns)} and ${cols(fk.table, fk.columns)}`;
     return { cardinality, embedding: `${here.name} with ${rs.target.name}`, relationship: `${fk.name} using ${sides}` };
   });
   return new ApiError(
@@ -253,7 +286,12 @@ function levelParams(ctx: Ctx, path: string): LevelParams {
 
 function isCountAggregate(rel: Rel, items: SelectItem[]): Extract<SelectItem, { kind: 'column' }> | null {
   const only = items.length === 1 ? items[0] : undefined;
-  return only?.kind === 'column' && only.field.name === 'count' && only.field.json.length === 0 && !rel.columns.has('count') ? only : null;
+  return only?.kind === 'column' &&
+    only.field.name === 'count' &&
+    only.field.json.length === 0 &&
+    !rel.columns.has('count')
+    ? only
+    : null;
 }
 
 function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): SelectPlan[] {
@@ -268,23 +306,44 @@ function selectItems(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Sel
     }
     // `*` is expanded from the cache so helper columns of a CTE (e.g. `_pgrst_inserted`) never leak out.
     if (item.kind === 'star') {
-      for (const name of rel.columnOrder) out.push({ kind: 'column', field: { column: rel.columns.get(name)!, json: [] }, label: name });
+      for (const name of rel.columnOrder)
+        out.push({ kind: 'column', field: { column: rel.columns.get(name)!, json: [] }, label: name });
     } else if (item.kind === 'column') {
       const f = field(rel, item.field);
       const last = item.field.json.length ? item.field.json[item.field.json.length - 1]!.key : item.field.name;
-      out.push({ kind: 'column', field: f, ...(item.cast ? { cast: castType(ctx.cache, item.cast) } : {}), label: item.alias ?? last });
+      out.push({
+        kind: 'column',
+        field: f,
+        ...(item.cast ? { cast: castType(ctx.cache, item.cast) } : {}),
+        label: item.alias ?? last,
+      });
     } else {
       const rs = relationship(ctx, rel, item);
       const target = relOfTable(rs.target);
       const myPath = childPath(path, item.alias ?? item.name);
       const countOnly = isCountAggregate(target, item.select);
       if (item.spread && !rs.toOne) {
-        throw new ApiError(400, 'PGRST119', `A spread operation on '${item.name}' is not possible`, `'${rel.name}' and '${item.name}' do not form a many-to-one or one-to-one relationship`);
+        throw new ApiError(
+          400,
+          'PGRST119',
+          `A spread operation on '${item.name}' is not possible`,
+          `'${rel.name}' and '${item.name}' do not form a many-to-one or one-to-one relationship`,
+        );
       }
-      if (item.spread && countOnly) throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'count() inside a spread embedding is not supported by this gateway');
+      if (item.spread && countOnly)
+        throw new ApiError(
+          400,
+          'PGRST127',
+          'Feature not implemented',
+          'count() inside a spread embedding is not supported by this gateway',
+        );
       const level = countOnly ? levelPlan(ctx, target, [], myPath) : levelPlan(ctx, target, item.select, myPath);
       out.push({
-        kind: 'embed', rel: rs, label: item.alias ?? item.name, inner: item.inner, level,
+        kind: 'embed',
+        rel: rs,
+        label: item.alias ?? item.name,
+        inner: item.inner,
+        level,
         ...(countOnly ? { countLabel: countOnly.alias ?? 'count' } : {}),
         ...(item.select.length === 0 ? { filterOnly: true } : {}),
         ...(item.spread ? { spread: true } : {}),
@@ -309,13 +368,26 @@ function levelPlan(ctx: Ctx, rel: Rel, items: SelectItem[], path: string): Level
 function checkAllLevelsUsed(ctx: Ctx): void {
   for (const path of ctx.levels.keys()) {
     if (!ctx.used.has(path)) {
-      throw new ApiError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null, `Verify that '${path}' is included in the 'select' query parameter.`);
+      throw new ApiError(
+        400,
+        'PGRST108',
+        `'${path}' is not an embedded resource in this request`,
+        null,
+        `Verify that '${path}' is included in the 'select' query parameter.`,
+      );
     }
   }
 }
 
 /** The top level of a request: its select tree, and the filters/order/paging of every level. */
-function topLevel(cache: SchemaCache, schema: string, rel: Rel, select: SelectItem[], levels: Map<string, LevelParams>, withSelect = true): LevelPlan {
+function topLevel(
+  cache: SchemaCache,
+  schema: string,
+  rel: Rel,
+  select: SelectItem[],
+  levels: Map<string, LevelParams>,
+  withSelect = true,
+): LevelPlan {
   const ctx: Ctx = { cache, schema, levels, used: new Set(['']) };
   const level = levelPlan(ctx, rel, withSelect ? select : [], '');
   checkAllLevelsUsed(ctx);
@@ -339,7 +411,12 @@ export function planRead(cache: SchemaCache, schema: string, table: Table, r: Re
 function readPlan(cache: SchemaCache, schema: string, rel: Rel, r: ReadRequest, source: ReadPlan['source']): ReadPlan {
   const level = topLevel(cache, schema, rel, r.select, r.levels);
   return {
-    kind: 'read', source, level, count: r.count, shape: r.shape, stripNulls: r.stripNulls,
+    kind: 'read',
+    source,
+    level,
+    count: r.count,
+    shape: r.shape,
+    stripNulls: r.stripNulls,
     ...(r.limit !== undefined ? { limit: r.limit } : {}),
     ...(r.offset !== undefined ? { offset: r.offset } : {}),
   };
@@ -373,9 +450,14 @@ export interface InsertRequest extends MutationRequest {
 export function planInsert(cache: SchemaCache, schema: string, table: Table, r: InsertRequest): InsertPlan {
   const columns = payloadColumns(table, r.columns);
   const rel = relOfTable(table);
-  const onConflict = r.onConflict ? { columns: r.onConflict.columns.map((c) => column(rel, c)), action: r.onConflict.action } : undefined;
+  const onConflict = r.onConflict
+    ? { columns: r.onConflict.columns.map((c) => column(rel, c)), action: r.onConflict.action }
+    : undefined;
   return {
-    kind: 'insert', table, columns, body: columns.length ? r.body : null,
+    kind: 'insert',
+    table,
+    columns,
+    body: columns.length ? r.body : null,
     ...(onConflict ? { onConflict } : {}),
     countInserted: onConflict?.action === 'merge' && table.kind === 'table',
     returning: returning(cache, schema, table, r),
@@ -403,10 +485,18 @@ export function planDelete(cache: SchemaCache, schema: string, table: Table, r: 
 // ---------------------------------------------------------------------------------------------- rpc
 
 /** Picks the overload whose required arguments are given and whose arguments cover every given name. */
-export function resolveRoutine(cache: SchemaCache, schema: string, name: string, argNames: string[], viaPost: boolean): RoutineInfo {
+export function resolveRoutine(
+  cache: SchemaCache,
+  schema: string,
+  name: string,
+  argNames: string[],
+  viaPost: boolean,
+): RoutineInfo {
   const overloads = cache.routines.get(qualified(schema, name)) ?? [];
   const matches = overloads.filter(
-    (r) => argNames.every((a) => r.args.some((x) => x.name === a)) && r.args.every((x) => x.hasDefault || argNames.includes(x.name)),
+    (r) =>
+      argNames.every((a) => r.args.some((x) => x.name === a)) &&
+      r.args.every((x) => x.hasDefault || argNames.includes(x.name)),
   );
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
@@ -420,7 +510,9 @@ export function resolveRoutine(cache: SchemaCache, schema: string, name: string,
   }
   const sorted = [...argNames].sort();
   const prms = sorted.length ? `(${sorted.join(', ')})` : ' without parameters';
-  const detPrms = sorted.length ? ` with parameter${sorted.length > 1 ? 's' : ''} ${sorted.join(', ')}` : ' without parameters';
+  const detPrms = sorted.length
+    ? ` with parameter${sorted.length > 1 ? 's' : ''} ${sorted.join(', ')}`
+    : ' without parameters';
   throw new ApiError(
     404,
     'PGRST202',
@@ -445,17 +537,26 @@ export interface RpcRequest extends ReadRequest {
 
 export function planRpc(cache: SchemaCache, schema: string, r: RoutineInfo, req: RpcRequest): RpcPlan {
   const given = r.args.filter((a) => req.argNames.includes(a.name));
-  const call: CallPlan = { routine: r, given, argsJson: given.length ? req.argsJson : null, ...(req.rawArg !== undefined ? { rawArg: req.rawArg } : {}) };
+  const call: CallPlan = {
+    routine: r,
+    given,
+    argsJson: given.length ? req.argsJson : null,
+    ...(req.rawArg !== undefined ? { rawArg: req.rawArg } : {}),
+  };
   const kind = rpcKind(r);
   if (kind === 'void' || kind === 'scalar') return { kind: 'call-scalar', call, isVoid: kind === 'void' };
   if (kind === 'scalar-set') {
     return {
-      kind: 'call-scalar-set', call, count: req.count, shape: req.shape, stripNulls: false,
+      kind: 'call-scalar-set',
+      call,
+      count: req.count,
+      shape: req.shape,
+      stripNulls: false,
       ...(req.limit !== undefined ? { limit: req.limit } : {}),
       ...(req.offset !== undefined ? { offset: req.offset } : {}),
     };
   }
-  const table = r.returnTable ? cache.tables.get(qualified(r.returnTable.schema, r.returnTable.name)) ?? null : null;
+  const table = r.returnTable ? (cache.tables.get(qualified(r.returnTable.schema, r.returnTable.name)) ?? null) : null;
   const rel: Rel = {
     schema: r.schema,
     name: r.name,

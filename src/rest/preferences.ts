@@ -19,7 +19,12 @@ export interface Preferences {
  * for `tx=rollback` (what supabase-js `.rollback()` relies on); the `rollback*` pair is for test databases.
  */
 export type TxEnd = 'commit' | 'commit-allow-override' | 'rollback' | 'rollback-allow-override';
-export const TX_END_SETTINGS: readonly TxEnd[] = ['commit', 'commit-allow-override', 'rollback', 'rollback-allow-override'];
+export const TX_END_SETTINGS: readonly TxEnd[] = [
+  'commit',
+  'commit-allow-override',
+  'rollback',
+  'rollback-allow-override',
+];
 
 const KNOWN: Record<string, readonly string[]> = {
   return: ['minimal', 'representation', 'headers-only'],
@@ -49,7 +54,12 @@ export function parsePreferences(header: string | null, txEnd: TxEnd = 'commit')
     else invalid.push(item);
   }
   if (prefs.handling === 'strict' && invalid.length > 0) {
-    throw new ApiError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${invalid.join(', ')}`);
+    throw new ApiError(
+      400,
+      'PGRST122',
+      'Invalid preferences given with handling=strict',
+      `Invalid preferences: ${invalid.join(', ')}`,
+    );
   }
   return prefs as Preferences;
 }

@@ -18,11 +18,42 @@ export interface Field {
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'column'; field: Field; alias?: string; cast?: string }
-  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[]; spread?: boolean };
+  | {
+      kind: 'embed';
+      name: string;
+      alias?: string;
+      hint?: string;
+      inner: boolean;
+      select: SelectItem[];
+      spread?: boolean;
+    };
 
 export const OPERATORS = [
-  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov',
-  'sl', 'sr', 'nxr', 'nxl', 'adj', 'fts', 'plfts', 'phfts', 'wfts',
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'like',
+  'ilike',
+  'match',
+  'imatch',
+  'is',
+  'isdistinct',
+  'in',
+  'cs',
+  'cd',
+  'ov',
+  'sl',
+  'sr',
+  'nxr',
+  'nxl',
+  'adj',
+  'fts',
+  'plfts',
+  'phfts',
+  'wfts',
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 /** Full-text search operators: `fts(config).query`, the optional text search configuration in parentheses. */
@@ -101,7 +132,11 @@ class Scanner {
   }
   fail(expected: string): never {
     const ch = this.src[this.pos];
-    throw parseError(this.what, this.src, `${ch === undefined ? 'unexpected end of input' : `unexpected "${ch}"`} expecting ${expected}`);
+    throw parseError(
+      this.what,
+      this.src,
+      `${ch === undefined ? 'unexpected end of input' : `unexpected "${ch}"`} expecting ${expected}`,
+    );
   }
   expect(s: string): void {
     if (!this.eat(s)) this.fail(`"${s}"`);
@@ -184,7 +219,15 @@ function parseItem(sc: Scanner): SelectItem {
     sc.expect('(');
     const select = parseItems(sc, true);
     sc.expect(')');
-    return { kind: 'embed', name, ...(alias !== undefined ? { alias } : {}), ...(hint !== undefined ? { hint } : {}), inner, select, ...(spread ? { spread } : {}) };
+    return {
+      kind: 'embed',
+      name,
+      ...(alias !== undefined ? { alias } : {}),
+      ...(hint !== undefined ? { hint } : {}),
+      inner,
+      select,
+      ...(spread ? { spread } : {}),
+    };
   }
   // JSON arrows attach to the column just read.
   const json: JsonStep[] = [];
@@ -201,7 +244,12 @@ function parseItem(sc: Scanner): SelectItem {
     cast = sc.src.slice(start, sc.pos).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_ ]*(\[\])?$/.test(cast)) sc.fail('type name');
   }
-  return { kind: 'column', field: { name, json }, ...(alias !== undefined ? { alias } : {}), ...(cast !== undefined ? { cast } : {}) };
+  return {
+    kind: 'column',
+    field: { name, json },
+    ...(alias !== undefined ? { alias } : {}),
+    ...(cast !== undefined ? { cast } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- filters
@@ -248,7 +296,11 @@ export function parseOpExpr(src: string, inTree = false): OpExpr {
   const m = /^([a-z]+)(?:\(([^()]*)\))?\./.exec(rest);
   const op = m?.[1] as Operator | undefined;
   if (!m || !op || !(OPERATORS as readonly string[]).includes(op)) {
-    throw parseError('filter', src, `unexpected "${rest.split('.')[0] ?? ''}" expecting "not" or operator (${OPERATORS.join(', ')})`);
+    throw parseError(
+      'filter',
+      src,
+      `unexpected "${rest.split('.')[0] ?? ''}" expecting "not" or operator (${OPERATORS.join(', ')})`,
+    );
   }
   const modifier = m[2];
   if (FTS_OPERATORS.has(op)) {
@@ -257,11 +309,18 @@ export function parseOpExpr(src: string, inTree = false): OpExpr {
       throw parseError('filter', src, `unexpected "${modifier}" expecting a text search configuration name`);
     }
     const raw = rest.slice(m[0].length);
-    return { negate, op, ...(modifier !== undefined ? { language: modifier } : {}), value: inTree ? unquote(raw) : raw };
+    return {
+      negate,
+      op,
+      ...(modifier !== undefined ? { language: modifier } : {}),
+      value: inTree ? unquote(raw) : raw,
+    };
   }
-  if (modifier !== undefined && modifier !== 'any' && modifier !== 'all') throw parseError('filter', src, `unexpected "(${modifier})" expecting "(any)" or "(all)"`);
+  if (modifier !== undefined && modifier !== 'any' && modifier !== 'all')
+    throw parseError('filter', src, `unexpected "(${modifier})" expecting "(any)" or "(all)"`);
   const quantifier = modifier as 'any' | 'all' | undefined;
-  if (quantifier && !QUANTIFIABLE.has(op)) throw parseError('filter', src, `operator ${op} does not take (${quantifier})`);
+  if (quantifier && !QUANTIFIABLE.has(op))
+    throw parseError('filter', src, `operator ${op} does not take (${quantifier})`);
   const raw = rest.slice(m[0].length);
   if (op === 'in') {
     if (!raw.startsWith('(') || !raw.endsWith(')')) throw parseError('filter', src, 'expecting "(" list of values ")"');
@@ -271,7 +330,8 @@ export function parseOpExpr(src: string, inTree = false): OpExpr {
   }
   if (op === 'is') {
     const v = raw.toLowerCase();
-    if (!(IS_VALUES as readonly string[]).includes(v)) throw parseError('filter', src, `unexpected "${raw}" expecting null, not_null, true, false or unknown`);
+    if (!(IS_VALUES as readonly string[]).includes(v))
+      throw parseError('filter', src, `unexpected "${raw}" expecting null, not_null, true, false or unknown`);
     return { negate, op, value: v };
   }
   return { negate, op, ...(quantifier ? { quantifier } : {}), value: inTree ? unquote(raw) : raw };
@@ -301,10 +361,12 @@ export function parseOrder(src: string): OrderTerm[] {
     const field = parseField(sc);
     const t: OrderTerm = { field };
     const mods = sc.src.slice(sc.pos);
-    if (mods !== '' && !mods.startsWith('.')) throw parseError('order', src, `unexpected "${mods[0]}" expecting "." or ","`);
+    if (mods !== '' && !mods.startsWith('.'))
+      throw parseError('order', src, `unexpected "${mods[0]}" expecting "." or ","`);
     for (const mod of mods.split('.').slice(1)) {
       if ((mod === 'asc' || mod === 'desc') && !t.dir && !t.nulls) t.dir = mod;
-      else if ((mod === 'nullsfirst' || mod === 'nullslast') && !t.nulls) t.nulls = mod === 'nullsfirst' ? 'first' : 'last';
+      else if ((mod === 'nullsfirst' || mod === 'nullslast') && !t.nulls)
+        t.nulls = mod === 'nullsfirst' ? 'first' : 'last';
       else throw parseError('order', src, `unexpected "${mod}" expecting "asc", "desc", "nullsfirst" or "nullslast"`);
     }
     return t;

@@ -9,7 +9,11 @@ export interface RowRange {
   limit?: number;
 }
 
-export function requestRange(rangeHeader: string | null, limit: number | undefined, offset: number | undefined): RowRange {
+export function requestRange(
+  rangeHeader: string | null,
+  limit: number | undefined,
+  offset: number | undefined,
+): RowRange {
   let lower = 0;
   let upper: number | undefined;
   if (rangeHeader) {
@@ -18,7 +22,12 @@ export function requestRange(rangeHeader: string | null, limit: number | undefin
       lower = Number(m[1]);
       upper = m[2] === '' ? undefined : Number(m[2]);
       if (upper !== undefined && lower > upper) {
-        throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.');
+        throw new ApiError(
+          416,
+          'PGRST103',
+          'Requested range not satisfiable',
+          'The lower boundary must be lower than or equal to the upper boundary in the Range header.',
+        );
       }
     }
   }
@@ -34,7 +43,11 @@ export function contentRange(lower: number, upper: number, total: number | undef
 }
 
 /** Status and Content-Range of a read: 206 when the page is a strict part of a known total, 416 past its end. */
-export function readStatus(offset: number, rows: number, total: number | undefined): { status: number; contentRange: string } {
+export function readStatus(
+  offset: number,
+  rows: number,
+  total: number | undefined,
+): { status: number; contentRange: string } {
   const upper = offset + rows - 1;
   let status = 200;
   if (total !== undefined) {

@@ -18,7 +18,20 @@ import type {
 } from './plan.js';
 import type { Operator } from './query-params.js';
 import type { Table } from './schema-cache.js';
-import { bind, empty, ident, internal, join, label, qualifiedIdent, quoteIdent, render, sql, type Sql, type Statement } from './sql.js';
+import {
+  bind,
+  empty,
+  ident,
+  internal,
+  join,
+  label,
+  qualifiedIdent,
+  quoteIdent,
+  render,
+  sql,
+  type Sql,
+  type Statement,
+} from './sql.js';
 
 /**
  * The renderer: plan → ONE SQL statement that returns the whole HTTP body, built the way PostgREST builds it
@@ -101,16 +114,30 @@ function filterSql(alias: Sql, c: Extract<CondPlan, { kind: 'filter' }>): Sql {
     out = sql`${lhs} ${kw}`;
   } else if (c.op === 'in') {
     const list = c.value as string[];
-    out = list.length === 0 ? sql`false` : sql`${lhs} in (${join(list.map((v) => bind(v)), comma)})`;
+    out =
+      list.length === 0
+        ? sql`false`
+        : sql`${lhs} in (${join(
+            list.map((v) => bind(v)),
+            comma,
+          )})`;
   } else if (c.op === 'fts' || c.op === 'plfts' || c.op === 'phfts' || c.op === 'wfts') {
     // The configuration is a value like any other: bound, cast to regconfig (an unknown one is PostgreSQL's 42704).
-    const args = c.language !== undefined ? sql`${bind(c.language)}::regconfig, ${bind(c.value as string)}` : bind(c.value as string);
+    const args =
+      c.language !== undefined
+        ? sql`${bind(c.language)}::regconfig, ${bind(c.value as string)}`
+        : bind(c.value as string);
     out = sql`${lhs} @@ ${FTS[c.op](args)}`;
   } else {
     // PostgREST lets `*` stand for `%` in like patterns (URL-friendly).
     const raw = c.op === 'like' || c.op === 'ilike' ? (c.value as string).replace(/\*/g, '%') : (c.value as string);
     const op = BINARY[c.op];
-    out = c.quantifier === 'any' ? sql`${lhs} ${op} any(${bind(raw)})` : c.quantifier === 'all' ? sql`${lhs} ${op} all(${bind(raw)})` : sql`${lhs} ${op} ${bind(raw)}`;
+    out =
+      c.quantifier === 'any'
+        ? sql`${lhs} ${op} any(${bind(raw)})`
+        : c.quantifier === 'all'
+          ? sql`${lhs} ${op} all(${bind(raw)})`
+          : sql`${lhs} ${op} ${bind(raw)}`;
   }
   return c.negate ? sql`not (${out})` : out;
 }
@@ -168,7 +195,10 @@ function outputs(aliases: Aliases, alias: Sql, item: SelectPlan): { expr: Sql; k
   return item.level.select.flatMap((sub) => {
     const { alias: ca } = aliases.next();
     const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
-    return outputs(aliases, ca, sub).map((o) => ({ expr: sql`(select ${o.expr} from ${tableSql(item.rel.target)} as ${ca} where ${where} limit 1)`, key: o.key }));
+    return outputs(aliases, ca, sub).map((o) => ({
+      expr: sql`(select ${o.expr} from ${tableSql(item.rel.target)} as ${ca} where ${where} limit 1)`,
+      key: o.key,
+    }));
   });
 }
 
@@ -186,7 +216,9 @@ function whereList(aliases: Aliases, alias: Sql, level: LevelPlan): Sql[] {
     if (item.kind !== 'embed' || !item.inner) continue;
     const { alias: ca } = aliases.next();
     const sub = whereList(aliases, ca, item.level);
-    conds.push(sql`exists (select 1 from ${tableSql(item.rel.target)} as ${ca} where ${join([joinSql(item.rel, alias, ca), ...sub], and)})`);
+    conds.push(
+      sql`exists (select 1 from ${tableSql(item.rel.target)} as ${ca} where ${join([joinSql(item.rel, alias, ca), ...sub], and)})`,
+    );
   }
   return conds;
 }
@@ -201,7 +233,8 @@ function embedSql(aliases: Aliases, alias: Sql, item: Extract<SelectPlan, { kind
     return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
   }
   const list = selectList(aliases, ca, item.level.select);
-  if (item.rel.toOne) return sql`(select row_to_json(${sub}) from (select ${list} from ${from} where ${where} limit 1) ${sub})`;
+  if (item.rel.toOne)
+    return sql`(select row_to_json(${sub}) from (select ${list} from ${from} where ${where} limit 1) ${sub})`;
   const inner = sql`select ${list} from ${from} where ${where}${orderSql(ca, item.level.order)}${pagingSql(item.level.limit, item.level.offset)}`;
   return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
 }
@@ -254,7 +287,8 @@ export function renderPlannedCount(p: ReadPlan | Extract<Plan, { kind: 'call-sca
 
 function returningSql(r: Returning, cte: Sql, inserted: boolean): Sql {
   const ins = inserted ? sql`, (select count(*) from pgrst_source where _pgrst_inserted)::int as inserted` : empty;
-  if (r.shape === 'none' || !r.level) return sql`${cte} select count(*)::int as n, null::text as body${ins} from pgrst_source`;
+  if (r.shape === 'none' || !r.level)
+    return sql`${cte} select count(*)::int as n, null::text as body${ins} from pgrst_source`;
   const list = selectList(new Aliases(), T0, r.level.select);
   return sql`${cte} select count(*)::int as n, ${bodySql(r.shape, r.stripNulls)} as body${ins} from (select ${list} from pgrst_source as "t0") _pgrst_t`;
 }
@@ -268,7 +302,10 @@ function bodyRows(target: Sql, body: BodyText, b: Sql): Sql {
 
 function renderInsert(p: InsertPlan): Sql {
   const target = tableSql(p.table);
-  const cols = join(p.columns.map((c) => ident(c.name)), comma);
+  const cols = join(
+    p.columns.map((c) => ident(c.name)),
+    comma,
+  );
   let insert: Sql;
   if (p.columns.length === 0 || !p.body) {
     insert = sql`insert into ${target} as "t0" default values`;
@@ -278,7 +315,9 @@ function renderInsert(p: InsertPlan): Sql {
     const isArray = p.body.kind === 'array';
     const values = p.body.present.map((present, i) => {
       const row = isArray ? sql`(${b}::json -> ${bind(String(i))}::int)` : sql`${b}::json`;
-      const cells = p.columns.map((c, j) => (present[j] ? sql`(json_populate_record(null::${target}, ${row})).${ident(c.name)}` : sql`default`));
+      const cells = p.columns.map((c, j) =>
+        present[j] ? sql`(json_populate_record(null::${target}, ${row})).${ident(c.name)}` : sql`default`,
+      );
       return sql`(${join(cells, comma)})`;
     });
     insert = sql`insert into ${target} as "t0" (${cols}) values ${join(values, comma)}`;
@@ -287,13 +326,19 @@ function renderInsert(p: InsertPlan): Sql {
   }
   if (p.onConflict) {
     const conflictNames = p.onConflict.columns.map((c) => c.name);
-    const conflict = join(conflictNames.map((c) => ident(c)), comma);
+    const conflict = join(
+      conflictNames.map((c) => ident(c)),
+      comma,
+    );
     const updatable = p.columns.filter((c) => !conflictNames.includes(c.name)).map((c) => c.name);
     const setCols = updatable.length === 0 ? conflictNames : updatable;
     insert =
       p.onConflict.action === 'ignore' || p.columns.length === 0
         ? sql`${insert} on conflict (${conflict}) do nothing`
-        : sql`${insert} on conflict (${conflict}) do update set ${join(setCols.map((c) => sql`${ident(c)} = excluded.${ident(c)}`), comma)}`;
+        : sql`${insert} on conflict (${conflict}) do update set ${join(
+            setCols.map((c) => sql`${ident(c)} = excluded.${ident(c)}`),
+            comma,
+          )}`;
   }
   // xmax = 0 marks a freshly inserted tuple: lets a merge upsert answer 200 when it only updated (as PostgREST).
   const flag = p.countInserted ? sql`, ("t0".xmax::text = '0') as _pgrst_inserted` : empty;
@@ -309,7 +354,10 @@ function renderUpdate(p: UpdatePlan): Sql {
     const cte = sql`with pgrst_source as (select "t0".* from ${target} as "t0" where ${join([sql`false`, ...where], and)})`;
     return returningSql(p.returning, cte, false);
   }
-  const set = join(p.columns.map((c) => sql`${ident(c.name)} = _pgrst_body.${ident(c.name)}`), comma);
+  const set = join(
+    p.columns.map((c) => sql`${ident(c.name)} = _pgrst_body.${ident(c.name)}`),
+    comma,
+  );
   const whereSql = where.length ? sql` where ${join(where, and)}` : empty;
   const cte = sql`with pgrst_source as (update ${target} as "t0" set ${set} from (select * from ${bodyRows(target, p.body, bind(p.body.text))}) _pgrst_body${whereSql} returning "t0".*)`;
   return returningSql(p.returning, cte, false);
@@ -328,11 +376,21 @@ function renderDelete(p: DeletePlan): Sql {
 function callParts(c: CallPlan): { from: Sql | null; call: Sql } {
   const fn = qualifiedIdent(c.routine);
   const only = c.routine.args[0];
-  if (c.rawArg !== undefined && only) return { from: null, call: sql`${fn}(${bind(c.rawArg)}::${qualifiedIdent(only.typeRef)})` };
+  if (c.rawArg !== undefined && only)
+    return { from: null, call: sql`${fn}(${bind(c.rawArg)}::${qualifiedIdent(only.typeRef)})` };
   if (c.given.length === 0 || c.argsJson === null) return { from: null, call: sql`${fn}()` };
-  const defs = join(c.given.map((a) => sql`${ident(a.name)} ${qualifiedIdent(a.typeRef)}`), comma);
+  const defs = join(
+    c.given.map((a) => sql`${ident(a.name)} ${qualifiedIdent(a.typeRef)}`),
+    comma,
+  );
   const from = sql`json_to_record(${bind(c.argsJson)}::json) as _pgrst_args(${defs})`;
-  return { from, call: sql`${fn}(${join(c.given.map((a) => sql`${ident(a.name)} => _pgrst_args.${ident(a.name)}`), comma)})` };
+  return {
+    from,
+    call: sql`${fn}(${join(
+      c.given.map((a) => sql`${ident(a.name)} => _pgrst_args.${ident(a.name)}`),
+      comma,
+    )})`,
+  };
 }
 
 function callSource(c: CallPlan, scalar: boolean): Sql {
@@ -375,7 +433,9 @@ function planSql(p: Plan): Sql {
  * unknown zone is not applied (no error, as PostgREST's lenient handling); the row count says which happened.
  */
 export function renderTimezone(zone: string): Statement {
-  return render(sql`select set_config('timezone', name, true) from pg_catalog.pg_timezone_names where name = ${bind(zone)}`);
+  return render(
+    sql`select set_config('timezone', name, true) from pg_catalog.pg_timezone_names where name = ${bind(zone)}`,
+  );
 }
 
 /**
@@ -399,5 +459,17 @@ export function renderPrelude(v: {
   role: string;
 }): Statement {
   const searchPath = v.searchPath.map(quoteIdent).join(', ');
-  return { sql: PRELUDE, params: [searchPath, v.claims, v.method, v.path, v.headers, String(v.statementTimeoutMs), v.readOnly ? 'on' : 'off', v.role] };
+  return {
+    sql: PRELUDE,
+    params: [
+      searchPath,
+      v.claims,
+      v.method,
+      v.path,
+      v.headers,
+      String(v.statementTimeoutMs),
+      v.readOnly ? 'on' : 'off',
+      v.role,
+    ],
+  };
 }

@@ -177,7 +177,11 @@ const TYPE_ALIASES: Record<string, string> = { int: 'int4', float: 'float8', dec
 
 /** How a cast is looked up: lower case, single spaces, no space before `[]`. */
 export function normaliseTypeName(s: string): string {
-  return s.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*\[\]$/, '[]');
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\[\]$/, '[]');
 }
 
 const ROLES_SQL = `select coalesce(json_agg(rolname), '[]')::text as doc from pg_catalog.pg_roles where $1::text is not null`;
@@ -266,7 +270,12 @@ export function buildSchemaCache(raw: RawCatalog): SchemaCache {
     const info: RoutineInfo = {
       schema: r.schema,
       name: r.name,
-      args: inputs.map((a, i) => ({ name: a.name, type: a.type, typeRef: { schema: a.typeSchema, name: a.typeName }, hasDefault: i >= firstDefault })),
+      args: inputs.map((a, i) => ({
+        name: a.name,
+        type: a.type,
+        typeRef: { schema: a.typeSchema, name: a.typeName },
+        hasDefault: i >= firstDefault,
+      })),
       volatility: r.volatility,
       returnsSet: r.returnsSet,
       returnsVoid: r.returnsVoid,

@@ -21,7 +21,9 @@ export interface RunningServer {
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
-    super(`port ${port} is already in use on 127.0.0.1 (another shipspeak-db serve or supabase start?); choose another with --port`);
+    super(
+      `port ${port} is already in use on 127.0.0.1 (another shipspeak-db serve or supabase start?); choose another with --port`,
+    );
   }
 }
 
@@ -38,7 +40,11 @@ class EarlyAnswer extends Error {
 async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: number): Promise<Request> {
   const method = req.method ?? 'GET';
   if (!METHODS.has(method)) {
-    throw new EarlyAnswer(new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`, null, null, { Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE' }));
+    throw new EarlyAnswer(
+      new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`, null, null, {
+        Allow: 'OPTIONS,GET,HEAD,POST,PATCH,DELETE',
+      }),
+    );
   }
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
@@ -59,7 +65,11 @@ async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: num
     chunks.push(chunk as Buffer);
   }
   const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
-  return new Request(new URL(req.url ?? '/', origin), { method, headers, ...(hasBody ? { body: Buffer.concat(chunks) } : {}) });
+  return new Request(new URL(req.url ?? '/', origin), {
+    method,
+    headers,
+    ...(hasBody ? { body: Buffer.concat(chunks) } : {}),
+  });
 }
 
 async function send(res: ServerResponse, response: Response, closing: boolean): Promise<void> {
@@ -107,7 +117,14 @@ export async function listen(handle: Handle, port = 0, options: ListenOptions = 
           return void send(res, errorResponse(e.error, req.method ?? 'GET'), true).catch(() => res.destroy());
         }
         res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify({ code: 'PGRSTX00', message: e instanceof Error ? e.message : String(e), details: null, hint: null }));
+        res.end(
+          JSON.stringify({
+            code: 'PGRSTX00',
+            message: e instanceof Error ? e.message : String(e),
+            details: null,
+            hint: null,
+          }),
+        );
       });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -117,7 +134,9 @@ export async function listen(handle: Handle, port = 0, options: ListenOptions = 
   // CONNECT never reaches the request handler in node:http: answer it 405 too instead of dropping the socket.
   server.on('connect', (_req: IncomingMessage, socket: import('node:net').Socket) => {
     const body = JSON.stringify(new ApiError(405, 'PGRST117', 'Unsupported HTTP method: CONNECT').body());
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nAllow: OPTIONS,GET,HEAD,POST,PATCH,DELETE\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nAllow: OPTIONS,GET,HEAD,POST,PATCH,DELETE\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));

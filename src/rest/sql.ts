@@ -47,8 +47,10 @@ const CONSTRUCT = Symbol('sql');
 const make = (node: Node): Sql => new Sql(node, CONSTRUCT);
 
 export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
-  if (!Array.isArray(strings) || !Array.isArray((strings as { raw?: unknown }).raw)) throw new Error('sql must be used as a template tag');
-  for (const v of values) if (!(v instanceof Sql)) throw new Error('sql`…` only interpolates Sql fragments (ident, bind, sql)');
+  if (!Array.isArray(strings) || !Array.isArray((strings as { raw?: unknown }).raw))
+    throw new Error('sql must be used as a template tag');
+  for (const v of values)
+    if (!(v instanceof Sql)) throw new Error('sql`…` only interpolates Sql fragments (ident, bind, sql)');
   return make({ kind: 'template', strings, values });
 }
 
@@ -56,7 +58,8 @@ export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
 export const ident = (name: CachedName): Sql => make({ kind: 'ident', name });
 
 /** `schema.name` as two quoted identifiers. */
-export const qualifiedIdent = (ref: { schema: CachedName; name: CachedName }): Sql => sql`${ident(ref.schema)}.${ident(ref.name)}`;
+export const qualifiedIdent = (ref: { schema: CachedName; name: CachedName }): Sql =>
+  sql`${ident(ref.schema)}.${ident(ref.name)}`;
 
 /** A value from the request: always a `$n` parameter. */
 export const bind = (value: unknown): Sql => make({ kind: 'bind', slot: { value } });
@@ -77,7 +80,8 @@ export function join(fragments: readonly Sql[], separator: Sql): Sql {
 
 export const empty = sql``;
 
-export const quoteIdent = (name: string): string => (name.includes('"') ? `"${name.replace(/"/g, '""')}"` : `"${name}"`);
+export const quoteIdent = (name: string): string =>
+  name.includes('"') ? `"${name.replace(/"/g, '""')}"` : `"${name}"`;
 
 export interface Statement {
   sql: string;

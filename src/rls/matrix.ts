@@ -69,21 +69,28 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
   const m = json as Partial<Matrix>;
   if (!m || typeof m !== 'object') fail(path, 'not a JSON object');
-  if (!m.personas || !sameSet(Object.keys(m.personas), PERSONAS)) fail(path, `personas must be exactly ${PERSONAS.join(', ')}`);
-  if (!Array.isArray(m.operations) || !sameSet(m.operations, OPERATIONS)) fail(path, `operations must be exactly ${OPERATIONS.join(', ')}`);
-  if (!m.vocabulary || !sameSet(Object.keys(m.vocabulary), OPERATIONS)) fail(path, 'vocabulary must document every operation');
+  if (!m.personas || !sameSet(Object.keys(m.personas), PERSONAS))
+    fail(path, `personas must be exactly ${PERSONAS.join(', ')}`);
+  if (!Array.isArray(m.operations) || !sameSet(m.operations, OPERATIONS))
+    fail(path, `operations must be exactly ${OPERATIONS.join(', ')}`);
+  if (!m.vocabulary || !sameSet(Object.keys(m.vocabulary), OPERATIONS))
+    fail(path, 'vocabulary must document every operation');
   for (const op of OPERATIONS) {
-    if (!sameSet(Object.keys(m.vocabulary[op]), OUTCOMES[op])) fail(path, `vocabulary.${op} must document exactly ${OUTCOMES[op].join(', ')}`);
+    if (!sameSet(Object.keys(m.vocabulary[op]), OUTCOMES[op]))
+      fail(path, `vocabulary.${op} must document exactly ${OUTCOMES[op].join(', ')}`);
   }
   if (!m.tables || Object.keys(m.tables).length === 0) fail(path, 'no tables');
   for (const [table, entry] of Object.entries(m.tables)) {
     if (!/^[a-z_][a-z0-9_]*$/.test(table)) fail(path, `bad table name ${table}`);
     if (!entry || typeof entry !== 'object' || !entry.expected) fail(path, `${table}: missing "expected"`);
-    if (entry.owner_column !== null && typeof entry.owner_column !== 'string') fail(path, `${table}: owner_column must be a column name or null`);
-    if (!sameSet(Object.keys(entry.expected), PERSONAS)) fail(path, `${table}: expected must list exactly ${PERSONAS.join(', ')}`);
+    if (entry.owner_column !== null && typeof entry.owner_column !== 'string')
+      fail(path, `${table}: owner_column must be a column name or null`);
+    if (!sameSet(Object.keys(entry.expected), PERSONAS))
+      fail(path, `${table}: expected must list exactly ${PERSONAS.join(', ')}`);
     for (const persona of PERSONAS) {
       const row = entry.expected[persona] as unknown as Record<string, string>;
-      if (!row || !sameSet(Object.keys(row), OPERATIONS)) fail(path, `${table}.${persona}: must give ${OPERATIONS.join(', ')}`);
+      if (!row || !sameSet(Object.keys(row), OPERATIONS))
+        fail(path, `${table}.${persona}: must give ${OPERATIONS.join(', ')}`);
       for (const op of OPERATIONS) {
         if (!(OUTCOMES[op] as readonly string[]).includes(row[op]!)) {
           fail(path, `${table}.${persona}.${op}: "${row[op]}" is not one of ${OUTCOMES[op].join(', ')}`);

@@ -14,18 +14,21 @@ export async function generateJsonbTypes(schemas: ColumnSchema[] = loadColumnSch
   for (const s of schemas) {
     // The interface is named after the file, not the human title, so renaming a title renames nothing.
     const { title: _title, $id: _id, ...schema } = s.schema;
-    parts.push(await compile(schema as Parameters<typeof compile>[0], typeName(s.name), {
+    parts.push(
+      await compile(schema as Parameters<typeof compile>[0], typeName(s.name), {
         bannerComment: '',
         additionalProperties: false,
         format: false,
         // minItems/maxItems would become unions of tuples (80 KB for one 20-item limit); the database checks them.
         ignoreMinAndMaxItems: true,
-      }));
+      }),
+    );
   }
   const byTable = new Map<string, string[]>();
   for (const s of schemas) {
     for (const c of s.columns) {
-      if (c.schema !== 'public') throw new Error(`${s.file}: only public columns are typed, got ${c.schema}.${c.table}.${c.column}`);
+      if (c.schema !== 'public')
+        throw new Error(`${s.file}: only public columns are typed, got ${c.schema}.${c.table}.${c.column}`);
       byTable.set(c.table, [...(byTable.get(c.table) ?? []), `${c.column}: ${typeName(s.name)};`]);
     }
   }

@@ -49,7 +49,17 @@ export interface ScaleSeedResult {
 export const MEAN_MEETINGS_PER_USER = 10;
 export const MEAN_SESSIONS_PER_USER = 10;
 
-const AUDITED_TABLES = ['profiles', 'user_progress', 'usage_metrics', 'meetings', 'meeting_transcripts', 'meeting_analyses', 'modules', 'practice_sessions', 'session_feedback'];
+const AUDITED_TABLES = [
+  'profiles',
+  'user_progress',
+  'usage_metrics',
+  'meetings',
+  'meeting_transcripts',
+  'meeting_analyses',
+  'modules',
+  'practice_sessions',
+  'session_feedback',
+];
 
 /** Single-quoted SQL literal (the random seed is the only user text that reaches the SQL, and only as a literal). */
 function literal(s: string): string {
@@ -58,7 +68,8 @@ function literal(s: string): string {
 
 /** The statements of the load, in order; `:S` is the seed literal. Exported so tests can check determinism and shape. */
 export function scaleSteps(users: number, seed: string): { name: string; sql: string }[] {
-  if (!Number.isSafeInteger(users) || users < 1) throw new Error(`scale seed: users must be a positive whole number, got ${users}`);
+  if (!Number.isSafeInteger(users) || users < 1)
+    throw new Error(`scale seed: users must be a positive whole number, got ${users}`);
   const S = literal(seed);
   const sentences = [
     'Thanks everyone for joining, let us start with the numbers from last week.',
@@ -78,7 +89,20 @@ export function scaleSteps(users: number, seed: string): { name: string; sql: st
     'I would like to hear from design before we commit to the timeline.',
     'The short answer is yes, and the longer answer is about staffing.',
   ];
-  const titles = ['Sprint review', 'Client kickoff', 'One-to-one', 'Team stand-up', 'Design critique', 'Board update', 'Budget review', 'Quarterly planning', 'Sales call', 'Interview', 'Retrospective', 'All hands'];
+  const titles = [
+    'Sprint review',
+    'Client kickoff',
+    'One-to-one',
+    'Team stand-up',
+    'Design critique',
+    'Board update',
+    'Budget review',
+    'Quarterly planning',
+    'Sales call',
+    'Interview',
+    'Retrospective',
+    'All hands',
+  ];
   const arr = (xs: string[]) => `array[${xs.map(literal).join(', ')}]`;
   return [
     {
@@ -247,15 +271,23 @@ async function rowCount(q: Queryable, sql: string): Promise<number> {
 export async function loadScaleSeed(db: Database, o: ScaleSeedOptions): Promise<ScaleSeedResult> {
   const existing = await rowCount(db, 'select count(*) as n from auth.users');
   if (existing > 0) {
-    throw new Error(`the scale seed needs an empty database: auth.users already holds ${existing} row(s). Start from a fresh database (or \`migrate down --to 0000 --yes\`). Nothing was changed.`);
+    throw new Error(
+      `the scale seed needs an empty database: auth.users already holds ${existing} row(s). Start from a fresh database (or \`migrate down --to 0000 --yes\`). Nothing was changed.`,
+    );
   }
   const stepsSql = scaleSteps(o.users, o.randomSeed);
   const steps: ScaleStep[] = [];
   const total = stepsSql.length + 1;
   const t0 = performance.now();
-  const off = ['public.meetings.enforce_meeting_quota (live upload quota; the seed writes each meeting\'s usage event itself)'];
+  const off = [
+    "public.meetings.enforce_meeting_quota (live upload quota; the seed writes each meeting's usage event itself)",
+  ];
   if (!o.audit) off.push(...AUDITED_TABLES.map((t) => `public.${t}.audit_insert (--no-audit)`));
-  const on = ['auth.users.on_auth_user_created (signup: profiles, user_progress)', 'auth.users.audit_create_subject_key (audit pseudonyms)', 'set_updated_at (before update)'];
+  const on = [
+    'auth.users.on_auth_user_created (signup: profiles, user_progress)',
+    'auth.users.audit_create_subject_key (audit pseudonyms)',
+    'set_updated_at (before update)',
+  ];
   if (o.audit) on.push(...AUDITED_TABLES.map((t) => `public.${t}.audit_insert (audit trail, one entry per row)`));
   await db.transaction(async (tx) => {
     // One plan-independent result: no parallel workers, and the triggers the load switches off come back on
@@ -283,7 +315,12 @@ export async function loadScaleSeed(db: Database, o: ScaleSeedOptions): Promise<
   const vacuum = { name: 'vacuum (analyze) every loaded table', rows: 0, ms: performance.now() - v0 };
   steps.push(vacuum);
   o.progress?.(vacuum, total, total);
-  return { steps, totalRows: steps.reduce((a, s) => a + s.rows, 0), totalMs: performance.now() - t0, triggers: { on, off } };
+  return {
+    steps,
+    totalRows: steps.reduce((a, s) => a + s.rows, 0),
+    totalMs: performance.now() - t0,
+    triggers: { on, off },
+  };
 }
 
 /** `[#####-----] 5/11` */

@@ -22,10 +22,16 @@ export function isLoopbackName(name: string): boolean {
 
 /** Parses `--allowed-hosts a.example,*.dev.example`: names, optionally with a leading `*.` wildcard. */
 export function parseAllowedHosts(value: string): string[] {
-  const names = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   for (const n of names) {
     const bare = n.startsWith('*.') ? n.slice(2) : n;
-    if (hostName(bare) !== bare || bare.includes('*')) throw new Error(`--allowed-hosts: "${n}" is not a host name (use names like app.example or *.example, without port or scheme)`);
+    if (hostName(bare) !== bare || bare.includes('*'))
+      throw new Error(
+        `--allowed-hosts: "${n}" is not a host name (use names like app.example or *.example, without port or scheme)`,
+      );
   }
   return names;
 }
@@ -39,7 +45,10 @@ export function hostAllowed(header: string | null, allowed: readonly string[]): 
 }
 
 /** Wraps a handler: requests with a Host outside the allow-list get 403 and never reach it. */
-export function guardHost(handle: (r: Request) => Promise<Response>, allowed: readonly string[]): (r: Request) => Promise<Response> {
+export function guardHost(
+  handle: (r: Request) => Promise<Response>,
+  allowed: readonly string[],
+): (r: Request) => Promise<Response> {
   return async (request) => {
     const host = request.headers.get('host');
     if (hostAllowed(host, allowed)) return handle(request);

@@ -29,7 +29,10 @@ export type Handler = (request: Request) => Promise<Response>;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function withRequestLog(handler: Handler, opts: { jwtKey: Uint8Array; anonRole: string; write: (line: string) => void }): Handler {
+export function withRequestLog(
+  handler: Handler,
+  opts: { jwtKey: Uint8Array; anonRole: string; write: (line: string) => void },
+): Handler {
   const pepper = randomBytes(32);
   const pseudonym = (sub: string) => createHmac('sha256', pepper).update(sub).digest('hex').slice(0, 16);
   return async (request) => {
@@ -74,7 +77,15 @@ export function withRequestLog(handler: Handler, opts: { jwtKey: Uint8Array; ano
   };
 }
 
-function line(request: Request, requestId: string, role: string, user: string | null, status: number, sqlstate: string | null, started: number): RequestLogLine {
+function line(
+  request: Request,
+  requestId: string,
+  role: string,
+  user: string | null,
+  status: number,
+  sqlstate: string | null,
+  started: number,
+): RequestLogLine {
   return {
     time: new Date().toISOString(),
     request_id: requestId,

@@ -32,8 +32,18 @@ function storageNotProvided(request: Request): Response {
   );
 }
 
-export async function startServices(opts: { db: Database; jwtSecret: string; databaseUrl?: string; bcryptCost?: number; log: (line: string) => void }): Promise<Services> {
-  const auth = createAuthApi({ db: opts.db, jwtSecret: opts.jwtSecret, ...(opts.bcryptCost !== undefined ? { bcryptCost: opts.bcryptCost } : {}) });
+export async function startServices(opts: {
+  db: Database;
+  jwtSecret: string;
+  databaseUrl?: string;
+  bcryptCost?: number;
+  log: (line: string) => void;
+}): Promise<Services> {
+  const auth = createAuthApi({
+    db: opts.db,
+    jwtSecret: opts.jwtSecret,
+    ...(opts.bcryptCost !== undefined ? { bcryptCost: opts.bcryptCost } : {}),
+  });
   const source: ChangeSource = opts.databaseUrl ? postgresChangeSource(opts.databaseUrl) : pgliteChangeSource(opts.db);
   const realtime = createRealtime({ db: opts.db, jwtSecret: opts.jwtSecret, source, log: opts.log });
   return {
@@ -42,7 +52,8 @@ export async function startServices(opts: { db: Database; jwtSecret: string; dat
     route: (rest) => (request) => {
       const path = new URL(request.url).pathname;
       if (path === AUTH_PREFIX || path.startsWith(`${AUTH_PREFIX}/`)) return auth(request);
-      if (path === STORAGE_PREFIX || path.startsWith(`${STORAGE_PREFIX}/`)) return Promise.resolve(storageNotProvided(request));
+      if (path === STORAGE_PREFIX || path.startsWith(`${STORAGE_PREFIX}/`))
+        return Promise.resolve(storageNotProvided(request));
       return rest(request);
     },
     stop: () => realtime.stop(),

@@ -36,7 +36,9 @@ export type SnapshotKind = 'migrated' | `seeded-${string}`;
  */
 export function snapshotHash(kind: SnapshotKind, seedFile?: string): string {
   const h = createHash('sha256');
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'),
+  ) as { version: string };
   h.update(`pglite ${pkg.version}\n${kind}\n`);
   const sqlDir = join(ROOT, 'sql');
   for (const file of sqlFiles(sqlDir)) {
@@ -61,7 +63,11 @@ export function readSnapshot(kind: SnapshotKind, hash: string): Blob | null {
 }
 
 /** Writes the dump atomically (temp file + rename) and removes older dumps of the same kind. */
-export async function writeSnapshot(db: (Database & { pglite: PGlite }) | { dump(): Promise<Blob> }, kind: SnapshotKind, hash: string): Promise<void> {
+export async function writeSnapshot(
+  db: (Database & { pglite: PGlite }) | { dump(): Promise<Blob> },
+  kind: SnapshotKind,
+  hash: string,
+): Promise<void> {
   const blob = 'dump' in db ? await db.dump() : await dumpPGlite(db);
   mkdirSync(CACHE_DIR, { recursive: true });
   const target = snapshotPath(kind, hash);
@@ -69,6 +75,7 @@ export async function writeSnapshot(db: (Database & { pglite: PGlite }) | { dump
   writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
   renameSync(tmp, target);
   for (const name of readdirSync(CACHE_DIR)) {
-    if (name.startsWith(`pglite-${kind}-`) && join(CACHE_DIR, name) !== target && !name.endsWith('.tmp')) rmSync(join(CACHE_DIR, name), { force: true });
+    if (name.startsWith(`pglite-${kind}-`) && join(CACHE_DIR, name) !== target && !name.endsWith('.tmp'))
+      rmSync(join(CACHE_DIR, name), { force: true });
   }
 }

@@ -85,7 +85,12 @@ export interface Running {
 /** A one-line, user-facing start-up error (the CLI prints it and exits non-zero). */
 export class ServeError extends Error {}
 
-async function timed<T>(steps: Running['steps'], name: string, fn: () => Promise<T>, note?: (r: T) => string | undefined): Promise<T> {
+async function timed<T>(
+  steps: Running['steps'],
+  name: string,
+  fn: () => Promise<T>,
+  note?: (r: T) => string | undefined,
+): Promise<T> {
   const t = performance.now();
   const r = await fn();
   const n = note?.(r);
@@ -108,7 +113,9 @@ const SEEDED: SnapshotKind = 'seeded-dev';
 
 async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Promise<Opened> {
   if (cfg.databaseUrl) {
-    const db = await timed(steps, 'connect', () => openNodePostgres(cfg.databaseUrl!, { max: cfg.dbPool, acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs }));
+    const db = await timed(steps, 'connect', () =>
+      openNodePostgres(cfg.databaseUrl!, { max: cfg.dbPool, acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs }),
+    );
     return { db, fresh: false, hashes: {} };
   }
   const lock = cfg.dataDir ? lockDataDir(cfg.dataDir, 'serve') : undefined;
@@ -132,7 +139,11 @@ async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Pr
     const db = await timed(
       steps,
       'open PGlite',
-      () => openIsolatedPGlite({ ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}), ...(snapshot ? { loadDataDir: snapshot } : {}) }),
+      () =>
+        openIsolatedPGlite({
+          ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}),
+          ...(snapshot ? { loadDataDir: snapshot } : {}),
+        }),
       () => (loaded ? `from the ${loaded} snapshot ${hashes[loaded]}` : fresh ? 'new database' : 'existing database'),
     );
     return { db, ...(lock ? { lock } : {}), fresh, ...(loaded ? { loaded } : {}), hashes };
@@ -152,15 +163,24 @@ async function checkExposed(db: Database, cfg: ServeConfig): Promise<void> {
     throw new ServeError(`schema ${names} does not exist in ${db.description} (check --schemas)`);
   }
   const role = await db.query(`select from pg_catalog.pg_roles where rolname = $1`, [cfg.anonRole]);
-  if (role.rows.length === 0) throw new ServeError(`anon role "${cfg.anonRole}" does not exist in ${db.description} (check --anon-role; Supabase's roles come from the bootstrap: --migrate)`);
-  const api = await db.query<{ rolname: string }>(`select rolname from pg_catalog.pg_roles where rolname in ('authenticated', 'service_role')`);
+  if (role.rows.length === 0)
+    throw new ServeError(
+      `anon role "${cfg.anonRole}" does not exist in ${db.description} (check --anon-role; Supabase's roles come from the bootstrap: --migrate)`,
+    );
+  const api = await db.query<{ rolname: string }>(
+    `select rolname from pg_catalog.pg_roles where rolname in ('authenticated', 'service_role')`,
+  );
   for (const r of ['authenticated', 'service_role']) {
-    if (!api.rows.some((x) => x.rolname === r)) cfg.log(`warning: role "${r}" does not exist in ${db.description}: JWTs asking for it get 401`);
+    if (!api.rows.some((x) => x.rolname === r))
+      cfg.log(`warning: role "${r}" does not exist in ${db.description}: JWTs asking for it get 401`);
   }
 }
 
 /** The configuration with every default filled in. */
-export type ResolvedServeConfig = ServeConfig & Required<Pick<ServeConfig, 'statementTimeoutMs' | 'maxRows' | 'dbPool' | 'poolAcquisitionTimeoutMs' | 'allowedHosts'>>;
+export type ResolvedServeConfig = ServeConfig &
+  Required<
+    Pick<ServeConfig, 'statementTimeoutMs' | 'maxRows' | 'dbPool' | 'poolAcquisitionTimeoutMs' | 'allowedHosts'>
+  >;
 
 export function withDefaults(cfg: ServeConfig): ResolvedServeConfig {
   return {
@@ -180,13 +200,22 @@ export async function startServer(input: ServeConfig): Promise<Running> {
   } catch (e) {
     throw new ServeError((e as Error).message);
   }
-  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ServeError(`--port must be an integer from 0 to 65535 (got ${cfg.port})`);
-  if (cfg.schemas.length === 0 || cfg.schemas.some((s) => s === '')) throw new ServeError('--schemas must name at least one schema (comma-separated)');
-  if (cfg.databaseUrl && cfg.dataDir) throw new ServeError('--data-dir is for PGlite: unset DATABASE_URL to use it, or drop --data-dir');
-  if (!Number.isInteger(cfg.statementTimeoutMs) || cfg.statementTimeoutMs < 1) throw new ServeError(`--statement-timeout must be a positive duration (got ${cfg.statementTimeoutMs} ms)`);
-  if (cfg.maxRows !== null && (!Number.isInteger(cfg.maxRows) || cfg.maxRows < 1)) throw new ServeError(`--max-rows must be a positive integer or "none" (got ${cfg.maxRows})`);
-  if (!Number.isInteger(cfg.dbPool) || cfg.dbPool < 1) throw new ServeError(`--db-pool must be a positive integer (got ${cfg.dbPool})`);
-  if (!Number.isInteger(cfg.poolAcquisitionTimeoutMs) || cfg.poolAcquisitionTimeoutMs < 1) throw new ServeError(`--db-pool-acquisition-timeout must be a positive duration (got ${cfg.poolAcquisitionTimeoutMs} ms)`);
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535)
+    throw new ServeError(`--port must be an integer from 0 to 65535 (got ${cfg.port})`);
+  if (cfg.schemas.length === 0 || cfg.schemas.some((s) => s === ''))
+    throw new ServeError('--schemas must name at least one schema (comma-separated)');
+  if (cfg.databaseUrl && cfg.dataDir)
+    throw new ServeError('--data-dir is for PGlite: unset DATABASE_URL to use it, or drop --data-dir');
+  if (!Number.isInteger(cfg.statementTimeoutMs) || cfg.statementTimeoutMs < 1)
+    throw new ServeError(`--statement-timeout must be a positive duration (got ${cfg.statementTimeoutMs} ms)`);
+  if (cfg.maxRows !== null && (!Number.isInteger(cfg.maxRows) || cfg.maxRows < 1))
+    throw new ServeError(`--max-rows must be a positive integer or "none" (got ${cfg.maxRows})`);
+  if (!Number.isInteger(cfg.dbPool) || cfg.dbPool < 1)
+    throw new ServeError(`--db-pool must be a positive integer (got ${cfg.dbPool})`);
+  if (!Number.isInteger(cfg.poolAcquisitionTimeoutMs) || cfg.poolAcquisitionTimeoutMs < 1)
+    throw new ServeError(
+      `--db-pool-acquisition-timeout must be a positive duration (got ${cfg.poolAcquisitionTimeoutMs} ms)`,
+    );
 
   const steps: Running['steps'] = [];
   const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
@@ -206,17 +235,32 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     const hash = hashes[kind];
     // Only in-memory databases are dumped: a data directory also holds our lock file, which must not travel.
     if (db.engine === 'pglite' && !cfg.dataDir && fresh && hash && loaded !== kind) {
-      await timed(steps, 'snapshot', () => writeSnapshot(db as IsolatedPGlite, kind, hash), () => `${kind}, cached for the next start`);
+      await timed(
+        steps,
+        'snapshot',
+        () => writeSnapshot(db as IsolatedPGlite, kind, hash),
+        () => `${kind}, cached for the next start`,
+      );
     }
   };
   try {
     const pglite = db.engine === 'pglite';
     if (pglite || cfg.migrate || cfg.seed) {
       if (!loaded) {
-        await timed(steps, 'bootstrap', () => applyBootstrap(db), (r) => (r.supabase ? 'real Supabase database: left alone' : `${r.applied.length} file(s) applied`));
+        await timed(
+          steps,
+          'bootstrap',
+          () => applyBootstrap(db),
+          (r) => (r.supabase ? 'real Supabase database: left alone' : `${r.applied.length} file(s) applied`),
+        );
       }
       // Always run: on a loaded snapshot it verifies history and checksums and applies nothing.
-      await timed(steps, 'migrate', () => migrateUp(db), (r) => (r.length ? `${r.length} migration(s) applied` : 'up to date'));
+      await timed(
+        steps,
+        'migrate',
+        () => migrateUp(db),
+        (r) => (r.length ? `${r.length} migration(s) applied` : 'up to date'),
+      );
       if (!loaded) await cacheAs('migrated');
     }
     if (cfg.seed && loaded === SEEDED) {
@@ -253,7 +297,14 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     services = await timed(
       steps,
       'auth + realtime',
-      () => startServices({ db, jwtSecret: cfg.jwtSecret, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}), ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}), log: cfg.log }),
+      () =>
+        startServices({
+          db,
+          jwtSecret: cfg.jwtSecret,
+          ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}),
+          ...(cfg.bcryptCost !== undefined ? { bcryptCost: cfg.bcryptCost } : {}),
+          log: cfg.log,
+        }),
       (s) => `changes from ${s.capture}`,
     );
     // Start-up work ran without a timeout; from here on every statement is bounded.
@@ -261,13 +312,19 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     const realtime = services.realtime;
     // The Host allow-list guards WebSocket upgrades (Realtime) as well as requests.
     const route = guardHost(services.route(gateway.handle), cfg.allowedHosts);
-    const handler = cfg.requestLog ? withRequestLog(route, { jwtKey: assertSecret(cfg.jwtSecret), anonRole: cfg.anonRole, write: cfg.requestLog }) : route;
+    const handler = cfg.requestLog
+      ? withRequestLog(route, { jwtKey: assertSecret(cfg.jwtSecret), anonRole: cfg.anonRole, write: cfg.requestLog })
+      : route;
     http = await listen(handler, cfg.port, {
-      upgrade: (req, socket, head) => (hostAllowed(req.headers.host ?? null, cfg.allowedHosts) ? realtime.handleUpgrade(req, socket, head) : false),
+      upgrade: (req, socket, head) =>
+        hostAllowed(req.headers.host ?? null, cfg.allowedHosts) ? realtime.handleUpgrade(req, socket, head) : false,
       ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });
     lock?.update({ url: http.url });
-    const [anonKey, serviceRoleKey] = await Promise.all([mintApiKey(cfg.jwtSecret, 'anon'), mintApiKey(cfg.jwtSecret, 'service_role')]);
+    const [anonKey, serviceRoleKey] = await Promise.all([
+      mintApiKey(cfg.jwtSecret, 'anon'),
+      mintApiKey(cfg.jwtSecret, 'service_role'),
+    ]);
     return { url: http.url, port: http.port, anonKey, serviceRoleKey, db, steps, http, stop };
   } catch (e) {
     await stop().catch(() => undefined);

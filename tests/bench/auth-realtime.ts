@@ -41,15 +41,23 @@ async function bench(label: 'pglite' | 'postgresql', running: Running): Promise<
     if (r.error) throw r.error;
   }
   const uid = up.data.user!.id;
-  const ins = await app.from('meetings').insert({ user_id: uid, title: 'bench', storage_object_path: `${uid}/bench.webm` }).select('id').single();
+  const ins = await app
+    .from('meetings')
+    .insert({ user_id: uid, title: 'bench', storage_object_path: `${uid}/bench.webm` })
+    .select('id')
+    .single();
   if (ins.error) throw ins.error;
   const id = (ins.data as { id: string }).id;
   let resolveNext: ((at: number) => void) | undefined;
   await new Promise<void>((resolve, reject) => {
     app
       .channel('bench')
-      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'meetings', filter: `id=eq.${id}` }, () => resolveNext?.(performance.now()))
-      .subscribe((status, err) => (status === 'SUBSCRIBED' ? resolve() : status === 'CHANNEL_ERROR' ? reject(err) : undefined));
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'meetings', filter: `id=eq.${id}` }, () =>
+        resolveNext?.(performance.now()),
+      )
+      .subscribe((status, err) =>
+        status === 'SUBSCRIBED' ? resolve() : status === 'CHANNEL_ERROR' ? reject(err) : undefined,
+      );
   });
   const statuses = ['queued', 'transcribing'];
   const delivery: number[] = [];
@@ -59,7 +67,10 @@ async function bench(label: 'pglite' | 'postgresql', running: Running): Promise<
       resolveNext = (at) => (clearTimeout(timer), resolve(at));
     });
     const t0 = performance.now();
-    const r = await service.from('meetings').update({ status: statuses[i % 2] }).eq('id', id);
+    const r = await service
+      .from('meetings')
+      .update({ status: statuses[i % 2] })
+      .eq('id', id);
     if (r.error) throw r.error;
     delivery.push((await got) - t0);
   }
@@ -69,13 +80,37 @@ async function bench(label: 'pglite' | 'postgresql', running: Running): Promise<
   console.log(`[${label}] sign-in (bcrypt cost 10)  ${formatMs(s, 1)}`);
   console.log(`[${label}] change delivery           ${formatMs(d, 1)}`);
   const v = new Verdicts(label);
-  v.gate(`bench-auth-realtime.${label}.sign_in_p99`, `${label} signInWithPassword p99 (bcrypt cost 10), wide ceiling`, s.p99, '<=', CEILING_MS, ' ms', s);
-  v.gate(`bench-auth-realtime.${label}.delivery_p99`, `${label} postgres_changes delivery p99, wide ceiling`, d.p99, '<=', CEILING_MS, ' ms', d);
+  v.gate(
+    `bench-auth-realtime.${label}.sign_in_p99`,
+    `${label} signInWithPassword p99 (bcrypt cost 10), wide ceiling`,
+    s.p99,
+    '<=',
+    CEILING_MS,
+    ' ms',
+    s,
+  );
+  v.gate(
+    `bench-auth-realtime.${label}.delivery_p99`,
+    `${label} postgres_changes delivery p99, wide ceiling`,
+    d.p99,
+    '<=',
+    CEILING_MS,
+    ' ms',
+    d,
+  );
   records.push(...v.records);
   return v.failedGates === 0;
 }
 
-const base = { port: 0, schemas: ['public'], anonRole: 'anon', jwtSecret: DEV_JWT_SECRET, seed: false, migrate: true, log: () => undefined };
+const base = {
+  port: 0,
+  schemas: ['public'],
+  anonRole: 'anon',
+  jwtSecret: DEV_JWT_SECRET,
+  seed: false,
+  migrate: true,
+  log: () => undefined,
+};
 let ok = true;
 {
   const running = await startServer({ ...base, cache: true });

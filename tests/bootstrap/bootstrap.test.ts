@@ -138,7 +138,8 @@ async function catalogState(db: Queryable): Promise<unknown> {
     procs: await q(`select p.proname, p.prosrc, p.proconfig, p.provolatile, p.proacl::text as acl
                     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                     where n.nspname = 'auth' order by 1`),
-    defaultAcl: await q(`select pg_get_userbyid(d.defaclrole) as role, n.nspname, d.defaclobjtype, d.defaclacl::text as acl
+    defaultAcl:
+      await q(`select pg_get_userbyid(d.defaclrole) as role, n.nspname, d.defaclobjtype, d.defaclacl::text as acl
                          from pg_default_acl d left join pg_namespace n on n.oid = d.defaclnamespace order by 1, 2, 3`),
     publications: await q(`select pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate
                            from pg_publication order by 1`),
@@ -179,7 +180,13 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
   });
 
   it('creates anon, authenticated, service_role and authenticator with Supabase attributes', async () => {
-    const r = await db.query<{ rolname: string; rolinherit: boolean; rolbypassrls: boolean; rolcanlogin: boolean; rolsuper: boolean }>(
+    const r = await db.query<{
+      rolname: string;
+      rolinherit: boolean;
+      rolbypassrls: boolean;
+      rolcanlogin: boolean;
+      rolsuper: boolean;
+    }>(
       `select rolname, rolinherit, rolbypassrls, rolcanlogin, rolsuper from pg_roles
        where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by rolname`,
     );
@@ -200,7 +207,9 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
     await applyBootstrap(own);
     const superuser = (await own.query<{ u: string }>(`select current_user as u`)).rows[0]!.u;
     for (const role of API_ROLES) {
-      const m = await own.query<{ member: boolean }>(`select pg_has_role('authenticator', $1, 'member') as member`, [role]);
+      const m = await own.query<{ member: boolean }>(`select pg_has_role('authenticator', $1, 'member') as member`, [
+        role,
+      ]);
       expect(m.rows[0]?.member, `authenticator member of ${role}`).toBe(true);
     }
     const who = await own.transaction(async (tx) => {
@@ -232,7 +241,9 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
       `select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'auth.users'::regclass and contype = 'p'`,
     );
     expect(pk.rows).toEqual([{ def: 'PRIMARY KEY (id)' }]);
-    const rls = await db.query<{ on: boolean }>(`select relrowsecurity as on from pg_class where oid = 'auth.users'::regclass`);
+    const rls = await db.query<{ on: boolean }>(
+      `select relrowsecurity as on from pg_class where oid = 'auth.users'::regclass`,
+    );
     expect(rls.rows[0]?.on).toBe(true);
   });
 
@@ -240,11 +251,20 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
     const idx = await db.query<{ def: string }>(
       `select indexdef as def from pg_indexes where schemaname = 'auth' and indexname = 'users_email_partial_key'`,
     );
-    expect(idx.rows[0]?.def).toBe('CREATE UNIQUE INDEX users_email_partial_key ON auth.users USING btree (email) WHERE (is_sso_user = false)');
+    expect(idx.rows[0]?.def).toBe(
+      'CREATE UNIQUE INDEX users_email_partial_key ON auth.users USING btree (email) WHERE (is_sso_user = false)',
+    );
     const email = `dup-${randomUUID()}@example.invalid`;
     await db.transaction(async (tx) => {
-      await tx.query(`insert into auth.users (id, email, is_sso_user) values ($1, $2, true), ($3, $2, true)`, [randomUUID(), email, randomUUID()]);
-      await tx.query(`insert into auth.users (id, email, email_confirmed_at) values ($1, $2, '2024-01-02T00:00:00Z')`, [randomUUID(), email]);
+      await tx.query(`insert into auth.users (id, email, is_sso_user) values ($1, $2, true), ($3, $2, true)`, [
+        randomUUID(),
+        email,
+        randomUUID(),
+      ]);
+      await tx.query(`insert into auth.users (id, email, email_confirmed_at) values ($1, $2, '2024-01-02T00:00:00Z')`, [
+        randomUUID(),
+        email,
+      ]);
       const c = await tx.query<{ same: boolean }>(
         `select confirmed_at = email_confirmed_at as same from auth.users where email = $1 and not is_sso_user`,
         [email],
@@ -276,7 +296,9 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
         // An empty setting is what a pooled session holds after an earlier request's local claims ended.
         await tx.query(`select set_config('request.jwt.claims', '', true)`);
         await tx.exec(`set local role ${role}`);
-        return (await tx.query(`select auth.uid() as uid, auth.role() as role, auth.email() as email, auth.jwt() as jwt`)).rows[0];
+        return (
+          await tx.query(`select auth.uid() as uid, auth.role() as role, auth.email() as email, auth.jwt() as jwt`)
+        ).rows[0];
       });
       expect(unset, role).toEqual({ uid: null, role: null, email: null, jwt: null });
       const fx = await db.query<{ ok: boolean }>(
@@ -310,7 +332,10 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
     `);
     for (const role of API_ROLES) {
       for (const priv of ['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger']) {
-        const t = await db.query<{ ok: boolean }>(`select has_table_privilege($1, 'public.bs_default_privs', $2) as ok`, [role, priv]);
+        const t = await db.query<{ ok: boolean }>(
+          `select has_table_privilege($1, 'public.bs_default_privs', $2) as ok`,
+          [role, priv],
+        );
         expect(t.rows[0]?.ok, `${role} ${priv} on new table`).toBe(true);
       }
       for (const seq of ['public.bs_default_privs_seq', 'public.bs_default_privs_id_seq']) {
@@ -361,7 +386,10 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
   it('gives the API roles no access at all to auth.users', async () => {
     for (const role of API_ROLES) {
       for (const priv of ['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger']) {
-        const t = await db.query<{ ok: boolean }>(`select has_table_privilege($1, 'auth.users', $2) as ok`, [role, priv]);
+        const t = await db.query<{ ok: boolean }>(`select has_table_privilege($1, 'auth.users', $2) as ok`, [
+          role,
+          priv,
+        ]);
         expect(t.rows[0]?.ok, `${role} ${priv} on auth.users`).toBe(false);
       }
       await expectSqlState(
@@ -379,7 +407,14 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
       `select pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate from pg_publication where pubname = 'supabase_realtime'`,
     );
     expect(p.rows).toEqual([
-      { pubname: 'supabase_realtime', puballtables: false, pubinsert: true, pubupdate: true, pubdelete: true, pubtruncate: true },
+      {
+        pubname: 'supabase_realtime',
+        puballtables: false,
+        pubinsert: true,
+        pubupdate: true,
+        pubdelete: true,
+        pubtruncate: true,
+      },
     ]);
     const members = await db.query(`select * from pg_publication_tables where pubname = 'supabase_realtime'`);
     expect(members.rows).toEqual([]);
@@ -401,7 +436,12 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
         `-- bootstrap:skip-unless: select false\n-- bootstrap:skip-reason: engine lacks the feature\ncreate table public.bs_never (id int);\n`,
       );
       const r = await applyBootstrap(db, { dir });
-      expect(r).toEqual({ applied: [], skipped: ['0001_needs_feature.sql'], reasons: { '0001_needs_feature.sql': 'engine lacks the feature' }, supabase: false });
+      expect(r).toEqual({
+        applied: [],
+        skipped: ['0001_needs_feature.sql'],
+        reasons: { '0001_needs_feature.sql': 'engine lacks the feature' },
+        supabase: false,
+      });
       const t = await db.query<{ t: string | null }>(`select to_regclass('public.bs_never')::text as t`);
       expect(t.rows[0]?.t).toBeNull();
     } finally {

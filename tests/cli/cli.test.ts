@@ -87,10 +87,24 @@ describe('usage errors exit 2, name the problem and open no database', () => {
   it('--version, --help and <command> --help', () => {
     const v = cli(['--version']);
     expect(v.code).toBe(0);
-    expect(v.out.trim()).toBe(`shipspeak-db ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
+    expect(v.out.trim()).toBe(
+      `shipspeak-db ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`,
+    );
     const h = cli(['--help']);
     expect(h.code).toBe(0);
-    for (const c of ['migrate up', 'migrate down', 'migrate status', 'migrate hash', 'migrate new', 'migrate redo', 'seed', 'policies diff', 'serve', 'token']) expect(h.out).toContain(c);
+    for (const c of [
+      'migrate up',
+      'migrate down',
+      'migrate status',
+      'migrate hash',
+      'migrate new',
+      'migrate redo',
+      'seed',
+      'policies diff',
+      'serve',
+      'token',
+    ])
+      expect(h.out).toContain(c);
     const up = cli(['migrate', 'up', '--help']);
     expect(up.code).toBe(0);
     expect(up.out).toMatch(/^usage: shipspeak-db migrate up \[--to NNNN \| --steps N\]/);
@@ -99,41 +113,56 @@ describe('usage errors exit 2, name the problem and open no database', () => {
 });
 
 describe('migrate on a persistent PGlite (in-process: the same runCli the process calls)', () => {
-  it('up --steps N applies exactly N; --to 3 means --to 0003; --dry-run changes nothing', async () => {
-    const d = dataDir();
-    const dry = await cliInProcess(['migrate', 'up', '--dry-run', '--data-dir', d]);
-    expect(dry.code).toBe(0);
-    expect(dry.out).toContain(`would apply ${all[0]!.version}_${all[0]!.name}`);
-    expect(dry.out).toMatch(new RegExp(`${all.length} migration\\(s\\) would be applied; nothing was changed`));
-    expect((await appliedCount(d))).toBe(0);
-    const one = await cliInProcess(['migrate', 'up', '--steps', '1', '--data-dir', d]);
-    expect(one.code).toBe(0);
-    expect(one.out).toContain(`applying ${all[0]!.version}_${all[0]!.name}…`);
-    expect((await appliedCount(d))).toBe(1);
-    const three = await cliInProcess(['migrate', 'up', '--to', '3', '--data-dir', d]);
-    expect(three.code).toBe(0);
-    expect((await appliedCount(d))).toBe(all.filter((m) => m.version <= '0003').length);
-  }, SPAWNS_TIMEOUT);
+  it(
+    'up --steps N applies exactly N; --to 3 means --to 0003; --dry-run changes nothing',
+    async () => {
+      const d = dataDir();
+      const dry = await cliInProcess(['migrate', 'up', '--dry-run', '--data-dir', d]);
+      expect(dry.code).toBe(0);
+      expect(dry.out).toContain(`would apply ${all[0]!.version}_${all[0]!.name}`);
+      expect(dry.out).toMatch(new RegExp(`${all.length} migration\\(s\\) would be applied; nothing was changed`));
+      expect(await appliedCount(d)).toBe(0);
+      const one = await cliInProcess(['migrate', 'up', '--steps', '1', '--data-dir', d]);
+      expect(one.code).toBe(0);
+      expect(one.out).toContain(`applying ${all[0]!.version}_${all[0]!.name}…`);
+      expect(await appliedCount(d)).toBe(1);
+      const three = await cliInProcess(['migrate', 'up', '--to', '3', '--data-dir', d]);
+      expect(three.code).toBe(0);
+      expect(await appliedCount(d)).toBe(all.filter((m) => m.version <= '0003').length);
+    },
+    SPAWNS_TIMEOUT,
+  );
 
-  it('down shows the plan with row counts, refuses without --yes off a terminal, --dry-run and --json change nothing', async () => {
-    const d = dataDir();
-    expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
-    const before = (await appliedCount(d));
-    expect(before).toBe(all.length);
-    const refused = await cliInProcess(['migrate', 'down', '--to', '0', '--data-dir', d]);
-    expect(refused.code).toBe(2);
-    expect(refused.out).toMatch(/will revert 0002_profiles_and_progress\n\s+drops public\.user_progress — \d+ row\(s\)/);
-    expect(refused.err).toMatch(/pass --yes to confirm.*nothing was changed/);
-    expect((await appliedCount(d))).toBe(before);
-    const dry = await cliInProcess(['migrate', 'down', '--steps', '2', '--dry-run', '--json', '--data-dir', d]);
-    expect(dry.code).toBe(0);
-    const plan = JSON.parse(dry.out) as { migrations: { version: string }[] };
-    expect(plan.migrations.map((m) => m.version)).toEqual(all.slice(-2).map((m) => m.version).reverse());
-    expect((await appliedCount(d))).toBe(before);
-    const yes = await cliInProcess(['migrate', 'down', '--steps', '1', '--yes', '--data-dir', d]);
-    expect(yes.code).toBe(0);
-    expect((await appliedCount(d))).toBe(before - 1);
-  }, SPAWNS_TIMEOUT);
+  it(
+    'down shows the plan with row counts, refuses without --yes off a terminal, --dry-run and --json change nothing',
+    async () => {
+      const d = dataDir();
+      expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
+      const before = await appliedCount(d);
+      expect(before).toBe(all.length);
+      const refused = await cliInProcess(['migrate', 'down', '--to', '0', '--data-dir', d]);
+      expect(refused.code).toBe(2);
+      expect(refused.out).toMatch(
+        /will revert 0002_profiles_and_progress\n\s+drops public\.user_progress — \d+ row\(s\)/,
+      );
+      expect(refused.err).toMatch(/pass --yes to confirm.*nothing was changed/);
+      expect(await appliedCount(d)).toBe(before);
+      const dry = await cliInProcess(['migrate', 'down', '--steps', '2', '--dry-run', '--json', '--data-dir', d]);
+      expect(dry.code).toBe(0);
+      const plan = JSON.parse(dry.out) as { migrations: { version: string }[] };
+      expect(plan.migrations.map((m) => m.version)).toEqual(
+        all
+          .slice(-2)
+          .map((m) => m.version)
+          .reverse(),
+      );
+      expect(await appliedCount(d)).toBe(before);
+      const yes = await cliInProcess(['migrate', 'down', '--steps', '1', '--yes', '--data-dir', d]);
+      expect(yes.code).toBe(0);
+      expect(await appliedCount(d)).toBe(before - 1);
+    },
+    SPAWNS_TIMEOUT,
+  );
 
   it('a second seed is a clear message that changes nothing', async () => {
     const d = dataDir();
@@ -146,11 +175,11 @@ describe('migrate on a persistent PGlite (in-process: the same runCli the proces
   it('policies diff refuses a database that is not at head and migrates nothing', async () => {
     const d = dataDir();
     expect((await cliInProcess(['migrate', 'up', '--to', '0005', '--data-dir', d])).code).toBe(0);
-    const before = (await appliedCount(d));
+    const before = await appliedCount(d);
     const r = await cliInProcess(['policies', 'diff', '--data-dir', d]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/not at head .*never migrates it/);
-    expect((await appliedCount(d))).toBe(before);
+    expect(await appliedCount(d)).toBe(before);
   });
 
   it('without DATABASE_URL or --data-dir, says the database is in memory', async () => {
@@ -171,7 +200,9 @@ describe('migrate on a persistent PGlite (in-process: the same runCli the proces
       expect(rows[1]!.problem).toMatch(/migrate up will refuse it/);
       const err = await migrateUp(db, { sqlDir: late }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MigrationError);
-      expect((err as Error).message).toMatch(/0002_b\.sql is pending but a later migration \(0003\) is already applied/);
+      expect((err as Error).message).toMatch(
+        /0002_b\.sql is pending but a later migration \(0003\) is already applied/,
+      );
     } finally {
       await db.close();
     }
@@ -183,7 +214,9 @@ describe('authoring: migrate new and redo', () => {
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
     const pair = writeMigrationPair('add_tags', root);
     expect(pair.version).toBe('0003');
-    expect(existsSync(join(root, 'migrations/0003_add_tags.sql')) && existsSync(join(root, 'down/0003_add_tags.sql'))).toBe(true);
+    expect(
+      existsSync(join(root, 'migrations/0003_add_tags.sql')) && existsSync(join(root, 'down/0003_add_tags.sql')),
+    ).toBe(true);
     expect(() => writeMigrationPair('add_tags', root)).toThrow(/0003_add_tags\.sql/);
     expect(readFileSync(pair.up, 'utf8')).toMatch(/^-- 0003_add_tags: /);
   });
@@ -192,13 +225,20 @@ describe('authoring: migrate new and redo', () => {
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
     const db = await openPGlite();
     const columns = async () =>
-      (await db.query<{ c: string }>(`select column_name as c from information_schema.columns where table_schema = 'public' and table_name = 'b' order by 1`)).rows.map((r) => r.c);
+      (
+        await db.query<{ c: string }>(
+          `select column_name as c from information_schema.columns where table_schema = 'public' and table_name = 'b' order by 1`,
+        )
+      ).rows.map((r) => r.c);
     try {
       await migrateUp(db, { sqlDir: root });
       writeFileSync(join(root, 'migrations/0002_b.sql'), 'create table public.b (id int primary key, note text);\n');
       await redoNewest(db, { sqlDir: root });
       expect(await columns()).toEqual(['id', 'note']);
-      writeFileSync(join(root, 'migrations/0002_b.sql'), 'create table public.b (id int primary key, note text, bad nosuchtype);\n');
+      writeFileSync(
+        join(root, 'migrations/0002_b.sql'),
+        'create table public.b (id int primary key, note text, bad nosuchtype);\n',
+      );
       await expect(redoNewest(db, { sqlDir: root })).rejects.toThrow(/0002_b\.sql:1:.*nosuchtype/);
       expect(await columns()).toEqual(['id', 'note']);
       const status = statusRows(await migrationStatus(db, { sqlDir: root }));
@@ -218,7 +258,8 @@ describe('authoring: migrate new and redo', () => {
 describe('messages point at the problem', () => {
   it('a failing migration names file:line:column', async () => {
     const root = sqlTree({
-      'migrations/0001_a.sql': 'create table public.a (id int primary key);\n\ncreate table public.b (id int primary key, x nosuchtype);\n',
+      'migrations/0001_a.sql':
+        'create table public.a (id int primary key);\n\ncreate table public.b (id int primary key, x nosuchtype);\n',
       'down/0001_a.sql': 'drop table public.b;\ndrop table public.a;\n',
     });
     const db = await openPGlite();
@@ -232,13 +273,20 @@ describe('messages point at the problem', () => {
   });
 
   it('droppedTables reads the tables a down file drops', () => {
-    expect(droppedTables('-- x\ndrop table public.a;\ndrop table if exists public.b, public.c;\ndrop function public.f();')).toEqual(['public.a', 'public.b', 'public.c']);
+    expect(
+      droppedTables('-- x\ndrop table public.a;\ndrop table if exists public.b, public.c;\ndrop function public.f();'),
+    ).toEqual(['public.a', 'public.b', 'public.c']);
   });
 });
 
 describe('signals reach the server however it is started', () => {
   it('npm run db -- serve stops on SIGTERM to npm: the port closes and nothing is left running', async () => {
-    const proc = spawn('npm', ['run', '-s', 'db', '--', 'serve', '--port', '0'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    const proc = spawn('npm', ['run', '-s', 'db', '--', 'serve', '--port', '0'], {
+      cwd: ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    });
     let out = '';
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     const url = await new Promise<string>((resolve, reject) => {

@@ -70,7 +70,9 @@ describe('seed --scale: usage errors exit 2 and open no database', () => {
   });
 
   it('the random seed reaches SQL only as a quoted literal', () => {
-    const sql = scaleSteps(1, "x'); drop table auth.users; --").map((s) => s.sql).join('\n');
+    const sql = scaleSteps(1, "x'); drop table auth.users; --")
+      .map((s) => s.sql)
+      .join('\n');
     expect(sql).toContain("'x''); drop table auth.users; --'");
   });
 });

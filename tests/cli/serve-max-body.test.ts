@@ -14,10 +14,16 @@ describe('serve --max-body-bytes', () => {
 
   it('refuses anything else before starting, naming the flag', async () => {
     for (const bad of ['0', '-1', '1e6', '1.5', 'abc', '', '99999999999999999']) {
-      expect(() => serveConfig({ maxBodyBytes: bad }, log, {}), bad).toThrow(/--max-body-bytes must be a positive integer/);
+      expect(() => serveConfig({ maxBodyBytes: bad }, log, {}), bad).toThrow(
+        /--max-body-bytes must be a positive integer/,
+      );
     }
     const err: string[] = [];
-    const code = await runCli(['serve', '--max-body-bytes', 'lots', '--port', '0'], { out: () => undefined, err: (l: string) => void err.push(l), ask: async () => null });
+    const code = await runCli(['serve', '--max-body-bytes', 'lots', '--port', '0'], {
+      out: () => undefined,
+      err: (l: string) => void err.push(l),
+      ask: async () => null,
+    });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain('--max-body-bytes must be a positive integer (got "lots")');
   });

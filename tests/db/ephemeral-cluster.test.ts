@@ -46,7 +46,7 @@ function clusterProcessTree(dataDir: string): number[] {
   const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
   const procs = procEntries();
   const tree = new Set([postmaster]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) {
       if (tree.has(p.ppid) && !tree.has(p.pid)) {
@@ -105,7 +105,8 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
   });
 
   const setting = async (name: string) =>
-    (await client.query<{ setting: string }>('select setting from pg_catalog.pg_settings where name = $1', [name])).rows[0]?.setting;
+    (await client.query<{ setting: string }>('select setting from pg_catalog.pg_settings where name = $1', [name]))
+      .rows[0]?.setting;
 
   it('is PostgreSQL 15.x, reachable as superuser postgres on 127.0.0.1 only', async () => {
     const num = Number(await setting('server_version_num'));
@@ -114,7 +115,9 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     expect(cluster.version).toMatch(/^15\.\d+/);
     expect(await setting('listen_addresses')).toBe('127.0.0.1');
     expect(await setting('unix_socket_directories')).toBe(cluster.socketDir);
-    const r = await client.query('select current_user as u, usesuper from pg_catalog.pg_user where usename = current_user');
+    const r = await client.query(
+      'select current_user as u, usesuper from pg_catalog.pg_user where usename = current_user',
+    );
     expect(r.rows[0]).toEqual({ u: 'postgres', usesuper: true });
     expect(existsSync(`${cluster.socketDir}/.s.PGSQL.${cluster.port}`)).toBe(true);
   });
@@ -145,7 +148,9 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     if (expected.includes('pg_cron')) {
       expect(await setting('cron.database_name')).toBe('postgres');
       await client.query('create extension if not exists pg_cron');
-      const job = await client.query<{ id: string }>(`select cron.schedule('ephemeral-test', '* * * * *', 'select 1') as id`);
+      const job = await client.query<{ id: string }>(
+        `select cron.schedule('ephemeral-test', '* * * * *', 'select 1') as id`,
+      );
       expect(Number(job.rows[0]!.id)).toBeGreaterThan(0);
       await client.query(`select cron.unschedule('ephemeral-test')`);
     }
@@ -192,12 +197,16 @@ describeRequiring('ephemeral PostgreSQL 15 cluster', missing, () => {
     const lingering = new pg.Client({ connectionString: b.url });
     lingering.on('error', () => undefined); // DROP ... WITH (FORCE) terminates it
     await lingering.connect();
-    expect((await lingering.query(`select to_regclass('public.marker') is not null as copied`)).rows[0].copied).toBe(true);
+    expect((await lingering.query(`select to_regclass('public.marker') is not null as copied`)).rows[0].copied).toBe(
+      true,
+    );
 
     await b.drop();
     await a.drop();
     await a.drop(); // idempotent
-    const left = await client.query('select datname from pg_catalog.pg_database where datname = any($1)', [[a.name, b.name]]);
+    const left = await client.query('select datname from pg_catalog.pg_database where datname = any($1)', [
+      [a.name, b.name],
+    ]);
     expect(left.rows).toEqual([]);
     await lingering.end().catch(() => undefined);
   });
@@ -294,6 +303,8 @@ describePg('the PostgreSQL provided by global setup', () => {
     } finally {
       await scratch.drop();
     }
-    expect(await oneValue(url, `select count(*) from pg_catalog.pg_database where datname = '${scratch.name}'`)).toBe('0');
+    expect(await oneValue(url, `select count(*) from pg_catalog.pg_database where datname = '${scratch.name}'`)).toBe(
+      '0',
+    );
   });
 });

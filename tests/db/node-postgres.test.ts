@@ -5,7 +5,14 @@
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/ephemeral-cluster.js';
-import { connectionConfig, connectTimeoutSeconds, DEFAULT_CONNECT_TIMEOUT_S, isLocalUrl, openNodePostgres, redactUrl } from '../../src/db/node-postgres.js';
+import {
+  connectionConfig,
+  connectTimeoutSeconds,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  isLocalUrl,
+  openNodePostgres,
+  redactUrl,
+} from '../../src/db/node-postgres.js';
 import { describePg, pgUrl } from '../support/pg.js';
 
 const SECRET = 's3cret-Pa55';
@@ -67,7 +74,10 @@ describe('connectionConfig', () => {
 
   it('leaves local URLs alone, sslmode=disable included (the supabase CLI needs it locally)', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
-    expect(connectionConfig(url)).toEqual({ connectionString: url, connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_S * 1000 });
+    expect(connectionConfig(url)).toEqual({
+      connectionString: url,
+      connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_S * 1000,
+    });
   });
 
   it('redactUrl hides the password and keeps the host', () => {
@@ -79,7 +89,9 @@ describe('connectionConfig', () => {
 describe('openNodePostgres on a bad URL', () => {
   it('names host and port, not the password, when nothing listens', async () => {
     const port = await freePort(); // free a moment ago: nothing listens there
-    const err = await openNodePostgres(`postgres://postgres:${SECRET}@127.0.0.1:${port}/postgres`).catch((e: Error) => e);
+    const err = await openNodePostgres(`postgres://postgres:${SECRET}@127.0.0.1:${port}/postgres`).catch(
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     const message = (err as Error).message;
     expect(message).toContain(`cannot connect to postgres://postgres:***@127.0.0.1:${port}/postgres`);
@@ -89,9 +101,9 @@ describe('openNodePostgres on a bad URL', () => {
 
   it('names the host, not the password, when the host does not resolve', async () => {
     // .invalid is reserved (RFC 6761): it never resolves, so this cannot reach a real server.
-    const err = await openNodePostgres(`postgres://admin:${SECRET}@db.shipspeak.invalid:5432/app?sslmode=require`).catch(
-      (e: Error) => e,
-    );
+    const err = await openNodePostgres(
+      `postgres://admin:${SECRET}@db.shipspeak.invalid:5432/app?sslmode=require`,
+    ).catch((e: Error) => e);
     const message = (err as Error).message;
     expect(message).toContain('db.shipspeak.invalid');
     expect(message).toMatch(/ENOTFOUND|EAI_AGAIN/);
@@ -126,7 +138,9 @@ describe('connect timeout', () => {
     expect(connectTimeoutSeconds('postgres://u@localhost/db', {})).toBe(DEFAULT_CONNECT_TIMEOUT_S);
     expect(connectTimeoutSeconds('postgres://u@localhost/db', { PGCONNECT_TIMEOUT: '3' })).toBe(3);
     expect(connectTimeoutSeconds('postgres://u@localhost/db?connect_timeout=2', { PGCONNECT_TIMEOUT: '3' })).toBe(2);
-    expect(() => connectTimeoutSeconds('postgres://u@localhost/db?connect_timeout=abc', {})).toThrow(/positive number of seconds, got "abc"/);
+    expect(() => connectTimeoutSeconds('postgres://u@localhost/db?connect_timeout=abc', {})).toThrow(
+      /positive number of seconds, got "abc"/,
+    );
     expect(connectionConfig('postgres://u@localhost/db?connect_timeout=2').connectionTimeoutMillis).toBe(2000);
   });
 
@@ -138,9 +152,9 @@ describe('connect timeout', () => {
     const port = (silent.address() as { port: number }).port;
     const t0 = performance.now();
     try {
-      await expect(openNodePostgres(`postgres://postgres@127.0.0.1:${port}/postgres?connect_timeout=1`)).rejects.toThrow(
-        /cannot connect to .*timeout.*no answer within 1 s/,
-      );
+      await expect(
+        openNodePostgres(`postgres://postgres@127.0.0.1:${port}/postgres?connect_timeout=1`),
+      ).rejects.toThrow(/cannot connect to .*timeout.*no answer within 1 s/);
       // Wide ceiling: the point is "returns", not how fast.
       expect(performance.now() - t0).toBeLessThan(30_000);
     } finally {

@@ -26,9 +26,9 @@ describe('resolveServer', () => {
 
   it('rejects an unusable DATABASE_URL with its host and without its password', async () => {
     const port = await freePort();
-    const err = await resolveServer({ env: { ...NO_BINARIES, DATABASE_URL: `postgres://u:pw-XYZ@127.0.0.1:${port}/db` } }).catch(
-      (e: Error) => e,
-    );
+    const err = await resolveServer({
+      env: { ...NO_BINARIES, DATABASE_URL: `postgres://u:pw-XYZ@127.0.0.1:${port}/db` },
+    }).catch((e: Error) => e);
     expect((err as Error).message).toContain(`DATABASE_URL postgres://u:***@127.0.0.1:${port}/db is not usable`);
     expect((err as Error).message).not.toContain('pw-XYZ');
   });

@@ -28,17 +28,47 @@ const MONTH = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 const NEXT = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 const monthDate = MONTH.toISOString().slice(0, 10);
 
-async function as<T>(db: Database, role: 'service_role' | 'authenticated' | 'anon', sub: string | null, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+async function as<T>(
+  db: Database,
+  role: 'service_role' | 'authenticated' | 'anon',
+  sub: string | null,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query(`select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)`, [JSON.stringify({ role, ...(sub ? { sub } : {}) }), role]);
+    await tx.query(`select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)`, [
+      JSON.stringify({ role, ...(sub ? { sub } : {}) }),
+      role,
+    ]);
     return fn(tx);
   });
 }
 
 const monthly = (db: Database) =>
-  as(db, 'service_role', null, async (tx) => (await tx.query('select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2', [monthDate])).rows);
+  as(
+    db,
+    'service_role',
+    null,
+    async (tx) =>
+      (
+        await tx.query(
+          'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2',
+          [monthDate],
+        )
+      ).rows,
+  );
 const raw = (db: Database) =>
-  as(db, 'service_role', null, async (tx) => (await tx.query('select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_summary($1, $2) order by 1, 2', [MONTH.toISOString(), NEXT.toISOString()])).rows);
+  as(
+    db,
+    'service_role',
+    null,
+    async (tx) =>
+      (
+        await tx.query(
+          'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_summary($1, $2) order by 1, 2',
+          [MONTH.toISOString(), NEXT.toISOString()],
+        )
+      ).rows,
+  );
 
 async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -64,19 +94,39 @@ describe('usage rollup (0025)', () => {
          ($1, 'minutes_transcribed', 12, $4), ($1, 'minutes_transcribed', 3, $4), ($2, 'minutes_transcribed', 7, $4), ($3, 'analysis_tokens', 900, $4)`,
       [ALICE, BOB, CAROL, MONTH.toISOString()],
     );
-    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [ALICE]);
-    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [CAROL]);
+    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [
+      ALICE,
+    ]);
+    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [
+      CAROL,
+    ]);
     const rollup = await monthly(db);
     expect(rollup).toEqual(await raw(db));
-    expect(rollup).toContainEqual({ kind: 'minutes_transcribed', tier: 'free', users: '2', events: '4', total_quantity: '27.000' });
-    expect(rollup).toContainEqual({ kind: 'minutes_transcribed', tier: 'pro', users: '1', events: '1', total_quantity: '5.000' });
+    expect(rollup).toContainEqual({
+      kind: 'minutes_transcribed',
+      tier: 'free',
+      users: '2',
+      events: '4',
+      total_quantity: '27.000',
+    });
+    expect(rollup).toContainEqual({
+      kind: 'minutes_transcribed',
+      tier: 'pro',
+      users: '1',
+      events: '1',
+      total_quantity: '5.000',
+    });
   });
 
   it('counts meetings uploaded through the quota trigger (usage inserted by another trigger)', async () => {
-    const proUploads = (rows: Record<string, unknown>[]) => Number(rows.find((r) => r.kind === 'meeting_uploaded' && r.tier === 'pro')?.events ?? 0);
+    const proUploads = (rows: Record<string, unknown>[]) =>
+      Number(rows.find((r) => r.kind === 'meeting_uploaded' && r.tier === 'pro')?.events ?? 0);
     const before = proUploads(await monthly(db));
     await as(db, 'authenticated', CAROL, (tx) =>
-      tx.query(`insert into public.meetings (user_id, title, storage_object_path) values ($1::uuid, 'Rollup', $1::text || '/rollup.m4a')`, [CAROL]),
+      tx.query(
+        `insert into public.meetings (user_id, title, storage_object_path) values ($1::uuid, 'Rollup', $1::text || '/rollup.m4a')`,
+        [CAROL],
+      ),
     );
     const rollup = await monthly(db);
     expect(rollup).toEqual(await raw(db));
@@ -85,25 +135,46 @@ describe('usage rollup (0025)', () => {
   });
 
   it('an admin may read it, a member and anon may not', async () => {
-    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [ALICE]);
-    const asAdmin = await as(db, 'authenticated', DAVE, async (tx) => (await tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate])).rows);
+    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5)`, [
+      ALICE,
+    ]);
+    const asAdmin = await as(
+      db,
+      'authenticated',
+      DAVE,
+      async (tx) => (await tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate])).rows,
+    );
     expect(asAdmin.length).toBeGreaterThan(0);
-    expect(await errorOf(as(db, 'authenticated', ALICE, (tx) => tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate])))).toEqual({
+    expect(
+      await errorOf(
+        as(db, 'authenticated', ALICE, (tx) =>
+          tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate]),
+        ),
+      ),
+    ).toEqual({
       code: '42501',
       message: 'admin_usage_monthly is for admins only',
     });
-    expect((await errorOf(as(db, 'anon', null, (tx) => tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate])))).code).toBe('42501');
+    expect(
+      (
+        await errorOf(
+          as(db, 'anon', null, (tx) => tx.query('select * from public.admin_usage_monthly($1::date)', [monthDate])),
+        )
+      ).code,
+    ).toBe('42501');
   });
 
   it.each([
     ['a day that is not the first of a month', '2026-03-15'],
     ['null', null],
   ])('refuses %s with 22023 and a hint', async (_, month) => {
-    const e = await errorOf(as(db, 'service_role', null, (tx) => tx.query('select * from public.admin_usage_monthly($1::date)', [month])));
+    const e = await errorOf(
+      as(db, 'service_role', null, (tx) => tx.query('select * from public.admin_usage_monthly($1::date)', [month])),
+    );
     expect(e).toEqual({ code: '22023', message: 'admin_usage_monthly needs the first day of a month' });
   });
 
-  it('returns no user id, and the tables behind it are out of the API roles\' reach', async () => {
+  it("returns no user id, and the tables behind it are out of the API roles' reach", async () => {
     const r = await db.query<{ result: string; grants: number }>(
       `select pg_get_function_result('public.admin_usage_monthly(date)'::regprocedure) as result,
               (select count(*)::int from information_schema.role_table_grants g
@@ -115,10 +186,16 @@ describe('usage rollup (0025)', () => {
   });
 
   it('erasing a user forgets that they were counted and keeps the anonymous counts', async () => {
-    await db.query(`insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5), ($2, 'minutes_transcribed', 5)`, [ALICE, BOB]);
+    await db.query(
+      `insert into public.usage_metrics (user_id, kind, quantity) values ($1, 'minutes_transcribed', 5), ($2, 'minutes_transcribed', 5)`,
+      [ALICE, BOB],
+    );
     const before = await monthly(db);
     await db.query('delete from auth.users where id = $1', [BOB]);
-    const left = await db.query<{ n: number }>('select count(*)::int as n from private.usage_month_users where user_id = $1', [BOB]);
+    const left = await db.query<{ n: number }>(
+      'select count(*)::int as n from private.usage_month_users where user_id = $1',
+      [BOB],
+    );
     expect(left.rows[0]!.n).toBe(0);
     expect(await monthly(db)).toEqual(before);
   });

@@ -40,7 +40,9 @@ export const INFO_ALLOW_LIST: { name: string; applies: (f: Finding) => boolean; 
   },
   {
     name: 'rls_enabled_no_policy',
-    applies: (f) => f.metadata?.schema === 'private' && ['usage_daily_rollup', 'usage_month_users'].includes(String(f.metadata?.name)),
+    applies: (f) =>
+      f.metadata?.schema === 'private' &&
+      ['usage_daily_rollup', 'usage_month_users'].includes(String(f.metadata?.name)),
     reason:
       'the usage rollup (0025) lives in the non-exposed private schema; RLS without policies is deliberate deny-all, and only its SECURITY DEFINER trigger and admin_usage_monthly() read or write it.',
   },
@@ -81,7 +83,18 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
 
   it('reports nothing at WARN or ERROR', ({ task }) => {
     const count = (level: Finding['level']) => findings.filter((f) => f.level === level).length;
-    attachEvidence(task, { engine: 'postgresql', figures: { error: count('ERROR'), warn: count('WARN'), info: count('INFO') }, evidence: { kind: 'advisor-findings', findings: findings.map((f) => ({ name: f.name, level: f.level, object: `${f.metadata?.schema ?? ''}.${f.metadata?.name ?? ''}` })) } });
+    attachEvidence(task, {
+      engine: 'postgresql',
+      figures: { error: count('ERROR'), warn: count('WARN'), info: count('INFO') },
+      evidence: {
+        kind: 'advisor-findings',
+        findings: findings.map((f) => ({
+          name: f.name,
+          level: f.level,
+          object: `${f.metadata?.schema ?? ''}.${f.metadata?.name ?? ''}`,
+        })),
+      },
+    });
     const serious = findings.filter((f) => f.level !== 'INFO');
     expect(serious.map(describeFinding)).toEqual([]);
   });
@@ -91,9 +104,14 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
     const unexplained = info.filter((f) => !INFO_ALLOW_LIST.some((a) => a.name === f.name && a.applies(f)));
     expect(unexplained.map(describeFinding)).toEqual([]);
     const counts = Object.entries(
-      findings.reduce<Record<string, number>>((acc, f) => ({ ...acc, [`${f.level} ${f.name}`]: (acc[`${f.level} ${f.name}`] ?? 0) + 1 }), {}),
+      findings.reduce<Record<string, number>>(
+        (acc, f) => ({ ...acc, [`${f.level} ${f.name}`]: (acc[`${f.level} ${f.name}`] ?? 0) + 1 }),
+        {},
+      ),
     );
-    console.log(`[figures] advisors at head: ${findings.length} findings (${counts.map(([k, n]) => `${k} x${n}`).join(', ') || 'none'})`);
+    console.log(
+      `[figures] advisors at head: ${findings.length} findings (${counts.map(([k, n]) => `${k} x${n}`).join(', ') || 'none'})`,
+    );
   });
 
   it('is live: a planted public table without RLS is reported as rls_disabled_in_public (ERROR)', async () => {

@@ -12,7 +12,10 @@ const root = sqlTree({
   'down/0001_log.sql': `drop table public.apply_log;`,
   ...Object.fromEntries(
     ['0002', '0003', '0004', '0005'].flatMap((v) => [
-      [`migrations/${v}_step.sql`.replace('step', `step${v}`), `select pg_sleep(0.2);\ninsert into public.apply_log (version) values ('${v}');\ncreate table public.t${v} (id int);`],
+      [
+        `migrations/${v}_step.sql`.replace('step', `step${v}`),
+        `select pg_sleep(0.2);\ninsert into public.apply_log (version) values ('${v}');\ncreate table public.t${v} (id int);`,
+      ],
       [`down/${v}_step${v}.sql`, `drop table public.t${v};\ndelete from public.apply_log where version = '${v}';`],
     ]),
   ),
@@ -29,11 +32,16 @@ describePg('two runners at once on PostgreSQL 15', () => {
     const runners = await Promise.all([1, 2, 3].map(() => openNodePostgres(scratch.url, { max: 2 })));
     try {
       const results = await Promise.all(runners.map((db) => migrateUp(db, { sqlDir: root })));
-      const applied = results.flat().map((s) => s.version).sort();
+      const applied = results
+        .flat()
+        .map((s) => s.version)
+        .sort();
       expect(applied).toEqual(['0001', '0002', '0003', '0004', '0005']);
       const log = await runners[0]!.query<{ version: string }>(`select version from public.apply_log order by at`);
       expect(log.rows.map((r) => r.version)).toEqual(['0002', '0003', '0004', '0005']);
-      const history = await runners[0]!.query<{ n: string }>(`select count(*)::int as n from supabase_migrations.schema_migrations`);
+      const history = await runners[0]!.query<{ n: string }>(
+        `select count(*)::int as n from supabase_migrations.schema_migrations`,
+      );
       expect(history.rows[0]!.n).toBe(5);
     } finally {
       await Promise.all(runners.map((db) => db.close()));

@@ -73,20 +73,30 @@ for (const engine of enginesUnderTest(async (db) => {
       const accepted: string[] = [];
       let tried = 0;
       for (const { table, column, type } of columns) {
-        const sample = await db.query<{ ctid: string; before: string | null }>(`select ctid::text as ctid, ${q(column)}::text as before from public.${q(table)} limit 1`);
+        const sample = await db.query<{ ctid: string; before: string | null }>(
+          `select ctid::text as ctid, ${q(column)}::text as before from public.${q(table)} limit 1`,
+        );
         const row = sample.rows[0];
         if (!row) throw new Error(`the dev seed has no row in public.${table}: add one so ${column} can be tested`);
         for (const value of NON_FINITE) {
           tried++;
           const outcome = await db
-            .transaction((tx) => tx.query(`update public.${q(table)} set ${q(column)} = $1::text::${type} where ctid = $2::tid`, [value, row.ctid]))
+            .transaction((tx) =>
+              tx.query(`update public.${q(table)} set ${q(column)} = $1::text::${type} where ctid = $2::tid`, [
+                value,
+                row.ctid,
+              ]),
+            )
             .then(
               () => 'accepted',
               (e: unknown) => (isPgError(e) ? e.code : String(e)),
             );
           if (!REFUSED.has(outcome)) accepted.push(`${table}.${column} = '${value}' → ${outcome}`);
         }
-        const after = await db.query<{ v: string | null }>(`select ${q(column)}::text as v from public.${q(table)} where ctid = $1::tid`, [row.ctid]);
+        const after = await db.query<{ v: string | null }>(
+          `select ${q(column)}::text as v from public.${q(table)} where ctid = $1::tid`,
+          [row.ctid],
+        );
         expect(after.rows[0]?.v, `${table}.${column} unchanged`).toBe(row.before);
       }
       expect(tried).toBe(columns.length * NON_FINITE.length);

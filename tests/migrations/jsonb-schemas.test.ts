@@ -49,7 +49,9 @@ function mutations(value: unknown): unknown[] {
         walk(o[k], (x) => rebuild({ ...o, [k]: x }));
       }
     } else {
-      out.push(rebuild(typeof v === 'string' ? 7 : typeof v === 'number' ? String(v) : typeof v === 'boolean' ? 'yes' : 0));
+      out.push(
+        rebuild(typeof v === 'string' ? 7 : typeof v === 'number' ? String(v) : typeof v === 'boolean' ? 'yes' : 0),
+      );
       if (typeof v === 'number') out.push(rebuild(-v - 1000), rebuild(v + 0.5), rebuild(v * 1000 + 1000));
       if (typeof v === 'string') out.push(rebuild(''), rebuild(`${v}-X Y`), rebuild('x'.repeat(5000)));
     }
@@ -82,9 +84,15 @@ describe('JSON Schemas of the JSONB columns', () => {
   it('every seeded value is valid (Ajv), and every column has seeded values', async () => {
     for (const s of schemas) {
       for (const c of s.columns) {
-        const r = await db.query<{ v: unknown }>(`select "${c.column}" as v from "${c.schema}"."${c.table}" where "${c.column}" is not null`);
+        const r = await db.query<{ v: unknown }>(
+          `select "${c.column}" as v from "${c.schema}"."${c.table}" where "${c.column}" is not null`,
+        );
         expect(r.rows.length, `${columnName(c)} has seeded values`).toBeGreaterThan(0);
-        for (const { v } of r.rows) expect(validators.get(s.name)!(v), `${s.name} ← ${columnName(c)}: ${ajv.errorsText(validators.get(s.name)!.errors)}`).toBe(true);
+        for (const { v } of r.rows)
+          expect(
+            validators.get(s.name)!(v),
+            `${s.name} ← ${columnName(c)}: ${ajv.errorsText(validators.get(s.name)!.errors)}`,
+          ).toBe(true);
       }
     }
   });
@@ -129,7 +137,10 @@ describe('JSON Schemas of the JSONB columns', () => {
         expect(con!.validated, `${con!.conname} is validated`).toBe(true);
         const literal = /jsonb_matches_schema\('((?:[^']|'')*)'::jsonb, /.exec(con!.def);
         expect(literal, con!.def).not.toBeNull();
-        expect(JSON.parse(literal![1]!.replace(/''/g, "'")), `${con!.conname} holds fixtures/schemas/${s.name}.schema.json: a changed file needs a new migration`).toEqual(withoutAnnotations(s.schema));
+        expect(
+          JSON.parse(literal![1]!.replace(/''/g, "'")),
+          `${con!.conname} holds fixtures/schemas/${s.name}.schema.json: a changed file needs a new migration`,
+        ).toEqual(withoutAnnotations(s.schema));
       }
     }
   });
@@ -140,7 +151,11 @@ describe('JSON Schemas of the JSONB columns', () => {
     for (const s of schemas) {
       if (s.columns.every((c) => EXACT_VALIDATORS[columnName(c)])) continue;
       const c = s.columns[0]!;
-      const seeded = (await db.query<{ v: unknown }>(`select "${c.column}" as v from "${c.schema}"."${c.table}" where "${c.column}" is not null limit 3`)).rows.map((x) => x.v);
+      const seeded = (
+        await db.query<{ v: unknown }>(
+          `select "${c.column}" as v from "${c.schema}"."${c.table}" where "${c.column}" is not null limit 3`,
+        )
+      ).rows.map((x) => x.v);
       const docs = [...seeded, ...seeded.flatMap(mutations)];
       const verdicts = await db.query<{ ok: boolean }>(
         `select private.jsonb_matches_schema($1::jsonb, d.value) as ok from pg_catalog.jsonb_array_elements($2::jsonb) with ordinality as d (value, n) order by d.n`,
@@ -159,8 +174,8 @@ describe('JSON Schemas of the JSONB columns', () => {
   });
 
   it('an unknown schema keyword raises instead of being ignored', async () => {
-    await expect(db.query(`select private.jsonb_matches_schema('{"type":"object","patternProperties":{}}'::jsonb, '{}'::jsonb)`)).rejects.toThrow(
-      /unsupported JSON Schema keyword "patternProperties"/,
-    );
+    await expect(
+      db.query(`select private.jsonb_matches_schema('{"type":"object","patternProperties":{}}'::jsonb, '{}'::jsonb)`),
+    ).rejects.toThrow(/unsupported JSON Schema keyword "patternProperties"/);
   });
 });

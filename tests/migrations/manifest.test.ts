@@ -37,7 +37,8 @@ describe('the committed migration manifest', () => {
     const root = recorded();
     rmSync(join(root, 'migrations/0002_b.sql'));
     rmSync(join(root, 'down/0002_b.sql'));
-    for (const [k, v] of Object.entries({ ...tablePair('0004', 'd'), ...tablePair('0000', 'z') })) writeFileSync(join(root, k), v);
+    for (const [k, v] of Object.entries({ ...tablePair('0004', 'd'), ...tablePair('0000', 'z') }))
+      writeFileSync(join(root, k), v);
     expect(kinds(root)).toEqual(['missing-file:0002', 'out-of-order:0000', 'unrecorded:0004']);
   });
 

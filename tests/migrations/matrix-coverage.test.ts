@@ -28,7 +28,9 @@ describe('tests/rls/matrix.json covers the public schema', () => {
     expect([...m.operations].sort()).toEqual([...OPERATIONS].sort());
     const cells = matrixCells(m);
     expect(cells.length).toBe(Object.keys(m.tables).length * PERSONAS.length * OPERATIONS.length);
-    console.log(`[figures] matrix: ${Object.keys(m.tables).length} tables x ${PERSONAS.length} personas x ${OPERATIONS.length} operations = ${cells.length} cells`);
+    console.log(
+      `[figures] matrix: ${Object.keys(m.tables).length} tables x ${PERSONAS.length} personas x ${OPERATIONS.length} operations = ${cells.length} cells`,
+    );
   });
 
   it('covers every relation in schema public at head, and names no relation that does not exist', async () => {
@@ -44,7 +46,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
     expect({ missing, unknown }).toEqual({ missing: [], unknown: [] });
   });
 
-  it('every owner_column is a uuid column bound by a foreign key (to auth.users or to the owner\'s parent row)', async () => {
+  it("every owner_column is a uuid column bound by a foreign key (to auth.users or to the owner's parent row)", async () => {
     const m = loadMatrix();
     for (const [table, entry] of Object.entries(m.tables)) {
       if (entry.owner_column === null) continue;

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { catalogSnapshot } from '../../src/db/catalog-snapshot.js';
-import { loadPolicyFiles, policyDrift, renderPolicy, writePolicyMigration, type PolicyDef } from '../../src/migrate/policies.js';
+import {
+  loadPolicyFiles,
+  policyDrift,
+  renderPolicy,
+  writePolicyMigration,
+  type PolicyDef,
+} from '../../src/migrate/policies.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { enginesUnderTest } from '../support/engines.js';
 import { describeRequiring } from '../support/pg.js';
@@ -43,7 +49,10 @@ describe('sql/policies enters the versioned pipeline through generated migration
     await migrateUp(db, { sqlDir: root });
     expect(await policyDrift(db, root)).toEqual([]);
     const withPolicies = await catalogSnapshot(db);
-    expect(withPolicies.policies!['public.notes.notes_select_own']).toMatchObject({ cmd: 'SELECT', comment: 'owners read their notes' });
+    expect(withPolicies.policies!['public.notes.notes_select_own']).toMatchObject({
+      cmd: 'SELECT',
+      comment: 'owners read their notes',
+    });
 
     // A policy change: the file is edited, a new migration is generated, and its down restores the old policy exactly.
     writeFileSync(
@@ -53,7 +62,9 @@ describe('sql/policies enters the versioned pipeline through generated migration
     );
     expect((await policyDrift(db, root)).map((d) => d.table)).toEqual(['notes']);
     await writePolicyMigration(db, 'notes_session_user', root);
-    expect(readFileSync(join(root, 'down/0003_notes_session_user.sql'), 'utf8')).toContain('using ((owner = CURRENT_USER))');
+    expect(readFileSync(join(root, 'down/0003_notes_session_user.sql'), 'utf8')).toContain(
+      'using ((owner = CURRENT_USER))',
+    );
     await migrateUp(db, { sqlDir: root });
     expect(await policyDrift(db, root)).toEqual([]);
 
@@ -72,12 +83,17 @@ describe('sql/policies enters the versioned pipeline through generated migration
     expect(await writePolicyMigration(db, 'second', root)).toBeNull();
   });
 
-  it('refuses a policy file that does anything but create and comment on its own table\'s policies', () => {
+  it("refuses a policy file that does anything but create and comment on its own table's policies", () => {
     const root = notesTree();
     writeFileSync(join(root, 'policies/notes.sql'), `alter table public.notes disable row level security;\n`);
     expect(() => loadPolicyFiles(root)).toThrow(/policies\/notes\.sql may only contain create policy/);
-    writeFileSync(join(root, 'policies/notes.sql'), `create policy p on public.other for select to public using (true);\n`);
-    expect(() => loadPolicyFiles(root)).toThrow(/holds the policies of public\.notes only; a statement targets public\.other/);
+    writeFileSync(
+      join(root, 'policies/notes.sql'),
+      `create policy p on public.other for select to public using (true);\n`,
+    );
+    expect(() => loadPolicyFiles(root)).toThrow(
+      /holds the policies of public\.notes only; a statement targets public\.other/,
+    );
     writeFileSync(join(root, 'policies/Notes.sql'), `select 1;`);
     expect(() => loadPolicyFiles(root)).toThrow(/malformed policy file name/);
   });

@@ -17,7 +17,9 @@ function expectSameCatalog(actual: CatalogSnapshot, expected: CatalogSnapshot, w
 
 /** Every row of every public table as sorted JSON, for "nothing lost" comparisons. */
 async function publicRows(db: Database): Promise<Record<string, Record<string, unknown>[]>> {
-  const tables = await db.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`);
+  const tables = await db.query<{ t: string }>(
+    `select tablename as t from pg_tables where schemaname = 'public' order by 1`,
+  );
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const { t } of tables.rows) {
     const r = await db.query<{ r: Record<string, unknown> }>(`select to_jsonb(x) as r from public.${t} x`);
@@ -70,7 +72,9 @@ for (const engine of enginesUnderTest()) {
       expect(tables.rowCount).toBe(0);
       await migrateUp(db);
       expectSameCatalog(await catalogSnapshot(db), head, 'full up after full down');
-      console.log(`[figures] ${engine.name}: full down + full up of ${versions.length} migrations: ${(performance.now() - started).toFixed(0)} ms`);
+      console.log(
+        `[figures] ${engine.name}: full down + full up of ${versions.length} migrations: ${(performance.now() - started).toFixed(0)} ms`,
+      );
     });
 
     it('with the dev seed loaded, every down keeps the rows of the tables it does not drop, and down+up of each data-preserving step keeps every row', async () => {
@@ -84,12 +88,17 @@ for (const engine of enginesUnderTest()) {
         const dropped = Object.keys(seeded).filter((t) => !(t in now));
         for (const [table, rows] of Object.entries(now)) {
           const cols = Object.keys(rows[0] ?? seeded[table]?.[0] ?? {});
-          expect(project(rows, cols), `${version} down changed rows of ${table}`).toEqual(project(seeded[table] ?? [], cols));
+          expect(project(rows, cols), `${version} down changed rows of ${table}`).toEqual(
+            project(seeded[table] ?? [], cols),
+          );
         }
         if (dropped.length > 0) {
           // Data loss is only acceptable from the down of the migration that created the table.
           const down = migrations.find((m) => m.version === version)!.down;
-          for (const t of dropped) expect(down, `${version} down lost ${t} without dropping it`).toMatch(new RegExp(`drop table (if exists )?public\\.${t}\\b`));
+          for (const t of dropped)
+            expect(down, `${version} down lost ${t} without dropping it`).toMatch(
+              new RegExp(`drop table (if exists )?public\\.${t}\\b`),
+            );
           break;
         }
         await migrateUp(db);

@@ -17,9 +17,9 @@ async function tables(d: Database): Promise<string[]> {
   return r.rows.map((x) => x.t);
 }
 async function history(d: Database): Promise<string[]> {
-  const r = await d.query<{ v: string }>(
-    `select version as v from supabase_migrations.schema_migrations order by 1`,
-  ).catch(() => ({ rows: [] as { v: string }[] }));
+  const r = await d
+    .query<{ v: string }>(`select version as v from supabase_migrations.schema_migrations order by 1`)
+    .catch(() => ({ rows: [] as { v: string }[] }));
   return r.rows.map((x) => x.v);
 }
 
@@ -50,12 +50,18 @@ describe('runner refuses ambiguous migration sets, naming the file, applying not
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0001', 'b') });
     await expectRefusal(root, 'migrations/0001_b.sql', /duplicate migration version 0001/);
   });
-  it.each(['1_short.sql', '0001-dash.sql', '0001_Upper.sql', '00001_five.sql', 'notes.txt'])('a malformed file name %s', async (bad) => {
-    const root = sqlTree({ ...tablePair('0001', 'a'), [`migrations/${bad}`]: 'select 1;' });
-    await expectRefusal(root, `migrations/${bad}`, /malformed migration file name/);
-  });
+  it.each(['1_short.sql', '0001-dash.sql', '0001_Upper.sql', '00001_five.sql', 'notes.txt'])(
+    'a malformed file name %s',
+    async (bad) => {
+      const root = sqlTree({ ...tablePair('0001', 'a'), [`migrations/${bad}`]: 'select 1;' });
+      await expectRefusal(root, `migrations/${bad}`, /malformed migration file name/);
+    },
+  );
   it('a name mismatch between up and down', async () => {
-    const root = sqlTree({ 'migrations/0001_a.sql': 'create table public.a (id int);', 'down/0001_b.sql': 'drop table public.a;' });
+    const root = sqlTree({
+      'migrations/0001_a.sql': 'create table public.a (id int);',
+      'down/0001_b.sql': 'drop table public.a;',
+    });
     await expectRefusal(root, 'down/0001_b.sql', /name mismatch for version 0001/);
   });
   it('an empty migration', async () => {
@@ -96,7 +102,9 @@ describe('runner refuses to run on top of a history that disagrees with the file
     db = await fresh();
     await migrateUp(db, { sqlDir: root });
     writeFileSync(join(root, 'down/0001_a.sql'), 'drop table if exists public.a;\n');
-    await expect(migrateDown(db, { sqlDir: root, steps: 1 })).rejects.toThrow(/down\/0001_a\.sql was edited after its migration was applied/);
+    await expect(migrateDown(db, { sqlDir: root, steps: 1 })).rejects.toThrow(
+      /down\/0001_a\.sql was edited after its migration was applied/,
+    );
     expect(await tables(db)).toEqual(['a']);
   });
   it('an applied version missing from disk', async () => {
@@ -115,7 +123,9 @@ describe('runner refuses to run on top of a history that disagrees with the file
     await migrateUp(db, { sqlDir: root });
     writeFileSync(join(root, 'migrations/0002_b.sql'), 'create table public.b (id int);');
     writeFileSync(join(root, 'down/0002_b.sql'), 'drop table public.b;');
-    await expect(migrateUp(db, { sqlDir: root })).rejects.toThrow(/0002_b\.sql is pending but a later migration \(0003\)/);
+    await expect(migrateUp(db, { sqlDir: root })).rejects.toThrow(
+      /0002_b\.sql is pending but a later migration \(0003\)/,
+    );
     expect(await tables(db)).toEqual(['a', 'c']);
   });
 });
@@ -132,15 +142,22 @@ describe('each migration and its history row commit together', () => {
     const before = await catalogSnapshot(db);
     const err = await migrateUp(db, { sqlDir: root }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(MigrationError);
-    expect((err as Error).message).toMatch(/0002_bad\.sql:3:\d+ failed \[42P01\]: relation "public.missing" does not exist; the transaction was rolled back/);
+    expect((err as Error).message).toMatch(
+      /0002_bad\.sql:3:\d+ failed \[42P01\]: relation "public.missing" does not exist; the transaction was rolled back/,
+    );
     expect(await catalogSnapshot(db)).toEqual(before);
     expect(await history(db)).toEqual(['0001']);
   });
   it('a failing down leaves the migration applied', async () => {
-    const root = sqlTree({ 'migrations/0001_a.sql': 'create table public.a (id int);', 'down/0001_a.sql': 'drop table public.a; drop table public.nope;' });
+    const root = sqlTree({
+      'migrations/0001_a.sql': 'create table public.a (id int);',
+      'down/0001_a.sql': 'drop table public.a; drop table public.nope;',
+    });
     db = await fresh();
     await migrateUp(db, { sqlDir: root });
-    await expect(migrateDown(db, { sqlDir: root, to: '0000' })).rejects.toThrow(/down\/0001_a\.sql(:\d+:\d+)? failed \[42P01\]/);
+    await expect(migrateDown(db, { sqlDir: root, to: '0000' })).rejects.toThrow(
+      /down\/0001_a\.sql(:\d+:\d+)? failed \[42P01\]/,
+    );
     expect(await tables(db)).toEqual(['a']);
     expect(await history(db)).toEqual(['0001']);
   });
@@ -172,6 +189,13 @@ describe('targets', () => {
     const r = await db.query<{ version: string; name: string; statements: string[]; checksum: string }>(
       `select version, name, statements, c.checksum from supabase_migrations.schema_migrations join supabase_migrations.shipspeak_checksums c using (version)`,
     );
-    expect(r.rows).toEqual([{ version: '0001', name: 'a', statements: ['create table public.a (id int primary key)'], checksum: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(r.rows).toEqual([
+      {
+        version: '0001',
+        name: 'a',
+        statements: ['create table public.a (id int primary key)'],
+        checksum: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+    ]);
   });
 });

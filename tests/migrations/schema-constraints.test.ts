@@ -11,7 +11,6 @@ import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { pgliteFactory } from '../support/pglite-template.js';
 
-
 /** The one place that builds the schema under test: the real platform layer and runner. */
 async function setupSchema(db: Database, to?: string): Promise<void> {
   await applyBootstrap(db);
@@ -57,9 +56,13 @@ async function expectPgError(p: Promise<unknown>, code: string, constraint?: str
   } catch (e) {
     error = e;
   }
-  if (error === undefined) throw new Error(`statement succeeded; expected SQLSTATE ${code}${constraint ? ` (${constraint})` : ''}`);
+  if (error === undefined)
+    throw new Error(`statement succeeded; expected SQLSTATE ${code}${constraint ? ` (${constraint})` : ''}`);
   if (!isPgError(error)) throw error;
-  expect({ code: error.code, constraint: constraint === undefined ? undefined : error.constraint }).toEqual({ code, constraint });
+  expect({ code: error.code, constraint: constraint === undefined ? undefined : error.constraint }).toEqual({
+    code,
+    constraint,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -154,12 +157,22 @@ interface Case {
 }
 
 const bad = (table: string, overrides: Row, code: string, constraint?: string, note = ''): Case => ({
-  label: `${table}: ${note || Object.entries(overrides).map(([k, v]) => `${k}=${v.length > 40 ? `${v.slice(0, 37)}...` : v}`).join(', ')}`,
+  label: `${table}: ${
+    note ||
+    Object.entries(overrides)
+      .map(([k, v]) => `${k}=${v.length > 40 ? `${v.slice(0, 37)}...` : v}`)
+      .join(', ')
+  }`,
   sql: insertSql(table, overrides),
   code,
   ...(constraint ? { constraint } : {}),
 });
-const upd = (label: string, sql: string, code: string, constraint?: string): Case => ({ label, sql, code, ...(constraint ? { constraint } : {}) });
+const upd = (label: string, sql: string, code: string, constraint?: string): Case => ({
+  label,
+  sql,
+  code,
+  ...(constraint ? { constraint } : {}),
+});
 
 const CHECK = '23514';
 const FK = '23503';
@@ -168,26 +181,110 @@ const BAD_ENUM = '22P02';
 
 const CASES: Case[] = [
   // profiles (rows exist from signup: updates)
-  upd('profiles: empty display_name', `update public.profiles set display_name = '' where id = ${lit(U.alice)}`, CHECK, 'profiles_display_name_length'),
-  upd('profiles: 101-char display_name', `update public.profiles set display_name = repeat('x', 101) where id = ${lit(U.alice)}`, CHECK, 'profiles_display_name_length'),
-  upd('profiles: http avatar_url', `update public.profiles set avatar_url = 'http://a.example/x.png' where id = ${lit(U.alice)}`, CHECK, 'profiles_avatar_url_format'),
-  upd('profiles: unknown theme', `update public.profiles set preferences = '{"theme": "neon"}' where id = ${lit(U.alice)}`, CHECK, 'profiles_preferences_matches_schema'),
-  upd('profiles: unknown preference key', `update public.profiles set preferences = '{"font": "large"}' where id = ${lit(U.alice)}`, CHECK, 'profiles_preferences_matches_schema'),
-  upd('profiles: preferences array', `update public.profiles set preferences = '[]' where id = ${lit(U.alice)}`, CHECK, 'profiles_preferences_matches_schema'),
-  upd('profiles: bad timezone', `update public.profiles set timezone = 'Not a zone' where id = ${lit(U.alice)}`, CHECK, 'profiles_timezone_format'),
+  upd(
+    'profiles: empty display_name',
+    `update public.profiles set display_name = '' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_display_name_length',
+  ),
+  upd(
+    'profiles: 101-char display_name',
+    `update public.profiles set display_name = repeat('x', 101) where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_display_name_length',
+  ),
+  upd(
+    'profiles: http avatar_url',
+    `update public.profiles set avatar_url = 'http://a.example/x.png' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_avatar_url_format',
+  ),
+  upd(
+    'profiles: unknown theme',
+    `update public.profiles set preferences = '{"theme": "neon"}' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_preferences_matches_schema',
+  ),
+  upd(
+    'profiles: unknown preference key',
+    `update public.profiles set preferences = '{"font": "large"}' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_preferences_matches_schema',
+  ),
+  upd(
+    'profiles: preferences array',
+    `update public.profiles set preferences = '[]' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_preferences_matches_schema',
+  ),
+  upd(
+    'profiles: bad timezone',
+    `update public.profiles set timezone = 'Not a zone' where id = ${lit(U.alice)}`,
+    CHECK,
+    'profiles_timezone_format',
+  ),
   upd('profiles: unknown role', `update public.profiles set role = 'owner' where id = ${lit(U.alice)}`, BAD_ENUM),
   upd('profiles: unknown tier', `update public.profiles set tier = 'platinum' where id = ${lit(U.alice)}`, BAD_ENUM),
-  upd('profiles: second profile for a user', `insert into public.profiles (id) values (${lit(U.alice)})`, UNIQUE, 'profiles_pkey'),
-  upd('profiles: profile without auth user', `insert into public.profiles (id) values (${lit(U.nobody)})`, FK, 'profiles_id_fkey'),
+  upd(
+    'profiles: second profile for a user',
+    `insert into public.profiles (id) values (${lit(U.alice)})`,
+    UNIQUE,
+    'profiles_pkey',
+  ),
+  upd(
+    'profiles: profile without auth user',
+    `insert into public.profiles (id) values (${lit(U.nobody)})`,
+    FK,
+    'profiles_id_fkey',
+  ),
   // user_progress
-  upd('user_progress: score 100.5', `update public.user_progress set score = 100.5 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_range'),
-  upd('user_progress: score -1', `update public.user_progress set score = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_range'),
-  upd('user_progress: score NaN', `update public.user_progress set score = 'NaN' where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_score_finite'),
-  upd('user_progress: level 0', `update public.user_progress set level = 0 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_level_positive'),
-  upd('user_progress: streak -1', `update public.user_progress set streak_days = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`, CHECK, 'user_progress_streak_days_non_negative'),
-  upd('user_progress: duplicate dimension row', `insert into public.user_progress (user_id, dimension) values (${lit(U.alice)}, 'clarity')`, UNIQUE, 'user_progress_pkey'),
-  upd('user_progress: unknown dimension', `insert into public.user_progress (user_id, dimension) values (${lit(U.alice)}, 'charisma')`, BAD_ENUM),
-  upd('user_progress: no auth user', `insert into public.user_progress (user_id, dimension) values (${lit(U.nobody)}, 'clarity')`, FK, 'user_progress_user_id_fkey'),
+  upd(
+    'user_progress: score 100.5',
+    `update public.user_progress set score = 100.5 where user_id = ${lit(U.alice)} and dimension = 'clarity'`,
+    CHECK,
+    'user_progress_score_range',
+  ),
+  upd(
+    'user_progress: score -1',
+    `update public.user_progress set score = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`,
+    CHECK,
+    'user_progress_score_range',
+  ),
+  upd(
+    'user_progress: score NaN',
+    `update public.user_progress set score = 'NaN' where user_id = ${lit(U.alice)} and dimension = 'clarity'`,
+    CHECK,
+    'user_progress_score_finite',
+  ),
+  upd(
+    'user_progress: level 0',
+    `update public.user_progress set level = 0 where user_id = ${lit(U.alice)} and dimension = 'clarity'`,
+    CHECK,
+    'user_progress_level_positive',
+  ),
+  upd(
+    'user_progress: streak -1',
+    `update public.user_progress set streak_days = -1 where user_id = ${lit(U.alice)} and dimension = 'clarity'`,
+    CHECK,
+    'user_progress_streak_days_non_negative',
+  ),
+  upd(
+    'user_progress: duplicate dimension row',
+    `insert into public.user_progress (user_id, dimension) values (${lit(U.alice)}, 'clarity')`,
+    UNIQUE,
+    'user_progress_pkey',
+  ),
+  upd(
+    'user_progress: unknown dimension',
+    `insert into public.user_progress (user_id, dimension) values (${lit(U.alice)}, 'charisma')`,
+    BAD_ENUM,
+  ),
+  upd(
+    'user_progress: no auth user',
+    `insert into public.user_progress (user_id, dimension) values (${lit(U.nobody)}, 'clarity')`,
+    FK,
+    'user_progress_user_id_fkey',
+  ),
   // usage_metrics
   bad('usage_metrics', { quantity: '-1' }, CHECK, 'usage_metrics_quantity_non_negative'),
   bad('usage_metrics', { quantity: `'NaN'` }, CHECK, 'usage_metrics_quantity_finite', 'quantity NaN'),
@@ -198,32 +295,139 @@ const CASES: Case[] = [
   bad('meetings', { title: `'   '` }, CHECK, 'meetings_title_length'),
   bad('meetings', { title: `repeat('t', 201)` }, CHECK, 'meetings_title_length'),
   bad('meetings', { duration_seconds: '-1' }, CHECK, 'meetings_duration_seconds_non_negative'),
-  bad('meetings', { status: `'failed'` }, CHECK, 'meetings_failure_reason_only_when_failed', 'failed without failure_reason'),
-  bad('meetings', { failure_reason: `'boom'` }, CHECK, 'meetings_failure_reason_only_when_failed', 'failure_reason while uploaded'),
-  bad('meetings', { status: `'failed'`, failure_reason: `'  '` }, CHECK, 'meetings_failure_reason_only_when_failed', 'blank failure_reason'),
-  bad('meetings', { storage_object_path: lit(`${U.bob}/weekly-sync.m4a`) }, CHECK, 'meetings_storage_object_path_format', "object in another user's folder"),
-  bad('meetings', { storage_object_path: lit(`${U.alice}/../x.m4a`) }, CHECK, 'meetings_storage_object_path_format', 'path traversal'),
-  bad('meetings', { storage_object_path: `'weekly-sync.m4a'` }, CHECK, 'meetings_storage_object_path_format', 'no owner folder'),
-  bad('meetings', { storage_object_path: lit(`${U.alice}/2025-02-03-sprint-review.m4a`) }, UNIQUE, 'meetings_storage_object_path_key', 'path of an existing meeting'),
+  bad(
+    'meetings',
+    { status: `'failed'` },
+    CHECK,
+    'meetings_failure_reason_only_when_failed',
+    'failed without failure_reason',
+  ),
+  bad(
+    'meetings',
+    { failure_reason: `'boom'` },
+    CHECK,
+    'meetings_failure_reason_only_when_failed',
+    'failure_reason while uploaded',
+  ),
+  bad(
+    'meetings',
+    { status: `'failed'`, failure_reason: `'  '` },
+    CHECK,
+    'meetings_failure_reason_only_when_failed',
+    'blank failure_reason',
+  ),
+  bad(
+    'meetings',
+    { storage_object_path: lit(`${U.bob}/weekly-sync.m4a`) },
+    CHECK,
+    'meetings_storage_object_path_format',
+    "object in another user's folder",
+  ),
+  bad(
+    'meetings',
+    { storage_object_path: lit(`${U.alice}/../x.m4a`) },
+    CHECK,
+    'meetings_storage_object_path_format',
+    'path traversal',
+  ),
+  bad(
+    'meetings',
+    { storage_object_path: `'weekly-sync.m4a'` },
+    CHECK,
+    'meetings_storage_object_path_format',
+    'no owner folder',
+  ),
+  bad(
+    'meetings',
+    { storage_object_path: lit(`${U.alice}/2025-02-03-sprint-review.m4a`) },
+    UNIQUE,
+    'meetings_storage_object_path_key',
+    'path of an existing meeting',
+  ),
   bad('meetings', { platform: `'skype'` }, CHECK, 'meetings_platform_known'),
   bad('meetings', { participant_count: '0' }, CHECK, 'meetings_participant_count_positive'),
   bad('meetings', { status: `'done'` }, BAD_ENUM),
-  bad('meetings', { user_id: lit(U.nobody), storage_object_path: lit(`${U.nobody}/x.m4a`) }, FK, 'meetings_user_id_fkey'),
+  bad(
+    'meetings',
+    { user_id: lit(U.nobody), storage_object_path: lit(`${U.nobody}/x.m4a`) },
+    FK,
+    'meetings_user_id_fkey',
+  ),
   // meeting_transcripts
   bad('meeting_transcripts', { language: `'english'` }, CHECK, 'meeting_transcripts_language_bcp47'),
   bad('meeting_transcripts', { language: `'en_US'` }, CHECK, 'meeting_transcripts_language_bcp47'),
-  bad('meeting_transcripts', { segments: `'{}'` }, CHECK, 'meeting_transcripts_segments_valid', 'segments not an array'),
-  bad('meeting_transcripts', { segments: `'[{"speaker": "A", "start_ms": 900, "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'end_ms before start_ms'),
-  bad('meeting_transcripts', { segments: `'[{"start_ms": 0, "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'segment without speaker'),
-  bad('meeting_transcripts', { segments: `'[{"speaker": "", "start_ms": 0, "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'empty speaker'),
-  bad('meeting_transcripts', { segments: `'[{"speaker": "A", "start_ms": 0.5, "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'fractional start_ms'),
-  bad('meeting_transcripts', { segments: `'[{"speaker": "A", "start_ms": "0", "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'start_ms as string'),
-  bad('meeting_transcripts', { segments: `'[{"speaker": "A", "start_ms": -5, "end_ms": 100, "text": "x"}]'` }, CHECK, 'meeting_transcripts_segments_valid', 'negative start_ms'),
-  bad('meeting_transcripts', { segments: `'["just text"]'` }, CHECK, 'meeting_transcripts_segments_valid', 'segment not an object'),
+  bad(
+    'meeting_transcripts',
+    { segments: `'{}'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'segments not an array',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"speaker": "A", "start_ms": 900, "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'end_ms before start_ms',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"start_ms": 0, "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'segment without speaker',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"speaker": "", "start_ms": 0, "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'empty speaker',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"speaker": "A", "start_ms": 0.5, "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'fractional start_ms',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"speaker": "A", "start_ms": "0", "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'start_ms as string',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'[{"speaker": "A", "start_ms": -5, "end_ms": 100, "text": "x"}]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'negative start_ms',
+  ),
+  bad(
+    'meeting_transcripts',
+    { segments: `'["just text"]'` },
+    CHECK,
+    'meeting_transcripts_segments_valid',
+    'segment not an object',
+  ),
   bad('meeting_transcripts', { speaker_count: '-1' }, CHECK, 'meeting_transcripts_speaker_count_non_negative'),
   bad('meeting_transcripts', { word_count: '-1' }, CHECK, 'meeting_transcripts_word_count_non_negative'),
-  bad('meeting_transcripts', { meeting_id: lit(M(1)) }, UNIQUE, 'meeting_transcripts_meeting_id_user_id_key', 'second transcript for a meeting'),
-  bad('meeting_transcripts', { user_id: lit(U.bob) }, FK, 'meeting_transcripts_meeting_fkey', "bob's user_id on alice's meeting"),
+  bad(
+    'meeting_transcripts',
+    { meeting_id: lit(M(1)) },
+    UNIQUE,
+    'meeting_transcripts_meeting_id_user_id_key',
+    'second transcript for a meeting',
+  ),
+  bad(
+    'meeting_transcripts',
+    { user_id: lit(U.bob) },
+    FK,
+    'meeting_transcripts_meeting_fkey',
+    "bob's user_id on alice's meeting",
+  ),
   // meeting_analyses
   bad('meeting_analyses', { input_tokens: '-1' }, CHECK, 'meeting_analyses_input_tokens_non_negative'),
   bad('meeting_analyses', { output_tokens: '-1' }, CHECK, 'meeting_analyses_output_tokens_non_negative'),
@@ -234,23 +438,81 @@ const CASES: Case[] = [
   bad('meeting_analyses', { prompt_version: `''` }, CHECK, 'meeting_analyses_prompt_version_length'),
   bad('meeting_analyses', { insights: `'[]'` }, CHECK, 'meeting_analyses_insights_matches_schema'),
   bad('meeting_analyses', { recommendations: `'{}'` }, CHECK, 'meeting_analyses_recommendations_matches_schema'),
-  bad('meeting_analyses', { sampling: `'{"segments": [{"index": 0, "reason": "full"}]}'` }, CHECK, 'meeting_analyses_sampling_matches_schema', 'sampling without strategy'),
-  bad('meeting_analyses', { sampling: `'{"strategy": 7, "segments": [{"index": 0, "reason": "full"}]}'` }, CHECK, 'meeting_analyses_sampling_matches_schema', 'strategy not a string'),
-  bad('meeting_analyses', { sampling: `'{"strategy": "full"}'`, sampled_segment_count: '0' }, CHECK, 'meeting_analyses_sampled_count_matches', 'sampling without segments'),
-  bad('meeting_analyses', { sampled_segment_count: '2' }, CHECK, 'meeting_analyses_sampled_count_matches', 'count differs from sampling.segments'),
   bad(
     'meeting_analyses',
-    { sampling: `'{"strategy": "full", "segments": [{"index": 0, "reason": "full"}, {"index": 1, "reason": "full"}]}'`, sampled_segment_count: '2', total_segment_count: '1' },
+    { sampling: `'{"segments": [{"index": 0, "reason": "full"}]}'` },
+    CHECK,
+    'meeting_analyses_sampling_matches_schema',
+    'sampling without strategy',
+  ),
+  bad(
+    'meeting_analyses',
+    { sampling: `'{"strategy": 7, "segments": [{"index": 0, "reason": "full"}]}'` },
+    CHECK,
+    'meeting_analyses_sampling_matches_schema',
+    'strategy not a string',
+  ),
+  bad(
+    'meeting_analyses',
+    { sampling: `'{"strategy": "full"}'`, sampled_segment_count: '0' },
+    CHECK,
+    'meeting_analyses_sampled_count_matches',
+    'sampling without segments',
+  ),
+  bad(
+    'meeting_analyses',
+    { sampled_segment_count: '2' },
+    CHECK,
+    'meeting_analyses_sampled_count_matches',
+    'count differs from sampling.segments',
+  ),
+  bad(
+    'meeting_analyses',
+    {
+      sampling: `'{"strategy": "full", "segments": [{"index": 0, "reason": "full"}, {"index": 1, "reason": "full"}]}'`,
+      sampled_segment_count: '2',
+      total_segment_count: '1',
+    },
     CHECK,
     'meeting_analyses_segment_counts',
     'sampled > total',
   ),
   bad('meeting_analyses', { overall_score: '100.01' }, CHECK, 'meeting_analyses_overall_score_range'),
-  bad('meeting_analyses', { dimension_scores: `'{"charisma": 50}'` }, CHECK, 'meeting_analyses_dimension_scores_valid', 'unknown dimension key'),
-  bad('meeting_analyses', { dimension_scores: `'{"clarity": 101}'` }, CHECK, 'meeting_analyses_dimension_scores_valid', 'dimension score 101'),
-  bad('meeting_analyses', { dimension_scores: `'{"clarity": "high"}'` }, CHECK, 'meeting_analyses_dimension_scores_valid', 'dimension score not a number'),
-  bad('meeting_analyses', { user_id: lit(U.bob) }, FK, 'meeting_analyses_meeting_fkey', "bob's user_id on alice's meeting"),
-  bad('meeting_analyses', { transcript_id: lit(T(2)) }, FK, 'meeting_analyses_transcript_fkey', "transcript of another meeting (bob's)"),
+  bad(
+    'meeting_analyses',
+    { dimension_scores: `'{"charisma": 50}'` },
+    CHECK,
+    'meeting_analyses_dimension_scores_valid',
+    'unknown dimension key',
+  ),
+  bad(
+    'meeting_analyses',
+    { dimension_scores: `'{"clarity": 101}'` },
+    CHECK,
+    'meeting_analyses_dimension_scores_valid',
+    'dimension score 101',
+  ),
+  bad(
+    'meeting_analyses',
+    { dimension_scores: `'{"clarity": "high"}'` },
+    CHECK,
+    'meeting_analyses_dimension_scores_valid',
+    'dimension score not a number',
+  ),
+  bad(
+    'meeting_analyses',
+    { user_id: lit(U.bob) },
+    FK,
+    'meeting_analyses_meeting_fkey',
+    "bob's user_id on alice's meeting",
+  ),
+  bad(
+    'meeting_analyses',
+    { transcript_id: lit(T(2)) },
+    FK,
+    'meeting_analyses_transcript_fkey',
+    "transcript of another meeting (bob's)",
+  ),
   // modules
   bad('modules', { slug: `'Bad Slug'` }, CHECK, 'modules_slug_format'),
   bad('modules', { slug: `'trailing-'` }, CHECK, 'modules_slug_format'),
@@ -261,50 +523,140 @@ const CASES: Case[] = [
   bad('modules', { estimated_minutes: '241' }, CHECK, 'modules_estimated_minutes_range'),
   bad('modules', { content: `'{}'` }, CHECK, 'modules_content_matches_schema', 'content without sections'),
   bad('modules', { content: `'[]'` }, CHECK, 'modules_content_matches_schema', 'content not an object'),
-  bad('modules', { scenario_template: `'{"ai_role": "CFO"}'` }, CHECK, 'modules_scenario_template_matches_schema', 'template without prompt'),
-  bad('modules', { scenario_template: `'{"prompt": 42}'` }, CHECK, 'modules_scenario_template_matches_schema', 'prompt not a string'),
-  bad('modules', { scenario_template: `'[]'` }, CHECK, 'modules_scenario_template_matches_schema', 'template not an object'),
+  bad(
+    'modules',
+    { scenario_template: `'{"ai_role": "CFO"}'` },
+    CHECK,
+    'modules_scenario_template_matches_schema',
+    'template without prompt',
+  ),
+  bad(
+    'modules',
+    { scenario_template: `'{"prompt": 42}'` },
+    CHECK,
+    'modules_scenario_template_matches_schema',
+    'prompt not a string',
+  ),
+  bad(
+    'modules',
+    { scenario_template: `'[]'` },
+    CHECK,
+    'modules_scenario_template_matches_schema',
+    'template not an object',
+  ),
   bad('modules', { dimension: `'charisma'` }, BAD_ENUM),
   bad('modules', { created_by: lit(U.nobody) }, FK, 'modules_created_by_fkey'),
   // practice_sessions
-  bad('practice_sessions', { completed_at: `'2025-03-01 09:59:59+00'` }, CHECK, 'practice_sessions_completed_after_start'),
+  bad(
+    'practice_sessions',
+    { completed_at: `'2025-03-01 09:59:59+00'` },
+    CHECK,
+    'practice_sessions_completed_after_start',
+  ),
   bad('practice_sessions', { overall_score: `'NaN'` }, CHECK, 'practice_sessions_overall_score_finite', 'score NaN'),
-  bad('practice_sessions', { completed_at: 'null', overall_score: 'null' }, CHECK, 'practice_sessions_completed_at_matches_status', 'completed without completed_at'),
-  bad('practice_sessions', { status: `'in_progress'`, overall_score: 'null' }, CHECK, 'practice_sessions_completed_at_matches_status', 'in_progress with completed_at'),
-  bad('practice_sessions', { status: `'in_progress'`, completed_at: 'null' }, CHECK, 'practice_sessions_score_only_when_completed', 'score while in_progress'),
+  bad(
+    'practice_sessions',
+    { completed_at: 'null', overall_score: 'null' },
+    CHECK,
+    'practice_sessions_completed_at_matches_status',
+    'completed without completed_at',
+  ),
+  bad(
+    'practice_sessions',
+    { status: `'in_progress'`, overall_score: 'null' },
+    CHECK,
+    'practice_sessions_completed_at_matches_status',
+    'in_progress with completed_at',
+  ),
+  bad(
+    'practice_sessions',
+    { status: `'in_progress'`, completed_at: 'null' },
+    CHECK,
+    'practice_sessions_score_only_when_completed',
+    'score while in_progress',
+  ),
   bad('practice_sessions', { overall_score: '101' }, CHECK, 'practice_sessions_overall_score_range'),
   bad('practice_sessions', { overall_score: '-1' }, CHECK, 'practice_sessions_overall_score_range'),
   bad('practice_sessions', { duration_seconds: '-1' }, CHECK, 'practice_sessions_duration_seconds_non_negative'),
   bad('practice_sessions', { metrics: `'[]'` }, CHECK, 'practice_sessions_metrics_matches_schema'),
-  bad('practice_sessions', { metrics: `'{"words_per_minute": -1}'` }, CHECK, 'practice_sessions_metrics_matches_schema', 'negative words per minute'),
-  bad('practice_sessions', { metrics: `'{"pause_count": 1.5}'` }, CHECK, 'practice_sessions_metrics_matches_schema', 'fractional count'),
+  bad(
+    'practice_sessions',
+    { metrics: `'{"words_per_minute": -1}'` },
+    CHECK,
+    'practice_sessions_metrics_matches_schema',
+    'negative words per minute',
+  ),
+  bad(
+    'practice_sessions',
+    { metrics: `'{"pause_count": 1.5}'` },
+    CHECK,
+    'practice_sessions_metrics_matches_schema',
+    'fractional count',
+  ),
   bad('practice_sessions', { scenario: `'"a string"'` }, CHECK, 'practice_sessions_scenario_matches_schema'),
-  bad('practice_sessions', { source_meeting_id: lit(M(4)) }, FK, 'practice_sessions_source_meeting_fkey', "built from bob's meeting"),
+  bad(
+    'practice_sessions',
+    { source_meeting_id: lit(M(4)) },
+    FK,
+    'practice_sessions_source_meeting_fkey',
+    "built from bob's meeting",
+  ),
   bad('practice_sessions', { module_id: lit(U.nobody) }, FK, 'practice_sessions_module_id_fkey', 'unknown module'),
-  bad('practice_sessions', { user_id: lit(U.nobody), source_meeting_id: 'null' }, FK, 'practice_sessions_user_id_fkey', 'no auth user'),
-  upd('modules: delete a module that has practice history', `delete from public.modules where id = ${lit(MOD(1))}`, '23001', 'practice_sessions_module_id_fkey'),
+  bad(
+    'practice_sessions',
+    { user_id: lit(U.nobody), source_meeting_id: 'null' },
+    FK,
+    'practice_sessions_user_id_fkey',
+    'no auth user',
+  ),
+  upd(
+    'modules: delete a module that has practice history',
+    `delete from public.modules where id = ${lit(MOD(1))}`,
+    '23001',
+    'practice_sessions_module_id_fkey',
+  ),
   // session_feedback
   bad('session_feedback', { summary: `'  '` }, CHECK, 'session_feedback_summary_length'),
   bad('session_feedback', { overall_score: `'NaN'` }, CHECK, 'session_feedback_overall_score_finite', 'score NaN'),
-  bad('session_feedback', { improvement_delta: `'NaN'` }, CHECK, 'session_feedback_improvement_delta_finite', 'delta NaN'),
+  bad(
+    'session_feedback',
+    { improvement_delta: `'NaN'` },
+    CHECK,
+    'session_feedback_improvement_delta_finite',
+    'delta NaN',
+  ),
   bad('session_feedback', { feedback: `'[]'` }, CHECK, 'session_feedback_feedback_matches_schema'),
   bad('session_feedback', { overall_score: '-0.5' }, CHECK, 'session_feedback_overall_score_range'),
   bad('session_feedback', { dimension_scores: `'{"pacing": -1}'` }, CHECK, 'session_feedback_dimension_scores_valid'),
   bad('session_feedback', { improvement_delta: '100.5' }, CHECK, 'session_feedback_improvement_delta_range'),
   bad('session_feedback', { model: `''` }, CHECK, 'session_feedback_model_length'),
-  bad('session_feedback', { user_id: lit(U.alice) }, FK, 'session_feedback_session_fkey', "alice's user_id on bob's session"),
-  bad('session_feedback', { session_id: lit(S(1)), user_id: lit(U.alice) }, UNIQUE, 'session_feedback_session_id_user_id_key', 'second feedback for a session'),
+  bad(
+    'session_feedback',
+    { user_id: lit(U.alice) },
+    FK,
+    'session_feedback_session_fkey',
+    "alice's user_id on bob's session",
+  ),
+  bad(
+    'session_feedback',
+    { session_id: lit(S(1)), user_id: lit(U.alice) },
+    UNIQUE,
+    'session_feedback_session_id_user_id_key',
+    'second feedback for a session',
+  ),
 ];
 
 /** Rolls back whatever `fn` did (PGlite and node-postgres both roll back on throw). */
 async function inRollback(db: Database, fn: (tx: Queryable) => Promise<void>): Promise<void> {
   const sentinel = new Error('rollback');
-  await db.transaction(async (tx) => {
-    await fn(tx);
-    throw sentinel;
-  }).catch((e: unknown) => {
-    if (e !== sentinel) throw e;
-  });
+  await db
+    .transaction(async (tx) => {
+      await fn(tx);
+      throw sentinel;
+    })
+    .catch((e: unknown) => {
+      if (e !== sentinel) throw e;
+    });
 }
 
 describe('constraints (on the dev seed)', () => {
@@ -354,13 +706,25 @@ describe('signup trigger', () => {
   afterAll(async () => db?.close());
 
   async function signUp(id: string, meta: unknown): Promise<void> {
-    await db.query(`insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, $3)`, [id, `${id.slice(-4)}@example.test`, meta === null ? null : JSON.stringify(meta)]);
+    await db.query(`insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, $3)`, [
+      id,
+      `${id.slice(-4)}@example.test`,
+      meta === null ? null : JSON.stringify(meta),
+    ]);
   }
 
   it('creates a profile with the default role and tier, ignoring role/tier in user metadata', async () => {
     const id = '00000000-0000-4000-8000-000000000e01';
-    await signUp(id, { full_name: '  Eve Example  ', role: 'admin', tier: 'enterprise', avatar_url: 'javascript:alert(1)' });
-    const p = await db.query<Record<string, unknown>>(`select display_name, avatar_url, role, tier, preferences, timezone, onboarded_at from public.profiles where id = $1`, [id]);
+    await signUp(id, {
+      full_name: '  Eve Example  ',
+      role: 'admin',
+      tier: 'enterprise',
+      avatar_url: 'javascript:alert(1)',
+    });
+    const p = await db.query<Record<string, unknown>>(
+      `select display_name, avatar_url, role, tier, preferences, timezone, onboarded_at from public.profiles where id = $1`,
+      [id],
+    );
     const defaults = await db.query<{ role: string; tier: string }>(
       `select (select pg_catalog.pg_get_expr(adbin, adrelid) from pg_catalog.pg_attrdef d join pg_catalog.pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
                 where d.adrelid = 'public.profiles'::regclass and a.attname = 'role') as role,
@@ -369,31 +733,50 @@ describe('signup trigger', () => {
     );
     expect(defaults.rows[0]).toEqual({ role: "'member'::app_role", tier: "'free'::subscription_tier" });
     expect(p.rows).toEqual([
-      { display_name: 'Eve Example', avatar_url: null, role: 'member', tier: 'free', preferences: {}, timezone: null, onboarded_at: null },
+      {
+        display_name: 'Eve Example',
+        avatar_url: null,
+        role: 'member',
+        tier: 'free',
+        preferences: {},
+        timezone: null,
+        onboarded_at: null,
+      },
     ]);
   });
 
   it('creates one user_progress row per learning dimension with starting values', async () => {
     const id = '00000000-0000-4000-8000-000000000e02';
     await signUp(id, { display_name: 'Frank', full_name: 'Franklin F' });
-    const dims = await db.query<{ d: string }>(`select unnest(enum_range(null::public.learning_dimension))::text as d order by 1`);
+    const dims = await db.query<{ d: string }>(
+      `select unnest(enum_range(null::public.learning_dimension))::text as d order by 1`,
+    );
     const rows = await db.query<Record<string, unknown>>(
       `select dimension::text, score::float8 as score, level, streak_days, last_practised_at from public.user_progress where user_id = $1 order by 1`,
       [id],
     );
     expect(dims.rows.length).toBeGreaterThan(0);
-    expect(rows.rows).toEqual(dims.rows.map(({ d }) => ({ dimension: d, score: 0, level: 1, streak_days: 0, last_practised_at: null })));
+    expect(rows.rows).toEqual(
+      dims.rows.map(({ d }) => ({ dimension: d, score: 0, level: 1, streak_days: 0, last_practised_at: null })),
+    );
     const name = await db.query(`select display_name from public.profiles where id = $1`, [id]);
     expect(name.rows).toEqual([{ display_name: 'Frank' }]); // display_name wins over full_name
   });
 
   it('never blocks a signup on odd metadata (null metadata, over-long name, https avatar kept)', async () => {
     await signUp('00000000-0000-4000-8000-000000000e03', null);
-    await signUp('00000000-0000-4000-8000-000000000e04', { display_name: 'n'.repeat(300), avatar_url: 'https://img.example.test/a.png' });
+    await signUp('00000000-0000-4000-8000-000000000e04', {
+      display_name: 'n'.repeat(300),
+      avatar_url: 'https://img.example.test/a.png',
+    });
     await signUp('00000000-0000-4000-8000-000000000e05', { display_name: '   ' });
     const r = await db.query<{ id: string; len: number | null; avatar_url: string | null }>(
       `select id, char_length(display_name) as len, avatar_url from public.profiles where id in ($1, $2, $3) order by id`,
-      ['00000000-0000-4000-8000-000000000e03', '00000000-0000-4000-8000-000000000e04', '00000000-0000-4000-8000-000000000e05'],
+      [
+        '00000000-0000-4000-8000-000000000e03',
+        '00000000-0000-4000-8000-000000000e04',
+        '00000000-0000-4000-8000-000000000e05',
+      ],
     );
     expect(r.rows).toEqual([
       { id: '00000000-0000-4000-8000-000000000e03', len: null, avatar_url: null },
@@ -410,13 +793,17 @@ describe('signup trigger', () => {
               exists (select 1 from aclexplode(p.proacl) a where a.grantee = 0) as public
          from pg_catalog.pg_proc p where p.oid = 'private.handle_new_user()'::regprocedure`,
     );
-    expect(r.rows).toEqual([{ prosecdef: true, proconfig: ['search_path=""'], anon: false, authenticated: false, public: false }]);
+    expect(r.rows).toEqual([
+      { prosecdef: true, proconfig: ['search_path=""'], anon: false, authenticated: false, public: false },
+    ]);
   });
 
   it('backfills profiles and progress for users created before migration 0003', async () => {
     const early = await pgliteFactory((d) => setupSchema(d, '0002'))();
     try {
-      await early.query(`insert into auth.users (id, email) values ('00000000-0000-4000-8000-000000000e06', 'early@example.test')`);
+      await early.query(
+        `insert into auth.users (id, email) values ('00000000-0000-4000-8000-000000000e06', 'early@example.test')`,
+      );
       await migrateUp(early, { to: '0003' });
       const r = await early.query<{ profiles: number; progress: number; dims: number }>(
         `select (select count(*)::int from public.profiles) as profiles, (select count(*)::int from public.user_progress) as progress,
@@ -456,7 +843,9 @@ describe('updated_at and status_changed_at', () => {
         where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' order by 1`,
     );
     for (const { t } of tables.rows) {
-      const before = await db.query<{ ctid: string; updated_at: Date }>(`select ctid::text, updated_at from public.${t} limit 1`);
+      const before = await db.query<{ ctid: string; updated_at: Date }>(
+        `select ctid::text, updated_at from public.${t} limit 1`,
+      );
       expect(before.rows, `${t} has a seed row`).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 5));
       const after = await db.query<{ updated_at: Date }>(
@@ -469,13 +858,16 @@ describe('updated_at and status_changed_at', () => {
 
   it('status_changed_at moves only when the meeting status changes', async () => {
     const id = M(5);
-    const t0 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id])).rows[0]!.s;
+    const t0 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id]))
+      .rows[0]!.s;
     await new Promise((r) => setTimeout(r, 5));
     await db.query(`update public.meetings set title = 'Renamed' where id = $1`, [id]);
-    const t1 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id])).rows[0]!.s;
+    const t1 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id]))
+      .rows[0]!.s;
     expect(t1.getTime()).toBe(t0.getTime());
     await db.query(`update public.meetings set status = 'transcribing' where id = $1`, [id]);
-    const t2 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id])).rows[0]!.s;
+    const t2 = (await db.query<{ s: Date }>(`select status_changed_at as s from public.meetings where id = $1`, [id]))
+      .rows[0]!.s;
     expect(t2.getTime()).toBeGreaterThan(t1.getTime());
   });
 });
@@ -494,7 +886,9 @@ describe('cascades', () => {
     const out: Record<string, number> = {};
     for (const table of EXPECTED_TABLES.filter((t) => t !== 'modules')) {
       const col = table === 'profiles' ? 'id' : 'user_id';
-      const r = await db.query<{ n: number }>(`select count(*)::int as n from public.${table} where ${col} = $1`, [owner]);
+      const r = await db.query<{ n: number }>(`select count(*)::int as n from public.${table} where ${col} = $1`, [
+        owner,
+      ]);
       out[table] = r.rows[0]!.n;
     }
     return out;
@@ -502,7 +896,10 @@ describe('cascades', () => {
 
   it('deleting the auth user removes everything they own and nothing of anyone else', async () => {
     const aliceBefore = await ownedRows(U.alice);
-    expect(Object.values(aliceBefore).every((n) => n > 0), JSON.stringify(aliceBefore)).toBe(true);
+    expect(
+      Object.values(aliceBefore).every((n) => n > 0),
+      JSON.stringify(aliceBefore),
+    ).toBe(true);
     const others = await Promise.all([U.bob, U.carol, U.dave].map(ownedRows));
     await db.query(`delete from auth.users where id = $1`, [U.alice]);
     expect(Object.values(await ownedRows(U.alice))).toEqual(Object.values(aliceBefore).map(() => 0));
@@ -510,7 +907,10 @@ describe('cascades', () => {
   });
 
   it('deleting a module author keeps the modules and clears created_by', async () => {
-    const before = await db.query<{ n: number }>(`select count(*)::int as n from public.modules where created_by = $1`, [U.dave]);
+    const before = await db.query<{ n: number }>(
+      `select count(*)::int as n from public.modules where created_by = $1`,
+      [U.dave],
+    );
     expect(before.rows[0]!.n).toBeGreaterThan(0);
     const total = (await db.query<{ n: number }>(`select count(*)::int as n from public.modules`)).rows[0]!.n;
     await db.query(`delete from auth.users where id = $1`, [U.dave]);
@@ -520,7 +920,7 @@ describe('cascades', () => {
     expect(after.rows[0]).toEqual({ n: total, authored: 0 });
   });
 
-  it("deleting a meeting removes its transcript and analyses but keeps practice built from it", async () => {
+  it('deleting a meeting removes its transcript and analyses but keeps practice built from it', async () => {
     const meeting = M(6); // carol's, source of practice session 4
     await db.query(`delete from public.meetings where id = $1`, [meeting]);
     const r = await db.query<Record<string, unknown>>(
@@ -543,7 +943,9 @@ describe('catalog rules', () => {
   afterAll(async () => db?.close());
 
   it('public holds exactly the nine foundation tables', async () => {
-    const r = await db.query<{ t: string }>(`select relname as t from pg_catalog.pg_class where relnamespace = 'public'::regnamespace and relkind in ('r', 'p', 'v', 'm', 'f') order by 1`);
+    const r = await db.query<{ t: string }>(
+      `select relname as t from pg_catalog.pg_class where relnamespace = 'public'::regnamespace and relkind in ('r', 'p', 'v', 'm', 'f') order by 1`,
+    );
     expect(r.rows.map((x) => x.t)).toEqual(EXPECTED_TABLES);
   });
 
@@ -579,7 +981,11 @@ describe('catalog rules', () => {
         where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
           and (a.attname = 'user_id' or (c.relname = 'profiles' and a.attname = 'id')) order by 1`,
     );
-    expect(r.rows.map((x) => x.col)).toEqual(expect.arrayContaining(EXPECTED_TABLES.filter((t) => t !== 'modules').map((t) => `${t}.${t === 'profiles' ? 'id' : 'user_id'}`)));
+    expect(r.rows.map((x) => x.col)).toEqual(
+      expect.arrayContaining(
+        EXPECTED_TABLES.filter((t) => t !== 'modules').map((t) => `${t}.${t === 'profiles' ? 'id' : 'user_id'}`),
+      ),
+    );
     expect(r.rows.filter((x) => !x.indexed).map((x) => x.col)).toEqual([]);
   });
 
@@ -590,10 +996,18 @@ describe('catalog rules', () => {
         group by 1 order by 1`,
     );
     const byTable = Object.fromEntries(r.rows.map((x) => [x.t, x.fks.join(' | ')]));
-    expect(byTable['meeting_transcripts']).toContain('FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE');
-    expect(byTable['meeting_analyses']).toContain('FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE');
-    expect(byTable['practice_sessions']).toContain('FOREIGN KEY (source_meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE SET NULL (source_meeting_id)');
-    expect(byTable['session_feedback']).toContain('FOREIGN KEY (session_id, user_id) REFERENCES practice_sessions(id, user_id) ON DELETE CASCADE');
+    expect(byTable['meeting_transcripts']).toContain(
+      'FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE',
+    );
+    expect(byTable['meeting_analyses']).toContain(
+      'FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE',
+    );
+    expect(byTable['practice_sessions']).toContain(
+      'FOREIGN KEY (source_meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE SET NULL (source_meeting_id)',
+    );
+    expect(byTable['session_feedback']).toContain(
+      'FOREIGN KEY (session_id, user_id) REFERENCES practice_sessions(id, user_id) ON DELETE CASCADE',
+    );
   });
 
   it('every function the migrations create pins search_path to empty', async () => {
@@ -616,12 +1030,18 @@ describe('catalog rules', () => {
 
   it('realtime: meetings and practice_sessions are published, and down 0009 takes them out', async () => {
     const published = async () =>
-      (await db.query<{ t: string }>(`select tablename as t from pg_catalog.pg_publication_tables where pubname = 'supabase_realtime' order by 1`)).rows.map((x) => x.t);
+      (
+        await db.query<{ t: string }>(
+          `select tablename as t from pg_catalog.pg_publication_tables where pubname = 'supabase_realtime' order by 1`,
+        )
+      ).rows.map((x) => x.t);
     expect(await published()).toEqual(['meetings', 'practice_sessions']);
     const before0009 = await migrated();
     try {
       await migrateDown(before0009, { to: '0008' });
-      const r = await before0009.query(`select 1 from pg_catalog.pg_publication_tables where pubname = 'supabase_realtime'`);
+      const r = await before0009.query(
+        `select 1 from pg_catalog.pg_publication_tables where pubname = 'supabase_realtime'`,
+      );
       expect(r.rowCount).toBe(0);
     } finally {
       await before0009.close();
@@ -638,9 +1058,11 @@ describe('dev seed', () => {
       const { rows } = await loadSeed(db);
       expect(Object.keys(rows).sort()).toEqual(EXPECTED_TABLES);
       for (const t of EXPECTED_TABLES) expect(rows[t], t).toBeGreaterThan(0);
-      const users = (await db.query<{ n: number; dims: number }>(
-        `select (select count(*)::int from auth.users) as n, cardinality(enum_range(null::public.learning_dimension)) as dims`,
-      )).rows[0]!;
+      const users = (
+        await db.query<{ n: number; dims: number }>(
+          `select (select count(*)::int from auth.users) as n, cardinality(enum_range(null::public.learning_dimension)) as dims`,
+        )
+      ).rows[0]!;
       expect(rows.profiles).toBe(users.n);
       expect(rows.user_progress).toBe(users.n * users.dims);
       const personas = await db.query<{ email: string; role: string; tier: string }>(

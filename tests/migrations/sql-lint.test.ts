@@ -21,12 +21,12 @@ interface Finding {
 
 /** squawk with the repository's .squawk.toml; exit 1 just means "found something", so read the JSON either way. */
 async function squawk(paths: string[]): Promise<Finding[]> {
-  const r = await run(SQUAWK, ['--config', join(ROOT, '.squawk.toml'), '--reporter', 'json', ...paths], { cwd: ROOT }).catch(
-    (e: { stdout?: string; code?: number }) => {
-      if (e.code === 1 && e.stdout) return { stdout: e.stdout };
-      throw e;
-    },
-  );
+  const r = await run(SQUAWK, ['--config', join(ROOT, '.squawk.toml'), '--reporter', 'json', ...paths], {
+    cwd: ROOT,
+  }).catch((e: { stdout?: string; code?: number }) => {
+    if (e.code === 1 && e.stdout) return { stdout: e.stdout };
+    throw e;
+  });
   return JSON.parse(r.stdout || '[]') as Finding[];
 }
 
@@ -39,7 +39,10 @@ describe('squawk migration lint', () => {
   it('is live: a migration that would lock a busy table is reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'squawk-canary-'));
     const file = join(dir, '0099_canary.sql');
-    writeFileSync(file, 'alter table public.meetings add column rating integer not null;\ncreate index meetings_rating_idx on public.meetings (rating);\n');
+    writeFileSync(
+      file,
+      'alter table public.meetings add column rating integer not null;\ncreate index meetings_rating_idx on public.meetings (rating);\n',
+    );
     const rules = (await squawk([file])).map((f) => f.rule_name).sort();
     expect(rules).toEqual(['adding-required-field', 'require-concurrent-index-creation']);
   });
@@ -62,20 +65,27 @@ interface FluffFile {
 }
 
 async function sqlfluff(paths: string[]): Promise<string[]> {
-  const r = await run(SQLFLUFF, ['lint', '--config', join(ROOT, '.sqlfluff'), '--nofail', '--format', 'json', ...paths], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const r = await run(
+    SQLFLUFF,
+    ['lint', '--config', join(ROOT, '.sqlfluff'), '--nofail', '--format', 'json', ...paths],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
   const files = JSON.parse(r.stdout) as FluffFile[];
   return files.flatMap((f) => f.violations.map((v) => `${f.filepath}:${v.line_no} ${v.code}: ${v.description}`));
 }
 
 // Statements sqlfluff 1.4's grammar cannot parse (so it cannot lint them either), each with the reason.
 const UNPARSABLE_ALLOWED: Record<string, string> = {
-  'sql/migrations/0008_practice_sessions_and_feedback.sql': 'ON DELETE SET NULL (source_meeting_id) is PostgreSQL 15 syntax newer than the sqlfluff 1.4 grammar',
+  'sql/migrations/0008_practice_sessions_and_feedback.sql':
+    'ON DELETE SET NULL (source_meeting_id) is PostgreSQL 15 syntax newer than the sqlfluff 1.4 grammar',
 };
 
 describeRequiring('sqlfluff house style (lower-case SQL)', sqlfluffMissing(), () => {
   it('finds nothing in sql/ but the listed unparsable statements', async () => {
     const findings = await sqlfluff(['sql/migrations', 'sql/down', 'sql/policies', 'sql/bootstrap']);
-    const unexplained = findings.filter((f) => !(f.includes(' PRS: ') && Object.keys(UNPARSABLE_ALLOWED).some((file) => f.startsWith(`${file}:`))));
+    const unexplained = findings.filter(
+      (f) => !(f.includes(' PRS: ') && Object.keys(UNPARSABLE_ALLOWED).some((file) => f.startsWith(`${file}:`))),
+    );
     expect(unexplained).toEqual([]);
   });
 

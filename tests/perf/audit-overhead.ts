@@ -85,7 +85,9 @@ async function measure(db: Database, label: string, perStatement: number): Promi
   }
   await setAudit(db, 'audited');
   const rate = (side: Side) => samples[side].rows / (samples[side].ms / 1000);
-  console.log(`\n== ${label}: ${ROUNDS} rounds x ${ROWS} rows each way, ${perStatement} row(s) per INSERT statement (autocommit) ==`);
+  console.log(
+    `\n== ${label}: ${ROUNDS} rounds x ${ROWS} rows each way, ${perStatement} row(s) per INSERT statement (autocommit) ==`,
+  );
   for (const side of ['unaudited', 'audited'] as Side[]) {
     const s = summarise(samples[side].latencies);
     console.log(
@@ -96,7 +98,9 @@ async function measure(db: Database, label: string, perStatement: number): Promi
   // checkpoint, another process) moves one pair, not the figure. The pooled ratio is printed beside it.
   const ratio = summarise(pairRatios).p50;
   console.log(`ratio audited/unaudited per round pair: ${pairRatios.map((x) => x.toFixed(3)).join(', ')}`);
-  console.log(`ratio audited/unaudited = ${ratio.toFixed(3)} (median of pairs; pooled ${(rate('audited') / rate('unaudited')).toFixed(3)})`);
+  console.log(
+    `ratio audited/unaudited = ${ratio.toFixed(3)} (median of pairs; pooled ${(rate('audited') / rate('unaudited')).toFixed(3)})`,
+  );
   return ratio;
 }
 
@@ -112,22 +116,48 @@ async function main(): Promise<void> {
     await migrateUp(db);
     await db.query(`insert into auth.users (id, email) values ($1, 'bench@example.test')`, [USER]);
     const version = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-    console.log(`[audit-overhead] ${server.description}; PostgreSQL ${version}; table public.usage_metrics; writer: table owner over TCP, 1 connection`);
+    console.log(
+      `[audit-overhead] ${server.description}; PostgreSQL ${version}; table public.usage_metrics; writer: table owner over TCP, 1 connection`,
+    );
     const single = await measure(db, 'single-row inserts', 1);
     const batch = await measure(db, 'batched inserts', ROWS_PER_BATCH);
-    const entries = (await db.query<{ n: string }>(`select count(*)::text as n from audit.log where table_name = 'usage_metrics'`)).rows[0]!.n;
+    const entries = (
+      await db.query<{ n: string }>(`select count(*)::text as n from audit.log where table_name = 'usage_metrics'`)
+    ).rows[0]!.n;
     const sealStarted = performance.now();
     const sealed = Number((await db.query<{ n: string }>('select audit.seal(null)::text as n')).rows[0]!.n);
     const sealMs = performance.now() - sealStarted;
     const chain = (await db.query<{ v: string | null }>('select audit.verify_chain()::text as v')).rows[0]!.v;
-    console.log(`\naudit.log entries written for usage_metrics: ${entries}; verify_chain() = ${chain ?? 'null (intact)'}`);
-    console.log(`sealer (off the write path): audit.seal(null) chained ${sealed} entries in ${sealMs.toFixed(0)} ms (${(sealed / (sealMs / 1000)).toFixed(0)} entries/s)`);
+    console.log(
+      `\naudit.log entries written for usage_metrics: ${entries}; verify_chain() = ${chain ?? 'null (intact)'}`,
+    );
+    console.log(
+      `sealer (off the write path): audit.seal(null) chained ${sealed} entries in ${sealMs.toFixed(0)} ms (${(sealed / (sealMs / 1000)).toFixed(0)} entries/s)`,
+    );
     const verdicts = new Verdicts('postgresql');
-    verdicts.gate('perf.audit.single_row_ratio', 'single-row insert throughput audited ÷ unaudited (median of adjacent round pairs)', single, '>=', TARGET_RATIO);
-    verdicts.measured('perf.audit.batch_ratio', `${ROWS_PER_BATCH}-row insert throughput audited ÷ unaudited (bulk shape: reported, not gated)`, { ratio: batch });
-    verdicts.measured('perf.audit.sealer', 'audit.seal(null) off the write path', { entries: sealed, ms: sealMs, intact: chain === null });
-    console.log(`[info] ${ROWS_PER_BATCH}-row insert throughput audited/unaudited: ${batch.toFixed(3)} (bulk shape: reported, not gated; see header)`);
-    console.log(`evidence: ${writeResults('perf-audit-overhead', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`);
+    verdicts.gate(
+      'perf.audit.single_row_ratio',
+      'single-row insert throughput audited ÷ unaudited (median of adjacent round pairs)',
+      single,
+      '>=',
+      TARGET_RATIO,
+    );
+    verdicts.measured(
+      'perf.audit.batch_ratio',
+      `${ROWS_PER_BATCH}-row insert throughput audited ÷ unaudited (bulk shape: reported, not gated)`,
+      { ratio: batch },
+    );
+    verdicts.measured('perf.audit.sealer', 'audit.seal(null) off the write path', {
+      entries: sealed,
+      ms: sealMs,
+      intact: chain === null,
+    });
+    console.log(
+      `[info] ${ROWS_PER_BATCH}-row insert throughput audited/unaudited: ${batch.toFixed(3)} (bulk shape: reported, not gated; see header)`,
+    );
+    console.log(
+      `evidence: ${writeResults('perf-audit-overhead', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`,
+    );
   } finally {
     await db.close();
     await scratch.drop();

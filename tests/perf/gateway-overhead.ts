@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   const verdicts = new Verdicts(base.engine === 'pglite' ? 'pglite' : 'postgresql');
   try {
     if (base.engine === 'pglite') await prepareFixture(base);
-    else if (!(await base.query(`select to_regclass('public.items') is not null as ok`)).rows[0]?.ok) await prepareFixture(base);
+    else if (!(await base.query(`select to_regclass('public.items') is not null as ok`)).rows[0]?.ok)
+      await prepareFixture(base);
     const rec = recording(base);
     const gateway = createGateway({ db: rec.db, jwtSecret: JWT_SECRET });
     const userA = await token({ sub: USER_A, role: 'authenticated', extra: { aud: 'authenticated' } });
@@ -53,7 +54,10 @@ async function main(): Promise<void> {
         name: 'anon list  GET /items?select=id,name,price&category=eq.b&order=id&limit=10',
         path: '/items?select=id,name,price&category=eq.b&order=id&limit=10',
         headers: {} as Record<string, string>,
-        bare: { sql: `select id, name, price from public.items where category = $1 order by id limit 10`, params: ['b'] },
+        bare: {
+          sql: `select id, name, price from public.items where category = $1 order by id limit 10`,
+          params: ['b'],
+        },
       },
       {
         name: 'user embed GET /parents?select=id,name,children(id,label) (RLS)',
@@ -76,20 +80,30 @@ async function main(): Promise<void> {
       rec.take();
       await viaGateway();
       const statements = rec.take();
-      if (statements.length !== 2) throw new Error(`expected the prelude and one statement, recorded ${statements.length}`);
-      const sameSql = () => base.transaction(async (tx) => {
-        for (const s of statements) await tx.query(s.sql, s.params);
-      });
+      if (statements.length !== 2)
+        throw new Error(`expected the prelude and one statement, recorded ${statements.length}`);
+      const sameSql = () =>
+        base.transaction(async (tx) => {
+          for (const s of statements) await tx.query(s.sql, s.params);
+        });
       const g = percentiles(await time(viaGateway));
       rec.take();
       const d = percentiles(await time(sameSql));
       const b = percentiles(await time(() => base.query(c.bare.sql, c.bare.params)));
       console.log(`\n${c.name}`);
       console.log(`  ${'path'.padEnd(44)}     p50      p95      p99     mean`);
-      console.log(`  ${'gateway (in-process fetch)'.padEnd(44)}${fmt(g.p50)} ${fmt(g.p95)} ${fmt(g.p99)} ${fmt(g.mean)}`);
-      console.log(`  ${'same SQL direct (tx + prelude + statement)'.padEnd(44)}${fmt(d.p50)} ${fmt(d.p95)} ${fmt(d.p99)} ${fmt(d.mean)}`);
-      console.log(`  ${'bare db.query (no tx, no role, no JSON)'.padEnd(44)}${fmt(b.p50)} ${fmt(b.p95)} ${fmt(b.p99)} ${fmt(b.mean)}`);
-      console.log(`  gateway overhead per request: p50 ${(g.p50 - d.p50).toFixed(3)} ms, mean ${(g.mean - d.mean).toFixed(3)} ms`);
+      console.log(
+        `  ${'gateway (in-process fetch)'.padEnd(44)}${fmt(g.p50)} ${fmt(g.p95)} ${fmt(g.p99)} ${fmt(g.mean)}`,
+      );
+      console.log(
+        `  ${'same SQL direct (tx + prelude + statement)'.padEnd(44)}${fmt(d.p50)} ${fmt(d.p95)} ${fmt(d.p99)} ${fmt(d.mean)}`,
+      );
+      console.log(
+        `  ${'bare db.query (no tx, no role, no JSON)'.padEnd(44)}${fmt(b.p50)} ${fmt(b.p95)} ${fmt(b.p99)} ${fmt(b.mean)}`,
+      );
+      console.log(
+        `  gateway overhead per request: p50 ${(g.p50 - d.p50).toFixed(3)} ms, mean ${(g.mean - d.mean).toFixed(3)} ms`,
+      );
       const id = c.path.startsWith('/items') ? 'anon_list' : 'user_embed';
       // Reported, not gated: an in-process difference of two sub-millisecond medians is evidence, not a gate.
       verdicts.measured(`perf.gateway_overhead.${id}`, `gateway (in-process) vs the same SQL direct: ${c.name}`, {
@@ -105,7 +119,9 @@ async function main(): Promise<void> {
         n: N,
       });
     }
-    console.log(`evidence: ${writeResults('perf-gateway-overhead', provenance(base.description, startedAt), verdicts.records)}`);
+    console.log(
+      `evidence: ${writeResults('perf-gateway-overhead', provenance(base.description, startedAt), verdicts.records)}`,
+    );
   } finally {
     await base.close();
   }

@@ -54,7 +54,9 @@ const c = summarise(samples.cached);
 const f = (x: number) => x.toFixed(4);
 console.log(`JWT HS256 verification, ${ROUNDS} rounds x ${N} per side, ms per verification`);
 console.log(`  raw secret (import per call)  p50=${f(u.p50)} p95=${f(u.p95)} p99=${f(u.p99)}`);
-console.log(`  verifyJwt (cached CryptoKey)  p50=${f(c.p50)} p95=${f(c.p95)} p99=${f(c.p99)}  (includes the claim checks)`);
+console.log(
+  `  verifyJwt (cached CryptoKey)  p50=${f(c.p50)} p95=${f(c.p95)} p99=${f(c.p99)}  (includes the claim checks)`,
+);
 console.log(`  per-round ratios cached/uncached: ${ratios.map((x) => x.toFixed(3)).join(', ')}`);
 const verdicts = new Verdicts(null);
 verdicts.measured('perf.jwt.verify', 'JWT verification: raw secret per call vs cached CryptoKey', {
@@ -65,5 +67,13 @@ verdicts.measured('perf.jwt.verify', 'JWT verification: raw secret per call vs c
   cachedP95Ms: c.p95,
   cachedP99Ms: c.p99,
 });
-verdicts.gate('perf.jwt.cache_ratio', 'JWT verification with the key cache ÷ without (median of per-round median ratios)', summarise(ratios).p50, '<=', 1.0);
-console.log(`evidence: ${writeResults('perf-jwt-verify', provenance('none (in-process crypto)', startedAt), verdicts.records)}`);
+verdicts.gate(
+  'perf.jwt.cache_ratio',
+  'JWT verification with the key cache ÷ without (median of per-round median ratios)',
+  summarise(ratios).p50,
+  '<=',
+  1.0,
+);
+console.log(
+  `evidence: ${writeResults('perf-jwt-verify', provenance('none (in-process crypto)', startedAt), verdicts.records)}`,
+);

@@ -43,36 +43,60 @@ try {
   const seed = await loadScaleSeed(admin, { users: GATE_USERS, randomSeed: 'gate', audit: false });
   console.log(`scale seed: ${GATE_USERS} users, ${seed.totalRows} rows in ${(seed.totalMs / 1000).toFixed(1)} s`);
   const limits: Limits = { p99Ms: null, p50Ms: P50_CEILING_MS, rlsRatio: RATIO_CEILING, statements: 1, seqScans: true };
-  const results = await runHotQueries({ admin, timing, catalogue: loadCatalogue(), users: 25, rounds: 2, warmup: 10, largeTableRows: SEQ_SCAN_ROWS, log: console.log });
-  const records: CheckRecord[] = results.map((r) => hotQueryRecord('perf.gate.hot_query', r, limits, `${GATE_USERS} users (gate)`));
+  const results = await runHotQueries({
+    admin,
+    timing,
+    catalogue: loadCatalogue(),
+    users: 25,
+    rounds: 2,
+    warmup: 10,
+    largeTableRows: SEQ_SCAN_ROWS,
+    log: console.log,
+  });
+  const records: CheckRecord[] = results.map((r) =>
+    hotQueryRecord('perf.gate.hot_query', r, limits, `${GATE_USERS} users (gate)`),
+  );
 
   // The rollup and the raw aggregate must agree for the current month (tiers did not change since the load).
   const month = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), 1));
   const next = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth() + 1, 1));
   const asService = async (sql: string, params: unknown[]) =>
     admin.transaction(async (tx) => {
-      await tx.query(`select set_config('request.jwt.claims', '{"role":"service_role"}', true), set_config('role', 'service_role', true)`);
+      await tx.query(
+        `select set_config('request.jwt.claims', '{"role":"service_role"}', true), set_config('role', 'service_role', true)`,
+      );
       return (await tx.query(sql, params)).rows;
     });
-  const rollup = await asService('select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2', [month.toISOString().slice(0, 10)]);
-  const raw = await asService('select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_summary($1, $2) order by 1, 2', [month.toISOString(), next.toISOString()]);
+  const rollup = await asService(
+    'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2',
+    [month.toISOString().slice(0, 10)],
+  );
+  const raw = await asService(
+    'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_summary($1, $2) order by 1, 2',
+    [month.toISOString(), next.toISOString()],
+  );
   const agree = JSON.stringify(rollup) === JSON.stringify(raw) && raw.length > 0;
   records.push({
     id: 'perf.gate.usage_rollup_agrees',
-    title: 'admin_usage_monthly (rollup) returns exactly what admin_usage_summary computes from raw events for this month',
+    title:
+      'admin_usage_monthly (rollup) returns exactly what admin_usage_summary computes from raw events for this month',
     status: agree ? 'pass' : 'fail',
     reason: agree ? null : `rollup ${JSON.stringify(rollup)} vs raw ${JSON.stringify(raw)}`,
     engine: 'postgresql',
     figures: { groups: raw.length },
     evidence: { rollup, raw },
   });
-  console.log(`[gate] usage rollup vs raw aggregate for ${month.toISOString().slice(0, 7)}: ${agree ? `agree (${raw.length} kind x tier groups)` : 'DIFFER'}`);
+  console.log(
+    `[gate] usage rollup vs raw aggregate for ${month.toISOString().slice(0, 7)}: ${agree ? `agree (${raw.length} kind x tier groups)` : 'DIFFER'}`,
+  );
   if (!agree) failed++;
 
   for (const r of results) {
     if (!r.hot) continue;
     const missed = describeMisses(checksFor(r, limits));
-    console.log(`[gate] ${r.id}: ${missed ? `FAILED ${missed}` : `ok (ratio ${r.ratio.toFixed(2)} <= ${RATIO_CEILING}, p50 ${r.rls.p50.toFixed(2)} ms <= ${P50_CEILING_MS} ms, ${r.statementsPerRequest} statement, no large seq scan; not gated: p99 ${r.rls.p99.toFixed(2)} ms, execution ${r.explain.executionMs.toFixed(2)} ms)`}`);
+    console.log(
+      `[gate] ${r.id}: ${missed ? `FAILED ${missed}` : `ok (ratio ${r.ratio.toFixed(2)} <= ${RATIO_CEILING}, p50 ${r.rls.p50.toFixed(2)} ms <= ${P50_CEILING_MS} ms, ${r.statementsPerRequest} statement, no large seq scan; not gated: p99 ${r.rls.p99.toFixed(2)} ms, execution ${r.explain.executionMs.toFixed(2)} ms)`}`,
+    );
     if (missed) failed++;
   }
   writeResults('perf-hot-queries', provenance(server.description, startedAt), records);

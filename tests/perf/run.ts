@@ -30,7 +30,8 @@ for (const bench of benches) {
   results.push({ bench, status: r.status, seconds: (performance.now() - t0) / 1000 });
 }
 console.log('\n=== benchmarks');
-for (const r of results) console.log(`  ${r.status === 0 ? 'ok    ' : 'FAILED'} ${r.bench.padEnd(32)} ${r.seconds.toFixed(1)} s`);
+for (const r of results)
+  console.log(`  ${r.status === 0 ? 'ok    ' : 'FAILED'} ${r.bench.padEnd(32)} ${r.seconds.toFixed(1)} s`);
 const failed = results.filter((r) => r.status !== 0).length;
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -41,7 +41,10 @@ async function once(extra: string[] = []): Promise<Sample> {
   delete env.DATABASE_URL;
   delete env.SHIPSPEAK_JWT_SECRET;
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--seed', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--seed', ...extra], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -57,7 +60,9 @@ async function once(extra: string[] = []): Promise<Sample> {
   });
   const url = /API URL: (\S+)/.exec(out)![1]!;
   const key = /service_role key: (\S+)/.exec(out)![1]!;
-  const res = await fetch(`${url}/rest/v1/modules?select=id`, { headers: { apikey: key, authorization: `Bearer ${key}` } });
+  const res = await fetch(`${url}/rest/v1/modules?select=id`, {
+    headers: { apikey: key, authorization: `Bearer ${key}` },
+  });
   if (res.status !== 200) throw new Error(`first request: HTTP ${res.status} ${await res.text()}`);
   await res.arrayBuffer();
   const firstRequestMs = performance.now() - t0;
@@ -85,11 +90,36 @@ console.log(`shipspeak-db serve --seed on in-memory PGlite, ${N} starts (warm: m
 console.log(line('spawn → "ready" line', summarise(samples.map((s) => s.readyMs))));
 console.log(line('spawn → first successful request', summarise(samples.map((s) => s.firstRequestMs))));
 console.log(line('server-reported (process → listen)', summarise(samples.map((s) => s.reportedMs))));
-console.log(`cold start (--no-cache: initdb + bootstrap + migrations + seed): ready ${cold.readyMs.toFixed(0)} ms, first request ${cold.firstRequestMs.toFixed(0)} ms`);
+console.log(
+  `cold start (--no-cache: initdb + bootstrap + migrations + seed): ready ${cold.readyMs.toFixed(0)} ms, first request ${cold.firstRequestMs.toFixed(0)} ms`,
+);
 const first = summarise(samples.map((s) => s.firstRequestMs));
 const verdicts = new Verdicts('pglite');
 const evidence = { warm: samples, cold };
-verdicts.target('perf.serve.startup_target', 'serve --seed start-up p50, spawn → first successful request (issue 7 target)', first.p50, '<=', TARGET_MS, ' ms', evidence);
-verdicts.gate('perf.serve.startup_ceiling', `serve --seed start-up p50, wide ceiling (${CEILING_MS / TARGET_MS}x the target)`, first.p50, '<=', CEILING_MS, ' ms');
-verdicts.gate('perf.serve.warm_cold_ratio', 'serve start-up, warm (snapshot cache) p50 ÷ cold (--no-cache), same run', first.p50 / cold.firstRequestMs, '<=', WARM_COLD_MAX);
-console.log(`evidence: ${writeResults('perf-serve-startup', provenance('PGlite (in memory, via shipspeak-db serve)', startedAt), verdicts.records)}`);
+verdicts.target(
+  'perf.serve.startup_target',
+  'serve --seed start-up p50, spawn → first successful request (issue 7 target)',
+  first.p50,
+  '<=',
+  TARGET_MS,
+  ' ms',
+  evidence,
+);
+verdicts.gate(
+  'perf.serve.startup_ceiling',
+  `serve --seed start-up p50, wide ceiling (${CEILING_MS / TARGET_MS}x the target)`,
+  first.p50,
+  '<=',
+  CEILING_MS,
+  ' ms',
+);
+verdicts.gate(
+  'perf.serve.warm_cold_ratio',
+  'serve start-up, warm (snapshot cache) p50 ÷ cold (--no-cache), same run',
+  first.p50 / cold.firstRequestMs,
+  '<=',
+  WARM_COLD_MAX,
+);
+console.log(
+  `evidence: ${writeResults('perf-serve-startup', provenance('PGlite (in memory, via shipspeak-db serve)', startedAt), verdicts.records)}`,
+);

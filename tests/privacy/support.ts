@@ -57,9 +57,17 @@ export async function publicUuidColumns(db: Queryable): Promise<Map<string, stri
 }
 
 /** Every row (as JSON) of public.<table> in which any uuid column equals `id`, read as superuser. */
-export async function rowsReferencing(db: Queryable, table: string, cols: string[], id: string): Promise<Record<string, unknown>[]> {
+export async function rowsReferencing(
+  db: Queryable,
+  table: string,
+  cols: string[],
+  id: string,
+): Promise<Record<string, unknown>[]> {
   const where = cols.map((c) => `x."${c}" = $1`).join(' or ');
-  const r = await db.query<{ j: Record<string, unknown> }>(`select to_jsonb(x) as j from public."${table}" x where ${where}`, [id]);
+  const r = await db.query<{ j: Record<string, unknown> }>(
+    `select to_jsonb(x) as j from public."${table}" x where ${where}`,
+    [id],
+  );
   return r.rows.map((row) => row.j);
 }
 

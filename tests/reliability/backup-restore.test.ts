@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { catalogSnapshot, diffSnapshots, type CatalogSnapshot } from '../../src/db/catalog-snapshot.js';
-import { createScratchDatabase, findPostgresBinaries, startEphemeralCluster, type EphemeralCluster, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
+import {
+  createScratchDatabase,
+  findPostgresBinaries,
+  startEphemeralCluster,
+  type EphemeralCluster,
+  type ScratchDatabase,
+} from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
 import { migrationStatus } from '../../src/migrate/runner.js';
 import { migratedScratchDatabase } from '../../src/migrate/scratch.js';
@@ -18,10 +24,14 @@ import { loadSeed } from '../../src/seed/load.js';
 import { describeRequiring, pgAvailability, pgUrl } from '../support/pg.js';
 import { reliabilityEvidence } from './support/evidence.js';
 
-const evidence = reliabilityEvidence('backup-restore', 'PostgreSQL 15 (source: suite cluster; target: a fresh ephemeral cluster)');
+const evidence = reliabilityEvidence(
+  'backup-restore',
+  'PostgreSQL 15 (source: suite cluster; target: a fresh ephemeral cluster)',
+);
 const binDir = findPostgresBinaries();
 const pgMissing = 'url' in pgAvailability() ? null : (pgAvailability() as { unavailable: string }).unavailable;
-const missing = pgMissing ?? (binDir ? null : 'no PostgreSQL 15 binaries (pg_dump, pg_restore and a fresh cluster are needed)');
+const missing =
+  pgMissing ?? (binDir ? null : 'no PostgreSQL 15 binaries (pg_dump, pg_restore and a fresh cluster are needed)');
 
 /**
  * An ACL that holds exactly the owner's default privileges (what `revoke all … from public` leaves) is
@@ -96,7 +106,15 @@ describeRequiring('backup with pg_dump, restore into a fresh cluster', missing, 
       evidence.pass(
         'restore',
         'pg_dump + pg_restore into a fresh cluster: rows, catalog (policies, grants, RLS, triggers), audit chain and migration history identical',
-        { ...figures, tables, totalRows, auditRows, catalogDifferences: 0, migrationsVerified: status.length, auditChainBroken: 0 },
+        {
+          ...figures,
+          tables,
+          totalRows,
+          auditRows,
+          catalogDifferences: 0,
+          migrationsVerified: status.length,
+          auditChainBroken: 0,
+        },
       );
     } finally {
       await before.close();
@@ -110,16 +128,26 @@ describeRequiring('backup with pg_dump, restore into a fresh cluster', missing, 
       const { readFileSync, writeFileSync } = await import('node:fs');
       const bytes = readFileSync(join(dir, 'db.dump'));
       writeFileSync(join(dir, 'cut.dump'), bytes.subarray(0, Math.floor(bytes.length / 2)));
-      const err = await restoreDatabase(binDir!, empty.url, join(dir, 'cut.dump')).then(() => null, (e: Error) => e);
+      const err = await restoreDatabase(binDir!, empty.url, join(dir, 'cut.dump')).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err?.message).toMatch(/pg_restore failed/);
       const db = await openNodePostgres(empty.url, { max: 1 });
       try {
-        const n = await db.query<{ n: number }>(`select count(*)::int as n from pg_catalog.pg_class where relnamespace = 'public'::regnamespace`);
+        const n = await db.query<{ n: number }>(
+          `select count(*)::int as n from pg_catalog.pg_class where relnamespace = 'public'::regnamespace`,
+        );
         expect(n.rows[0]!.n).toBe(0);
       } finally {
         await db.close();
       }
-      evidence.pass('damaged-dump', 'a truncated dump fails the restore as a whole (single transaction): nothing half-restored', { objectsLeft: 0 }, { error: err!.message.slice(0, 300) });
+      evidence.pass(
+        'damaged-dump',
+        'a truncated dump fails the restore as a whole (single transaction): nothing half-restored',
+        { objectsLeft: 0 },
+        { error: err!.message.slice(0, 300) },
+      );
     } finally {
       await empty.drop();
     }
@@ -132,7 +160,8 @@ describeRequiring('backup with pg_dump, restore into a fresh cluster', missing, 
         `select table_name, column_name, category from audit.data_inventory where category in ('content', 'personal') order by 1, 2`,
       );
       expect(r.rows.length).toBeGreaterThan(0);
-      const byCategory = (c: string) => r.rows.filter((x) => x.category === c).map((x) => `${x.table_name}.${x.column_name}`);
+      const byCategory = (c: string) =>
+        r.rows.filter((x) => x.category === c).map((x) => `${x.table_name}.${x.column_name}`);
       evidence.pass(
         'at-rest',
         'encryption at rest: the platform encrypts storage and backups (AES-256 on Supabase); these content/personal columns would need column-level encryption for protection beyond that',

@@ -29,10 +29,16 @@ describe('the dynamic SQL lint', () => {
 
   const safe: [string, string][] = [
     ['%I and %L', `begin execute format('delete from %I.%I where note = %L', s, t, n); end`],
-    ['USING parameters', `begin execute pg_catalog.format('select count(*) from public.%I where id = $1', t) into v using p_id; end`],
+    [
+      'USING parameters',
+      `begin execute pg_catalog.format('select count(*) from public.%I where id = $1', t) into v using p_id; end`,
+    ],
     ['a dollar-quoted format string', `begin execute format($q$update %I set a = 1$q$, t); end`],
     ['%% and comments', `begin -- execute 'x' || y;\n execute format('select 100%% from %I', t); end`],
-    ['grant execute in a literal', `begin execute format('grant execute on function %I.%I() to authenticated', s, f); end`],
+    [
+      'grant execute in a literal',
+      `begin execute format('grant execute on function %I.%I() to authenticated', s, f); end`,
+    ],
   ];
   it.each(safe)('the lint accepts %s', (_what, source) => {
     expect(lintDynamicSql({ name: 'public.safe', source })).toEqual([]);
@@ -61,7 +67,12 @@ describePg('dynamic SQL in the project plpgsql functions on PostgreSQL 15', () =
     evidence.pass(
       'functions',
       'every plpgsql function in public/private/audit builds dynamic SQL with format() %I/%L or USING',
-      { plpgsqlFunctions: fns.length, functionsWithExecute: withExecute.length, findings: findings.length, rawSpliceAllowed: Object.keys(RAW_SPLICE_ALLOWED).length },
+      {
+        plpgsqlFunctions: fns.length,
+        functionsWithExecute: withExecute.length,
+        findings: findings.length,
+        rawSpliceAllowed: Object.keys(RAW_SPLICE_ALLOWED).length,
+      },
       { functionsWithExecute: withExecute.map((f) => f.name), rawSpliceAllowed: RAW_SPLICE_ALLOWED },
       'postgresql',
     );

@@ -16,7 +16,9 @@ import { describeRequiring } from '../support/pg.js';
 import { reliabilityEvidence } from './support/evidence.js';
 
 const evidence = reliabilityEvidence('monitoring', 'PostgreSQL 15 (ephemeral cluster)');
-const binaries = findPostgresBinaries() ? null : 'no PostgreSQL 15 server binaries (the monitoring drill reads its own cluster log)';
+const binaries = findPostgresBinaries()
+  ? null
+  : 'no PostgreSQL 15 server binaries (the monitoring drill reads its own cluster log)';
 
 // Values that must never reach a log line or the stats output.
 const SECRET_EMAIL = 'monitoring.secret@example.org';
@@ -66,10 +68,17 @@ describeRequiring('monitoring on PostgreSQL 15', binaries, () => {
     };
     const actual: Record<string, string> = {};
     for (const name of Object.keys(wanted)) {
-      actual[name] = (await client.query<{ v: string }>('select pg_catalog.current_setting($1) as v', [name])).rows[0]!.v;
+      actual[name] = (
+        await client.query<{ v: string }>('select pg_catalog.current_setting($1) as v', [name])
+      ).rows[0]!.v;
     }
     expect(actual).toEqual(wanted);
-    evidence.pass('settings', 'server logging, auto_explain and pgaudit settings in force on the harness cluster', { settings: Object.keys(wanted).length }, actual);
+    evidence.pass(
+      'settings',
+      'server logging, auto_explain and pgaudit settings in force on the harness cluster',
+      { settings: Object.keys(wanted).length },
+      actual,
+    );
   });
 
   it('pgaudit logs DDL and role changes', async (ctx) => {
@@ -83,7 +92,12 @@ describeRequiring('monitoring on PostgreSQL 15', binaries, () => {
     const ddl = await untilLogged(/AUDIT: SESSION,\d+,\d+,DDL,CREATE TABLE,.*public\.audited_probe/);
     const role = await untilLogged(/AUDIT: SESSION,\d+,\d+,ROLE,CREATE ROLE/);
     const grant = await untilLogged(/AUDIT: SESSION,\d+,\d+,ROLE,GRANT/);
-    evidence.pass('pgaudit', 'a DDL statement, a role creation and a grant appear in the server log (pgaudit ddl, role)', { lines: 3 }, { ddl, role, grant });
+    evidence.pass(
+      'pgaudit',
+      'a DDL statement, a role creation and a grant appear in the server log (pgaudit ddl, role)',
+      { lines: 3 },
+      { ddl, role, grant },
+    );
   });
 
   it('errors are logged with their statement, slow statements with their plan, lock waits with the holder', async () => {
@@ -99,7 +113,12 @@ describeRequiring('monitoring on PostgreSQL 15', binaries, () => {
     // A slow statement (thresholds lowered for this session only, so the drill takes 0.3 s, not 1 s).
     await client.query(`set log_min_duration_statement = '100ms'`);
     await client.query(`set auto_explain.log_min_duration = '100ms'`).catch(() => undefined);
-    await client.query('select pg_sleep(0.3), $1::text, $2::uuid, $3::text, $4::text', [SECRET_EMAIL, SECRET_UUID, SECRET_TOKEN, SECRET_TEXT]);
+    await client.query('select pg_sleep(0.3), $1::text, $2::uuid, $3::text, $4::text', [
+      SECRET_EMAIL,
+      SECRET_UUID,
+      SECRET_TOKEN,
+      SECRET_TEXT,
+    ]);
     const slow = await untilLogged(/duration: [\d.]+ ms {2}(execute|statement)[^:]*: select pg_sleep\(0\.3\)/);
     const plan = cluster.preloaded.includes('auto_explain') ? await untilLogged(/duration: [\d.]+ ms {2}plan:/) : null;
     await client.query('reset log_min_duration_statement');
@@ -140,7 +159,9 @@ describeRequiring('monitoring on PostgreSQL 15', binaries, () => {
     await client.query(`insert into public.churn select g, 'n' || g from generate_series(1, 5000) g`);
     await client.query('delete from public.churn where id > 1000');
     await client.query(`select count(*) from public.emails where email = '${SECRET_EMAIL}'`);
-    await client.query(`select pg_catalog.pg_create_logical_replication_slot('monitoring_probe_slot', 'test_decoding')`);
+    await client.query(
+      `select pg_catalog.pg_create_logical_replication_slot('monitoring_probe_slot', 'test_decoding')`,
+    );
     await client.query('select pg_catalog.pg_stat_force_next_flush()');
     await new Promise((r) => setTimeout(r, 200));
     const saved = process.env.DATABASE_URL;
@@ -173,7 +194,12 @@ describeRequiring('monitoring on PostgreSQL 15', binaries, () => {
       evidence.pass(
         'stats',
         'shipspeak-db stats: top statements by total and mean time with normalised text, cache hit ratio, connections, replication slots, bloat hints',
-        { statements: stats.topByTotal.length, cacheHitRatio: Math.round(stats.cacheHitRatio * 10000) / 10000, replicationSlots: stats.replicationSlots.length, bloatHints: stats.bloatHints.length },
+        {
+          statements: stats.topByTotal.length,
+          cacheHitRatio: Math.round(stats.cacheHitRatio * 10000) / 10000,
+          replicationSlots: stats.replicationSlots.length,
+          bloatHints: stats.bloatHints.length,
+        },
         { sample: text.out.slice(0, 12) },
       );
     } finally {

@@ -33,7 +33,10 @@ describe('serve --request-log', () => {
   afterAll(async () => running?.stop());
 
   it('one structured line per request, denials summarised, no token, user id, e-mail, query string or body', async () => {
-    const [a, b] = [PERSONA_USERS.find((p) => p.persona === 'free_a')!, PERSONA_USERS.find((p) => p.persona === 'free_b')!];
+    const [a, b] = [
+      PERSONA_USERS.find((p) => p.persona === 'free_a')!,
+      PERSONA_USERS.find((p) => p.persona === 'free_b')!,
+    ];
     const tokenA = await mintAccessToken(DEV_JWT_SECRET, { sub: a.id, email: a.email }, { expiresIn: 600 });
     const asA = createServerClient(running.url, running.anonKey, { accessToken: async () => tokenA });
     const anon = createServerClient(running.url, running.anonKey);
@@ -43,7 +46,9 @@ describe('serve --request-log', () => {
     const filtered = await asA.from('profiles').select('id').eq('display_name', b.email);
     expect(filtered.error).toBeNull();
     // A write for another user: refused by RLS (42501).
-    const foreign = await asA.from('meetings').insert({ user_id: b.id, title: TRANSCRIPT, storage_object_path: `${b.id}/x.mp4` });
+    const foreign = await asA
+      .from('meetings')
+      .insert({ user_id: b.id, title: TRANSCRIPT, storage_object_path: `${b.id}/x.mp4` });
     expect(foreign.error?.code).toBe('42501');
     const anonRead = await anon.from('meetings').select('id');
     const bad = await fetch(`${running.url}/rest/v1/meetings?select=id`, {
@@ -55,7 +60,9 @@ describe('serve --request-log', () => {
     const parsed = lines.map((l) => JSON.parse(l) as RequestLogLine);
     expect(parsed.length).toBe(5);
     for (const l of parsed) {
-      expect(Object.keys(l).sort()).toEqual(['duration_ms', 'method', 'path', 'request_id', 'role', 'sqlstate', 'status', 'time', 'user'].sort());
+      expect(Object.keys(l).sort()).toEqual(
+        ['duration_ms', 'method', 'path', 'request_id', 'role', 'sqlstate', 'status', 'time', 'user'].sort(),
+      );
       expect(l.path).not.toContain('?');
       expect(l.duration_ms).toBeGreaterThanOrEqual(0);
     }
@@ -65,7 +72,9 @@ describe('serve --request-log', () => {
     expect(parsed.at(-1)).toMatchObject({ request_id: 'drill-42', role: 'invalid-token', status: 401 });
 
     const text = lines.join('\n');
-    const leaks = [a.id, b.id, a.email, b.email, tokenA, running.anonKey, TRANSCRIPT, 'not.a.jwt'].filter((s) => text.includes(s));
+    const leaks = [a.id, b.id, a.email, b.email, tokenA, running.anonKey, TRANSCRIPT, 'not.a.jwt'].filter((s) =>
+      text.includes(s),
+    );
     expect(leaks).toEqual([]);
 
     const denials = summariseDenials(parsed);
@@ -78,7 +87,12 @@ describe('serve --request-log', () => {
     evidence.pass(
       'lines',
       'serve --request-log: one JSON line per request, pseudonymous user, SQLSTATE, no token/user id/e-mail/query string/body; denials per table and role',
-      { requests: parsed.length, secretsFound: leaks.length, denials: denials.reduce((n, d) => n + d.count, 0), anonReadStatus: anonRead.status },
+      {
+        requests: parsed.length,
+        secretsFound: leaks.length,
+        denials: denials.reduce((n, d) => n + d.count, 0),
+        anonReadStatus: anonRead.status,
+      },
       { sample: parsed.slice(0, 3), denials },
       'pglite',
     );

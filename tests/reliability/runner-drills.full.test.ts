@@ -24,7 +24,10 @@ describePg('runner processes killed at every step, and ten at once', () => {
   afterAll(async () => scratch?.drop());
 
   it(`SIGKILL inside each of the ${STEPS} steps: 0 partial states, orphan gone within the bound, next run reaches head`, async () => {
-    const root = sqlTree({ 'migrations/0001_drill.sql': steppedMigration(STEPS), 'down/0001_drill.sql': 'drop table public.drill;\n' });
+    const root = sqlTree({
+      'migrations/0001_drill.sql': steppedMigration(STEPS),
+      'down/0001_drill.sql': 'drop table public.drill;\n',
+    });
     const admin = await openNodePostgres(scratch.url, { max: 2 });
     const perStep: { step: number; orphanMs: number; partial: boolean }[] = [];
     try {
@@ -51,11 +54,16 @@ describePg('runner processes killed at every step, and ten at once', () => {
       }
       const applied = await migrateUp(admin, { sqlDir: root });
       expect(applied.map((s) => s.version)).toEqual(['0001']);
-      evidence.pass('sigkill-each-step', `runner SIGKILLed inside each of ${STEPS} migration steps`, {
-        faultsInjected: STEPS,
-        partialStates: perStep.filter((p) => p.partial).length,
-        maxOrphanMs: Math.max(...perStep.map((p) => p.orphanMs)),
-      }, perStep);
+      evidence.pass(
+        'sigkill-each-step',
+        `runner SIGKILLed inside each of ${STEPS} migration steps`,
+        {
+          faultsInjected: STEPS,
+          partialStates: perStep.filter((p) => p.partial).length,
+          maxOrphanMs: Math.max(...perStep.map((p) => p.orphanMs)),
+        },
+        perStep,
+      );
     } finally {
       await admin.exec('drop table if exists public.drill; drop schema if exists supabase_migrations cascade;');
       await admin.close();
@@ -69,15 +77,23 @@ describePg('runner processes killed at every step, and ten at once', () => {
       'down/0001_log.sql': `drop table public.apply_log;`,
       ...Object.fromEntries(
         versions.flatMap((v) => [
-          [`migrations/${v}_step${v}.sql`, `select pg_sleep(0.1);\ninsert into public.apply_log (version) values ('${v}');\ncreate table public.t${v} (id int);`],
+          [
+            `migrations/${v}_step${v}.sql`,
+            `select pg_sleep(0.1);\ninsert into public.apply_log (version) values ('${v}');\ncreate table public.t${v} (id int);`,
+          ],
           [`down/${v}_step${v}.sql`, `drop table public.t${v};\ndelete from public.apply_log where version = '${v}';`],
         ]),
       ),
     });
     const runs = Array.from({ length: 10 }, () => spawnRunner(scratch.url, root));
     const exits = await Promise.all(runs.map((r) => r.done));
-    expect(exits.map((e) => e.code), exits.map((e) => e.stderr).join('\n')).toEqual(Array(10).fill(0));
-    const applied = exits.flatMap((e) => (JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { applied: string[] }).applied).sort();
+    expect(
+      exits.map((e) => e.code),
+      exits.map((e) => e.stderr).join('\n'),
+    ).toEqual(Array(10).fill(0));
+    const applied = exits
+      .flatMap((e) => (JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { applied: string[] }).applied)
+      .sort();
     expect(applied).toEqual(['0001', ...versions]);
     const c = new pg.Client({ connectionString: scratch.url });
     await c.connect();

@@ -25,7 +25,13 @@ async function report(plant: (dir: string) => void = () => undefined) {
   const r = await cli(['report', '--results', results, '--out', out]);
   expect(r.code, r.err).toBe(0);
   const path = join(out, 'compliance.json');
-  return { results, out, path, compliance: JSON.parse(readFileSync(path, 'utf8')) as Compliance, gate: await cli(['gate', '--report', path]) };
+  return {
+    results,
+    out,
+    path,
+    compliance: JSON.parse(readFileSync(path, 'utf8')) as Compliance,
+    gate: await cli(['gate', '--report', path]),
+  };
 }
 
 describe('gate', () => {
@@ -35,16 +41,22 @@ describe('gate', () => {
     expect(r.compliance.controls.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
     expect(r.gate.code, r.gate.err).toBe(0);
     expect(r.gate.out).toMatch(/gate passed: (\d+) of \1 required controls pass/);
-    for (const f of ['compliance.md', 'compliance.html', 'junit.xml']) expect(readFileSync(join(r.out, f), 'utf8').length).toBeGreaterThan(500);
+    for (const f of ['compliance.md', 'compliance.html', 'junit.xml'])
+      expect(readFileSync(join(r.out, f), 'utf8').length).toBeGreaterThan(500);
     expect(readFileSync(join(r.out, 'junit.xml'), 'utf8')).toMatch(/<testsuite name="change" tests="\d+" failures="0"/);
   });
 
   it('a failing record in a suite no control names turns ALL-1 red, exit 1, and the suite shows up as extra', async () => {
-    const r = await report((dir) => suiteFile(dir, 'reliability-drills', [record('failover', 'fail'), record('restore')]));
+    const r = await report((dir) =>
+      suiteFile(dir, 'reliability-drills', [record('failover', 'fail'), record('restore')]),
+    );
     const all = r.compliance.controls.find((c) => c.id === 'ALL-1')!;
     expect(all.status).toBe('fail');
     expect(all.reason).toContain('reliability-drills:failover');
-    expect(r.compliance.suites.find((s) => s.suite === 'reliability-drills')).toMatchObject({ expected: false, counts: { pass: 1, fail: 1, notRun: 0 } });
+    expect(r.compliance.suites.find((s) => s.suite === 'reliability-drills')).toMatchObject({
+      expected: false,
+      counts: { pass: 1, fail: 1, notRun: 0 },
+    });
     expect(r.compliance.unmapped).toContainEqual({ suite: 'reliability-drills', records: 2 });
     expect(r.gate.code).toBe(1);
     expect(r.gate.err).toContain('FAIL ALL-1');
@@ -52,14 +64,19 @@ describe('gate', () => {
   });
 
   it('a missed absolute target turns PERF-2 red and leaves the gate green; a missed ratio gate fails PERF-1 and the gate', async () => {
-    const target = (status: 'pass' | 'fail', judgement: 'target' | 'gate') => record(`serve-start-${judgement}`, status, { figures: { judgement, actual: 5.5, limit: 3 } });
-    const missedTarget = await report((dir) => suiteFile(dir, 'perf-serve-startup', [target('fail', 'target'), target('pass', 'gate')]));
+    const target = (status: 'pass' | 'fail', judgement: 'target' | 'gate') =>
+      record(`serve-start-${judgement}`, status, { figures: { judgement, actual: 5.5, limit: 3 } });
+    const missedTarget = await report((dir) =>
+      suiteFile(dir, 'perf-serve-startup', [target('fail', 'target'), target('pass', 'gate')]),
+    );
     const byId = (c: Compliance, id: string) => c.controls.find((x) => x.id === id)!;
     expect(byId(missedTarget.compliance, 'PERF-2').status).toBe('fail');
     expect(byId(missedTarget.compliance, 'PERF-1').status).toBe('pass');
     expect(byId(missedTarget.compliance, 'ALL-1').status).toBe('pass');
     expect(missedTarget.gate.code, missedTarget.gate.err).toBe(0);
-    const missedGate = await report((dir) => suiteFile(dir, 'perf-serve-startup', [target('pass', 'target'), target('fail', 'gate')]));
+    const missedGate = await report((dir) =>
+      suiteFile(dir, 'perf-serve-startup', [target('pass', 'target'), target('fail', 'gate')]),
+    );
     expect(byId(missedGate.compliance, 'PERF-1').status).toBe('fail');
     expect(missedGate.gate.code).toBe(1);
   });
@@ -82,16 +99,22 @@ describe('gate', () => {
   });
 
   it('a corrupt or foreign results file is named and fails the gate (exit 2)', async () => {
-    const corrupt = await report((dir) => writeFileSync(join(dir, 'vitest-serve.json'), '{"format": "shipspeak-results/1", '));
+    const corrupt = await report((dir) =>
+      writeFileSync(join(dir, 'vitest-serve.json'), '{"format": "shipspeak-results/1", '),
+    );
     expect(corrupt.gate.code).toBe(2);
     expect(corrupt.gate.err).toMatch(/vitest-serve\.json: not valid JSON/);
-    const foreign = await report((dir) => writeFileSync(join(dir, 'perf.json'), JSON.stringify({ numTotalTests: 3, testResults: [] })));
+    const foreign = await report((dir) =>
+      writeFileSync(join(dir, 'perf.json'), JSON.stringify({ numTotalTests: 3, testResults: [] })),
+    );
     expect(foreign.gate.code).toBe(2);
     expect(foreign.gate.err).toMatch(/perf\.json: not a shipspeak-results\/1 file/);
     const empty = await report((dir) => writeFileSync(join(dir, 'pgtap.json'), ''));
     expect(empty.gate.code).toBe(2);
     expect(empty.gate.err).toMatch(/pgtap\.json: not valid JSON/);
-    const renamed = await report((dir) => writeFileSync(join(dir, 'other.json'), readFileSync(join(dir, 'pgtap.json'))));
+    const renamed = await report((dir) =>
+      writeFileSync(join(dir, 'other.json'), readFileSync(join(dir, 'pgtap.json'))),
+    );
     expect(renamed.gate.err).toMatch(/other\.json: names suite "pgtap"/);
   });
 
@@ -103,7 +126,12 @@ describe('gate', () => {
     const clean = { ...tree, dirty: false };
     suiteFile(results, 'vitest-serve', [record('x')], { dirty: true, commit: tree.commit, sqlHash: tree.sqlHash });
     const built = buildReport({ resultsDir: results, outDir: out, strict: true, tree: clean });
-    expect(built.compliance.problems.filter((p) => p.kind === 'dirty').map((p) => p.message).join('\n')).toContain('vitest-serve.json: produced from uncommitted changes');
+    expect(
+      built.compliance.problems
+        .filter((p) => p.kind === 'dirty')
+        .map((p) => p.message)
+        .join('\n'),
+    ).toContain('vitest-serve.json: produced from uncommitted changes');
     const g = gate(join(out, 'compliance.json'), clean, true);
     expect(g.code).toBe(2);
     expect(g.lines.join('\n')).toContain('uncommitted changes');
@@ -130,18 +158,27 @@ describe('catalogue', () => {
   it('docs/compliance.md lists every control of the catalogue, and no other', () => {
     const doc = readFileSync(join(REPO_ROOT, 'docs/compliance.md'), 'utf8');
     const listed = [...doc.matchAll(/^\| ([A-Z]+-\d+) \|/gm)].map((m) => m[1]);
-    expect(listed.sort()).toEqual(loadCatalogue().controls.map((c) => c.id).sort());
+    expect(listed.sort()).toEqual(
+      loadCatalogue()
+        .controls.map((c) => c.id)
+        .sort(),
+    );
   });
 
   it('an unknown control id in a clause is a clear error naming the file; report exits 2', async () => {
     const dir = tempDir('catalogue');
-    const cat = JSON.parse(readFileSync(join(REPO_ROOT, 'src/report/controls.json'), 'utf8')) as { clauses: { controls: string[] }[]; $schema?: string };
+    const cat = JSON.parse(readFileSync(join(REPO_ROOT, 'src/report/controls.json'), 'utf8')) as {
+      clauses: { controls: string[] }[];
+      $schema?: string;
+    };
     delete cat.$schema;
     cat.clauses[0]!.controls.push('ISO-99');
     const path = join(dir, 'controls.json');
     writeFileSync(path, JSON.stringify(cat));
     expect(() => loadCatalogue(path)).toThrow(CatalogueError);
-    expect(() => loadCatalogue(path)).toThrow(/controls\.json: invalid controls catalogue:\n.*unknown control id "ISO-99"/);
+    expect(() => loadCatalogue(path)).toThrow(
+      /controls\.json: invalid controls catalogue:\n.*unknown control id "ISO-99"/,
+    );
     const r = await cli(['report', '--results', tempDir('results'), '--out', tempDir('out'), '--catalogue', path]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('ISO-99');

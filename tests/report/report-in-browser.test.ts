@@ -27,7 +27,12 @@ const PLANT = [
   'alter table public.meetings disable row level security;',
   'alter policy practice_sessions_select_own on public.practice_sessions using (true);',
 ].join('\n');
-const mismatches = (c: Compliance) => (c.matrix?.cells ?? []).flatMap((m) => Object.entries(m.observed).filter(([, o]) => o !== m.expected).map(([s]) => `${m.table}.${m.operation}.${m.persona}@${s}`));
+const mismatches = (c: Compliance) =>
+  (c.matrix?.cells ?? []).flatMap((m) =>
+    Object.entries(m.observed)
+      .filter(([, o]) => o !== m.expected)
+      .map(([s]) => `${m.table}.${m.operation}.${m.persona}@${s}`),
+  );
 
 describePg('planted faults turn the right controls red; the HTML report in Chromium', () => {
   let browser: Browser;
@@ -40,7 +45,14 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
     const files = testFiles().filter((f) => /\/(00_schema|30_matrix)\.sql$/.test(f));
     const run = await provePgtap(pgUrl(), files, { plant: PLANT, echo: false });
     const m = run.records.find((r) => r.id === '30_matrix');
-    matrixFile = { ran: Number(m?.figures?.ran ?? 0), reason: `${m?.reason ?? 'no 30_matrix record'}\n${run.output.split('\n').filter((l) => /ERROR|not ok/.test(l)).slice(0, 3).join('\n')}` };
+    matrixFile = {
+      ran: Number(m?.figures?.ran ?? 0),
+      reason: `${m?.reason ?? 'no 30_matrix record'}\n${run.output
+        .split('\n')
+        .filter((l) => /ERROR|not ok/.test(l))
+        .slice(0, 3)
+        .join('\n')}`,
+    };
     const results = tempDir('planted');
     passingEvidence(results);
     writeResults('pgtap', provenance('PostgreSQL (planted faults)', new Date()), run.records, results);
@@ -56,11 +68,17 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
 
   it('RLS disabled and a weakened policy fail ISO-1, PGT-1 and ALL-1 with the tables named; gate exit 1', () => {
     // The faults are observed only if the matrix itself ran: a broken fixture is a different failure, said so.
-    expect(matrixFile.ran, `pgTAP 30_matrix did not run on the planted database, so the faults cannot be observed: ${matrixFile.reason}`).toBeGreaterThan(0);
+    expect(
+      matrixFile.ran,
+      `pgTAP 30_matrix did not run on the planted database, so the faults cannot be observed: ${matrixFile.reason}`,
+    ).toBeGreaterThan(0);
     const byId = new Map(planted.controls.map((c) => [c.id, c]));
     for (const id of ['ISO-1', 'PGT-1', 'ALL-1']) expect(byId.get(id)?.status, id).toBe('fail');
     for (const id of ['CHG-1', 'CHG-2', 'ADV-1', 'PRV-1']) expect(byId.get(id)?.status, id).toBe('pass');
-    const failing = planted.records.filter((r) => r.status === 'fail').map((r) => r.title).join('\n');
+    const failing = planted.records
+      .filter((r) => r.status === 'fail')
+      .map((r) => r.title)
+      .join('\n');
     expect(failing).toMatch(/meetings/);
     expect(failing).toMatch(/practice_sessions/);
     expect(mismatches(planted).some((m) => m.startsWith('practice_sessions.select.free_b'))).toBe(true);
@@ -75,7 +93,9 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
     expect(await page.$eval('#summary h2', (e) => e.textContent)).toBe('Verdict: FAIL');
     expect(await page.$$eval('tr.control', (rows) => rows.length)).toBe(loadCatalogue().controls.length);
     expect(await page.$eval('#control-ISO-1 .badge', (e) => e.textContent)).toBe('fail');
-    const marked = await page.$$eval('#matrix-grid td.mismatch', (tds) => tds.map((td) => td.getAttribute('title') ?? ''));
+    const marked = await page.$$eval('#matrix-grid td.mismatch', (tds) =>
+      tds.map((td) => td.getAttribute('title') ?? ''),
+    );
     expect(marked.length).toBe(mismatches(planted).length);
     expect(marked.some((t) => t.startsWith('practice_sessions.select.free_b'))).toBe(true);
     expect(foreign).toEqual([]);
@@ -84,17 +104,27 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
 
   it('the real report (reports/results) renders summary, controls, grid and charts as compliance.json says; screenshot saved', async () => {
     writeChangeResults(RESULTS_DIR);
-    const { compliance: c, files } = buildReport({ resultsDir: RESULTS_DIR, outDir: REPORTS_DIR, strict: process.env.CI === 'true' });
-    const { page, foreign } = await openFile(browser, files.find((f) => f.endsWith('.html'))!);
+    const { compliance: c, files } = buildReport({
+      resultsDir: RESULTS_DIR,
+      outDir: REPORTS_DIR,
+      strict: process.env.CI === 'true',
+    });
+    const { page, foreign } = await openFile(
+      browser,
+      files.find((f) => f.endsWith('.html'))!,
+    );
     expect(await page.$eval('#summary h2', (e) => e.textContent)).toBe(`Verdict: ${c.verdict.toUpperCase()}`);
     const summary = await page.$eval('#summary', (e) => (e as HTMLElement).innerText);
     expect(summary).toContain(`${c.summary.records.pass} checks passed`);
-    const rows = await page.$$eval('tr.control', (trs) => trs.map((tr) => `${tr.id} ${tr.querySelector('.badge')?.textContent}`));
+    const rows = await page.$$eval('tr.control', (trs) =>
+      trs.map((tr) => `${tr.id} ${tr.querySelector('.badge')?.textContent}`),
+    );
     expect(rows).toEqual(c.controls.map((x) => `control-${x.id} ${x.status}`));
     const cells = await page.$$eval('#matrix-grid td.cell:not(.missing)', (tds) => tds.length);
     expect(cells).toBe((c.matrix?.cells ?? []).reduce((n, m) => n + Object.keys(m.observed).length, 0));
     expect(await page.$$eval('#latency svg', (s) => s.length)).toBe(c.latency.length);
-    if (process.env.CI === 'true') expect(c.matrix, 'in CI the suites before this one have written the matrix evidence').not.toBeNull();
+    if (process.env.CI === 'true')
+      expect(c.matrix, 'in CI the suites before this one have written the matrix evidence').not.toBeNull();
     expect(foreign).toEqual([]);
     await page.screenshot({ path: join(REPORTS_DIR, 'compliance.png'), fullPage: false });
     expect(readFileSync(join(REPORTS_DIR, 'compliance.png')).subarray(1, 4).toString()).toBe('PNG');

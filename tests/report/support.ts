@@ -8,8 +8,21 @@ import { provenance, writeResults, type CheckRecord, type Provenance } from '../
 /** Helpers for the report and gate tests: result files written through the real writer, the CLI in-process. */
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `shipspeak-${prefix}-`));
 
-export function record(id: string, status: CheckRecord['status'] = 'pass', extra: Partial<CheckRecord> = {}): CheckRecord {
-  return { id, title: id, status, reason: status === 'pass' ? null : `${id} ${status}`, engine: null, figures: null, evidence: null, ...extra };
+export function record(
+  id: string,
+  status: CheckRecord['status'] = 'pass',
+  extra: Partial<CheckRecord> = {},
+): CheckRecord {
+  return {
+    id,
+    title: id,
+    status,
+    reason: status === 'pass' ? null : `${id} ${status}`,
+    engine: null,
+    figures: null,
+    evidence: null,
+    ...extra,
+  };
 }
 
 export function suiteFile(dir: string, suite: string, records: CheckRecord[], prov: Partial<Provenance> = {}): string {
@@ -26,7 +39,10 @@ export function passingEvidence(dir: string): void {
   for (const c of loadCatalogue().controls) {
     if (c.targets) {
       // A control over absolute targets counts only records judged as targets.
-      bySuite.set('perf-targets', [...(bySuite.get('perf-targets') ?? []), record(`target (${c.id})`, 'pass', { figures: { judgement: 'target' } })]);
+      bySuite.set('perf-targets', [
+        ...(bySuite.get('perf-targets') ?? []),
+        record(`target (${c.id})`, 'pass', { figures: { judgement: 'target' } }),
+      ]);
       continue;
     }
     for (const sel of c.evidence) {
@@ -37,7 +53,8 @@ export function passingEvidence(dir: string): void {
       bySuite.set(suite, list);
     }
   }
-  for (const s of loadCatalogue().expectedSuites) if (s.suite !== 'change' && !bySuite.has(s.suite)) bySuite.set(s.suite, [record('ran')]);
+  for (const s of loadCatalogue().expectedSuites)
+    if (s.suite !== 'change' && !bySuite.has(s.suite)) bySuite.set(s.suite, [record('ran')]);
   for (const [suite, records] of bySuite) suiteFile(dir, suite, records);
 }
 

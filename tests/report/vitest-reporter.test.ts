@@ -12,12 +12,16 @@ import { tempDir } from './support.js';
 
 it('records pass, fail, skip and a failing beforeAll as evidence', () => {
   const dir = tempDir('reporter');
-  const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'tests/report/fixtures/vitest.reporter.config.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, REPORTER_RESULTS_DIR: dir, CI: '' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['node_modules/vitest/vitest.mjs', 'run', '--config', 'tests/report/fixtures/vitest.reporter.config.ts'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, REPORTER_RESULTS_DIR: dir, CI: '' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(1);
   const file = JSON.parse(readFileSync(join(dir, 'vitest-fixture.json'), 'utf8')) as ResultsFile;
   const by = (suffix: string) => file.records.find((x) => x.id.endsWith(suffix));

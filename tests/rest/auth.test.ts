@@ -10,8 +10,15 @@ const now = () => Math.floor(Date.now() / 1000);
 async function expectJwtError(res: Response, code: string, message: string): Promise<void> {
   expect(res.status).toBe(401);
   expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(res.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description=${JSON.stringify(message)}`);
-  expect(await res.json()).toEqual({ code, message, details: expect.toSatisfy((d: unknown) => d === null || typeof d === 'string'), hint: null });
+  expect(res.headers.get('www-authenticate')).toBe(
+    `Bearer error="invalid_token", error_description=${JSON.stringify(message)}`,
+  );
+  expect(await res.json()).toEqual({
+    code,
+    message,
+    details: expect.toSatisfy((d: unknown) => d === null || typeof d === 'string'),
+    hint: null,
+  });
 }
 
 describe('gateway configuration', () => {
@@ -24,7 +31,13 @@ describe('gateway configuration', () => {
 describeEachEngine('JWT authentication like PostgREST', (ctx) => {
   const whoami = async (headers: Record<string, string>) => {
     const res = await ctx().c.gateway.handle(new Request(`${SUPABASE_URL}/rest/v1/rpc/whoami`, { headers }));
-    return { res, body: res.status === 200 ? ((await res.json()) as { role: string; uid: string | null; claims: Record<string, unknown> }) : null };
+    return {
+      res,
+      body:
+        res.status === 200
+          ? ((await res.json()) as { role: string; uid: string | null; claims: Record<string, unknown> })
+          : null,
+    };
   };
 
   it('runs a request without Authorization as the anon role with claims {role: anon}', async () => {
@@ -34,10 +47,18 @@ describeEachEngine('JWT authentication like PostgREST', (ctx) => {
   });
 
   it('switches to the role and publishes the claims of a valid token', async () => {
-    const t = await token({ sub: USER_A, role: 'authenticated', extra: { aud: 'authenticated', app_metadata: { tier: 'pro' } } });
+    const t = await token({
+      sub: USER_A,
+      role: 'authenticated',
+      extra: { aud: 'authenticated', app_metadata: { tier: 'pro' } },
+    });
     const { res, body } = await whoami({ Authorization: `Bearer ${t}` });
     expect(res.status).toBe(200);
-    expect(body).toMatchObject({ role: 'authenticated', uid: USER_A, claims: { sub: USER_A, app_metadata: { tier: 'pro' } } });
+    expect(body).toMatchObject({
+      role: 'authenticated',
+      uid: USER_A,
+      claims: { sub: USER_A, app_metadata: { tier: 'pro' } },
+    });
   });
 
   it('accepts a token whose role claim is absent as the anon role', async () => {
@@ -55,18 +76,38 @@ describeEachEngine('JWT authentication like PostgREST', (ctx) => {
 
   it('rejects a bad signature with 401 PGRST301', async () => {
     const forged = await token({ role: 'service_role', secret: 'another-secret-that-is-long-enough-000' });
-    await expectJwtError(await ctx().c.raw('/items?select=id&limit=1', { token: forged }), 'PGRST301', 'JWT cryptographic operation failed');
+    await expectJwtError(
+      await ctx().c.raw('/items?select=id&limit=1', { token: forged }),
+      'PGRST301',
+      'JWT cryptographic operation failed',
+    );
   });
 
   it('rejects alg=none with 401 PGRST301', async () => {
     const unsigned = new UnsecuredJWT({ role: 'service_role' }).encode();
-    await expectJwtError(await ctx().c.raw('/items', { token: unsigned }), 'PGRST301', 'Wrong or unsupported encoding algorithm');
+    await expectJwtError(
+      await ctx().c.raw('/items', { token: unsigned }),
+      'PGRST301',
+      'Wrong or unsupported encoding algorithm',
+    );
   });
 
   it('rejects undecodable and empty tokens with 401 PGRST301', async () => {
-    await expectJwtError(await ctx().c.raw('/items', { headers: { Authorization: 'Bearer abc.def' } }), 'PGRST301', 'Expected 3 parts in JWT; got 2');
-    await expectJwtError(await ctx().c.raw('/items', { headers: { Authorization: 'Bearer ' } }), 'PGRST301', 'Empty JWT is sent in Authorization header');
-    await expectJwtError(await ctx().c.raw('/items', { headers: { Authorization: 'Bearer a.b.c' } }), 'PGRST301', "JWT couldn't be decoded");
+    await expectJwtError(
+      await ctx().c.raw('/items', { headers: { Authorization: 'Bearer abc.def' } }),
+      'PGRST301',
+      'Expected 3 parts in JWT; got 2',
+    );
+    await expectJwtError(
+      await ctx().c.raw('/items', { headers: { Authorization: 'Bearer ' } }),
+      'PGRST301',
+      'Empty JWT is sent in Authorization header',
+    );
+    await expectJwtError(
+      await ctx().c.raw('/items', { headers: { Authorization: 'Bearer a.b.c' } }),
+      'PGRST301',
+      "JWT couldn't be decoded",
+    );
   });
 
   it('rejects an expired token (beyond 30 s of skew) with 401 PGRST303 and accepts one within the skew', async () => {
@@ -77,9 +118,19 @@ describeEachEngine('JWT authentication like PostgREST', (ctx) => {
   });
 
   it('rejects nbf and iat in the future with 401 PGRST303', async () => {
-    await expectJwtError(await ctx().c.raw('/items', { token: await token({ sub: USER_A, extra: { nbf: now() + 60 } }) }), 'PGRST303', 'JWT not yet valid');
-    await expectJwtError(await ctx().c.raw('/items', { token: await token({ sub: USER_A, extra: { iat: now() + 60 } }) }), 'PGRST303', 'JWT issued at future');
-    expect((await ctx().c.raw('/items?limit=1', { token: await token({ sub: USER_A, extra: { nbf: now() + 10 } }) })).status).toBe(200);
+    await expectJwtError(
+      await ctx().c.raw('/items', { token: await token({ sub: USER_A, extra: { nbf: now() + 60 } }) }),
+      'PGRST303',
+      'JWT not yet valid',
+    );
+    await expectJwtError(
+      await ctx().c.raw('/items', { token: await token({ sub: USER_A, extra: { iat: now() + 60 } }) }),
+      'PGRST303',
+      'JWT issued at future',
+    );
+    expect(
+      (await ctx().c.raw('/items?limit=1', { token: await token({ sub: USER_A, extra: { nbf: now() + 10 } }) })).status,
+    ).toBe(200);
   });
 
   it('rejects a non-numeric exp with 401 PGRST303', async () => {
@@ -89,17 +140,30 @@ describeEachEngine('JWT authentication like PostgREST', (ctx) => {
 
   it('checks aud only when an audience is configured', async () => {
     const gw = createGateway({ db: ctx().db, jwtSecret: JWT_SECRET, jwtAudience: 'authenticated' });
-    const call = async (t: string) => gw.handle(new Request(`${SUPABASE_URL}/rest/v1/items?limit=1`, { headers: { Authorization: `Bearer ${t}` } }));
-    await expectJwtError(await call(await token({ sub: USER_A, extra: { aud: 'somebody-else' } })), 'PGRST303', 'JWT not in audience');
+    const call = async (t: string) =>
+      gw.handle(new Request(`${SUPABASE_URL}/rest/v1/items?limit=1`, { headers: { Authorization: `Bearer ${t}` } }));
+    await expectJwtError(
+      await call(await token({ sub: USER_A, extra: { aud: 'somebody-else' } })),
+      'PGRST303',
+      'JWT not in audience',
+    );
     expect((await call(await token({ sub: USER_A, extra: { aud: ['x', 'authenticated'] } }))).status).toBe(200);
-    expect((await ctx().c.raw('/items?limit=1', { token: await token({ sub: USER_A, extra: { aud: 'somebody-else' } }) })).status).toBe(200);
+    expect(
+      (await ctx().c.raw('/items?limit=1', { token: await token({ sub: USER_A, extra: { aud: 'somebody-else' } }) }))
+        .status,
+    ).toBe(200);
   });
 
   it('answers a role that does not exist with 401 (22023, as PostgREST) and an existing but not allowed role with 403', async () => {
     const unknown = await ctx().c.raw('/items', { token: await token({ role: 'nobody_at_all' }) });
     expect(unknown.status).toBe(401);
     expect(unknown.headers.get('www-authenticate')).toBe('Bearer');
-    expect(await unknown.json()).toEqual({ code: '22023', message: 'role "nobody_at_all" does not exist', details: null, hint: null });
+    expect(await unknown.json()).toEqual({
+      code: '22023',
+      message: 'role "nobody_at_all" does not exist',
+      details: null,
+      hint: null,
+    });
     const superuser = await ctx().c.raw('/items', { token: await token({ role: 'postgres' }) });
     expect(superuser.status).toBe(403);
     expect((await superuser.json()).code).toBe('42501');
@@ -121,7 +185,14 @@ describeEachEngine('JWT authentication like PostgREST', (ctx) => {
   it('sets request.method, request.path, request.headers, statement_timeout and read-only per request', async () => {
     const { data, error } = await ctx().c.a.rpc('whoami', {}, { get: true });
     expect(error).toBeNull();
-    expect(data).toMatchObject({ method: 'GET', path: '/rpc/whoami', read_only: 'on', timeout: '8s', role: 'authenticated', uid: USER_A });
+    expect(data).toMatchObject({
+      method: 'GET',
+      path: '/rpc/whoami',
+      read_only: 'on',
+      timeout: '8s',
+      role: 'authenticated',
+      uid: USER_A,
+    });
     expect(String((data as { client: string }).client)).toMatch(/^supabase-js\//);
   });
 });

@@ -32,7 +32,9 @@ describeEachEngine('select casts cannot carry SQL', (ctx) => {
   });
 
   it('no role name ever comes back through a cast', async () => {
-    const res = await raw(`/items?select=${encodeURIComponent('name::text from items t0 union select rolname from pg_roles union select name')}`);
+    const res = await raw(
+      `/items?select=${encodeURIComponent('name::text from items t0 union select rolname from pg_roles union select name')}`,
+    );
     const text = await res.text();
     expect(text).not.toMatch(/service_role|authenticator|postgres/);
   });
@@ -47,11 +49,36 @@ describeEachEngine('select casts cannot carry SQL', (ctx) => {
     expect(res.status).toBe(200);
     const [row] = (await res.json()) as Record<string, unknown>[];
     expect(row).toEqual({ a: expected[0]!.a, b: expected[0]!.b, c: expected[0]!.c, e: expected[0]!.e });
-    for (const spelling of ['int4', 'int', 'int8', 'bigint', 'numeric', 'decimal', 'float8', 'varchar', 'character varying', 'text[]', 'int4[]', 'jsonb', 'timestamptz', 'timestamp with time zone']) {
-      const col = spelling.endsWith('[]') ? (spelling.startsWith('text') ? 'tags' : 'id') : spelling.startsWith('json') ? 'meta' : spelling.startsWith('timestamp') ? 'created_at' : 'id';
+    for (const spelling of [
+      'int4',
+      'int',
+      'int8',
+      'bigint',
+      'numeric',
+      'decimal',
+      'float8',
+      'varchar',
+      'character varying',
+      'text[]',
+      'int4[]',
+      'jsonb',
+      'timestamptz',
+      'timestamp with time zone',
+    ]) {
+      const col = spelling.endsWith('[]')
+        ? spelling.startsWith('text')
+          ? 'tags'
+          : 'id'
+        : spelling.startsWith('json')
+          ? 'meta'
+          : spelling.startsWith('timestamp')
+            ? 'created_at'
+            : 'id';
       const table = col === 'tags' || col === 'meta' ? 'parents' : 'items';
       // An array cast of a scalar is a database error (400), not a parse error: the type resolved.
-      const r = await ctx().c.raw(`/${table}?select=${encodeURIComponent(`x:${col}::${spelling}`)}&limit=1`, { token: ctx().c.serviceKey });
+      const r = await ctx().c.raw(`/${table}?select=${encodeURIComponent(`x:${col}::${spelling}`)}&limit=1`, {
+        token: ctx().c.serviceKey,
+      });
       const b = r.status === 200 ? null : ((await r.json()) as { code: string });
       expect(b?.code ?? 'ok', spelling).not.toBe('PGRST100');
     }
@@ -60,7 +87,9 @@ describeEachEngine('select casts cannot carry SQL', (ctx) => {
   it('binds limit, offset and JSON array indexes instead of pasting them', async () => {
     const res = await raw('/items?select=id&order=id&limit=2&offset=3');
     expect(((await res.json()) as { id: number }[]).map((r) => r.id)).toEqual(
-      (await sqlJson<{ id: number }[]>(ctx().db, 'select id from public.items order by id limit 2 offset 3')).map((r) => r.id),
+      (await sqlJson<{ id: number }[]>(ctx().db, 'select id from public.items order by id limit 2 offset 3')).map(
+        (r) => r.id,
+      ),
     );
     const huge = await raw('/items?select=id&limit=99999999999999999999999');
     expect(huge.status).toBe(400);

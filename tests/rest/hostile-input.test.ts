@@ -18,7 +18,11 @@ import { toRequest } from './support/to-request.js';
 const LIMIT = 4096;
 
 /** Writes raw bytes to the server and collects everything it answers until it closes the connection. */
-function rawExchange(port: number, head: string, feed?: (s: Socket) => void): Promise<{ text: string; written: number }> {
+function rawExchange(
+  port: number,
+  head: string,
+  feed?: (s: Socket) => void,
+): Promise<{ text: string; written: number }> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let text = '';
@@ -43,7 +47,13 @@ function rawExchange(port: number, head: string, feed?: (s: Socket) => void): Pr
 }
 
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
-const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { code: string; message: string; details: string | null; hint: string | null };
+const bodyOf = (raw: string) =>
+  JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as {
+    code: string;
+    message: string;
+    details: string | null;
+    hint: string | null;
+  };
 
 describeEachEngine('hostile request bodies and methods', (ctx) => {
   let gw: Gateway;
@@ -54,7 +64,8 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
     if (!headers.has('content-type')) headers.set('Content-Type', 'application/json');
     return gw.handle(new Request(`${SUPABASE_URL}/rest/v1${path}`, { ...init, headers }));
   };
-  const parentsCount = async () => (await sqlJson<{ n: number }[]>(ctx().db, 'select count(*)::int as n from public.parents'))[0]!.n;
+  const parentsCount = async () =>
+    (await sqlJson<{ n: number }[]>(ctx().db, 'select count(*)::int as n from public.parents'))[0]!.n;
 
   beforeAll(async () => {
     gw = createGateway({ db: ctx().db, jwtSecret: JWT_SECRET, maxBodyBytes: LIMIT });
@@ -95,7 +106,10 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
   });
 
   it('over HTTP: a declared Content-Length over the limit is refused before the body, and the connection closed', async () => {
-    const { text } = await rawExchange(server.port, `POST /rest/v1/parents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n`);
+    const { text } = await rawExchange(
+      server.port,
+      `POST /rest/v1/parents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n`,
+    );
     expect(statusOf(text)).toBe(413);
     expect(bodyOf(text).code).toBe('PGRST413');
   });
@@ -103,12 +117,16 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
   it('over HTTP: a chunked body is read only up to the limit, then answered 413 and the socket closed', async () => {
     let timer: NodeJS.Timeout | undefined;
     const chunk = 'a'.repeat(1024);
-    const { text, written } = await rawExchange(server.port, `POST /rest/v1/parents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, (s) => {
-      timer = setInterval(() => {
-        if (s.destroyed || s.writableEnded) return clearInterval(timer);
-        s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-      }, 2);
-    });
+    const { text, written } = await rawExchange(
+      server.port,
+      `POST /rest/v1/parents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      (s) => {
+        timer = setInterval(() => {
+          if (s.destroyed || s.writableEnded) return clearInterval(timer);
+          s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+        }, 2);
+      },
+    );
     clearInterval(timer);
     expect(statusOf(text)).toBe(413);
     // The client kept writing until the server closed: far less than an unbounded read would take.
@@ -117,12 +135,19 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
 
   it('deep JSON is 400 PGRST102, never a 500 stack overflow', async () => {
     // Under the 4 KiB limit of this gateway; 200 000 levels are refused too (tests/rest/render.test.ts).
-    for (const body of ['['.repeat(2000) + ']'.repeat(2000), `{"name":"d","meta":${'{"a":'.repeat(65)}1${'}'.repeat(65)}}`]) {
+    for (const body of [
+      '['.repeat(2000) + ']'.repeat(2000),
+      `{"name":"d","meta":${'{"a":'.repeat(65)}1${'}'.repeat(65)}}`,
+    ]) {
       const res = await raw('/parents', { method: 'POST', body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { code: string }).code).toBe('PGRST102');
     }
-    const ok = await raw('/parents?select=meta', { method: 'POST', body: `{"name":"d10","meta":${'{"a":'.repeat(10)}1${'}'.repeat(10)}}`, headers: { Prefer: 'return=representation' } });
+    const ok = await raw('/parents?select=meta', {
+      method: 'POST',
+      body: `{"name":"d10","meta":${'{"a":'.repeat(10)}1${'}'.repeat(10)}}`,
+      headers: { Prefer: 'return=representation' },
+    });
     expect(ok.status).toBe(201);
   });
 
@@ -132,9 +157,15 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
     const digits = '12345678901234567890.123456789012345678901';
     const precise = await raw('/parents', { method: 'POST', body: `[{"name": "exact-digits", "score": ${digits}}]` });
     expect(precise.status).toBe(201);
-    const patch = await raw('/parents?name=eq.exact-digits', { method: 'PATCH', body: '{"score": 98765432109876543210}' });
+    const patch = await raw('/parents?name=eq.exact-digits', {
+      method: 'PATCH',
+      body: '{"score": 98765432109876543210}',
+    });
     expect(patch.status).toBe(204);
-    const stored = await sqlJson<{ name: string; score: string }[]>(ctx().db, `select name, score::text as score from public.parents where name like 'exact-%' order by name`);
+    const stored = await sqlJson<{ name: string; score: string }[]>(
+      ctx().db,
+      `select name, score::text as score from public.parents where name like 'exact-%' order by name`,
+    );
     expect(stored).toEqual([
       { name: 'exact-1e400', score: `1${'0'.repeat(400)}` },
       { name: 'exact-digits', score: '98765432109876543210' },
@@ -148,9 +179,17 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
     const rpc = await raw('/rpc/add', { method: 'POST', body: '{"a": 12345678901234567890, "b": 1}' });
     expect(rpc.status).toBe(400);
     expect(((await rpc.json()) as { code: string }).code).toBe('22003');
-    const missingDefault = await raw('/parents?columns=name,score', { method: 'POST', body: '[{"name": "exact-md", "score": 1e-400}]', headers: { Prefer: 'missing=default' } });
+    const missingDefault = await raw('/parents?columns=name,score', {
+      method: 'POST',
+      body: '[{"name": "exact-md", "score": 1e-400}]',
+      headers: { Prefer: 'missing=default' },
+    });
     expect(missingDefault.status).toBe(201);
-    expect((await sqlJson<{ s: string }[]>(ctx().db, `select score::text as s from public.parents where name = 'exact-md'`))[0]!.s).toBe(`0.${'0'.repeat(399)}1`);
+    expect(
+      (
+        await sqlJson<{ s: string }[]>(ctx().db, `select score::text as s from public.parents where name = 'exact-md'`)
+      )[0]!.s,
+    ).toBe(`0.${'0'.repeat(399)}1`);
   });
 
   it('malformed %-encoding in the path is 400, not 500', async () => {

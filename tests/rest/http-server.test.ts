@@ -19,17 +19,28 @@ describeEachEngine('HTTP server transport', (ctx) => {
     const read = await a.from('parents').select('id, children(id)').order('id');
     expect(read.error).toBeNull();
     expect(read.data).toEqual(
-      await sqlJson(ctx().db, `select p.id, (select coalesce(json_agg(json_build_object('id', c.id) order by c.id), '[]') from public.children c where c.parent_id = p.id) as children from public.parents p where p.owner_id = $1 order by p.id`, [
-        (await sqlJson<{ owner_id: string }[]>(ctx().db, 'select owner_id from public.parents where id = 1'))[0]!.owner_id,
-      ]),
+      await sqlJson(
+        ctx().db,
+        `select p.id, (select coalesce(json_agg(json_build_object('id', c.id) order by c.id), '[]') from public.children c where c.parent_id = p.id) as children from public.parents p where p.owner_id = $1 order by p.id`,
+        [
+          (await sqlJson<{ owner_id: string }[]>(ctx().db, 'select owner_id from public.parents where id = 1'))[0]!
+            .owner_id,
+        ],
+      ),
     );
-    const ins = await a.from('children').insert({ parent_id: 2, label: 'over http', position: 1 }).select('label').single();
+    const ins = await a
+      .from('children')
+      .insert({ parent_id: 2, label: 'over http', position: 1 })
+      .select('label')
+      .single();
     expect(ins.status).toBe(201);
     expect(ins.data).toEqual({ label: 'over http' });
     const rpc = await a.rpc('add', { a: 2, b: 3 });
     expect(rpc.data).toBe(5);
     const count = await a.from('items').select('*', { count: 'exact', head: true });
-    expect(count.count).toBe((await sqlJson<{ n: number }[]>(ctx().db, 'select count(*)::int as n from public.items'))[0]!.n);
+    expect(count.count).toBe(
+      (await sqlJson<{ n: number }[]>(ctx().db, 'select count(*)::int as n from public.items'))[0]!.n,
+    );
   });
 
   it('keeps statuses and headers intact on the wire', async () => {

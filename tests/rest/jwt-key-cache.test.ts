@@ -10,7 +10,10 @@ const SECRET_A = 'secret-a-0123456789-0123456789-0123456789';
 const SECRET_B = 'secret-b-0123456789-0123456789-0123456789';
 
 async function sign(secret: string, alg: string, sub: string): Promise<string> {
-  return new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg, typ: 'JWT' }).setSubject(sub).sign(new TextEncoder().encode(secret));
+  return new SignJWT({ role: 'authenticated' })
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setSubject(sub)
+    .sign(new TextEncoder().encode(secret));
 }
 
 async function code(p: Promise<unknown>): Promise<string> {

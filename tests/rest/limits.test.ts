@@ -14,7 +14,7 @@ describeEachEngine('request limits', (ctx) => {
   const get = (gw: ReturnType<typeof createGateway>, path: string, headers: Record<string, string> = {}) =>
     gw.handle(new Request(`${SUPABASE_URL}/rest/v1${path}`, { headers }));
 
-  it('defaults to Supabase\'s db-max-rows of 1000', () => {
+  it("defaults to Supabase's db-max-rows of 1000", () => {
     expect(DEFAULT_LIMITS.maxRows).toBe(1000);
   });
 

@@ -15,7 +15,8 @@ import { sqlShapeViolations } from './support/sql-shape.js';
  */
 const cache = catalogCache();
 const names = cacheNames(cache);
-const statement = (r: Partial<RequestParts> & { target: string }) => renderPlan(planRequest(cache, { method: 'GET', search: '', ...r }));
+const statement = (r: Partial<RequestParts> & { target: string }) =>
+  renderPlan(planRequest(cache, { method: 'GET', search: '', ...r }));
 const refusal = (r: Partial<RequestParts> & { target: string }): ApiError => {
   try {
     statement(r);
@@ -43,14 +44,17 @@ describe('sql fragments', () => {
 
   it('quote identifiers, number binds, and send a reused bind once', () => {
     const body = bind('{"a":1}');
-    const s = render(sql`select ${ident(cachedName('we"ird'))} from x where a = ${bind(1)} and b = ${body} and c = ${body}`);
+    const s = render(
+      sql`select ${ident(cachedName('we"ird'))} from x where a = ${bind(1)} and b = ${body} and c = ${body}`,
+    );
     expect(s).toEqual({ sql: 'select "we""ird" from x where a = $1 and b = $2 and c = $2', params: [1, '{"a":1}'] });
     expect(render(join([bind('a'), bind('b')], sql`, `), ['p']).sql).toBe('$2, $3');
   });
 
   it('accept only the fixed shape of internal aliases', () => {
     expect(render(internal('t12')).sql).toBe('"t12"');
-    for (const bad of ['t0"; --', 'pg_roles', 'T0', '_pgrst_X']) expect(() => internal(bad)).toThrow(/not an internal alias/);
+    for (const bad of ['t0"; --', 'pg_roles', 'T0', '_pgrst_X'])
+      expect(() => internal(bad)).toThrow(/not an internal alias/);
   });
 });
 
@@ -58,7 +62,8 @@ describe('parse → plan → render', () => {
   it('renders a read with embed, cast, JSON path, filters and paging with every value bound', () => {
     const s = statement({
       target: 'parents',
-      search: 'select=id,n:name::text,lvl:meta->>level,children!inner(label)&children.done=is.true&name=in.(a,"b,c")&or=(score.gt.1,tags.cs.{x})&order=id.desc.nullslast&limit=5&offset=2',
+      search:
+        'select=id,n:name::text,lvl:meta->>level,children!inner(label)&children.done=is.true&name=in.(a,"b,c")&or=(score.gt.1,tags.cs.{x})&order=id.desc.nullslast&limit=5&offset=2',
     });
     expect(sqlShapeViolations(s, names)).toEqual([]);
     expect(s.sql).toContain('cast("t0"."name" as "pg_catalog"."text") as "n"');
@@ -72,11 +77,16 @@ describe('parse → plan → render', () => {
 
   it('puts injection payloads in parameters and refuses them as names', () => {
     const payload = `x') or 1=1; --`;
-    const s = statement({ target: 'items', search: new URLSearchParams({ name: `eq.${payload}`, select: `"${payload}":name` }).toString() });
+    const s = statement({
+      target: 'items',
+      search: new URLSearchParams({ name: `eq.${payload}`, select: `"${payload}":name` }).toString(),
+    });
     expect(s.params).toContain(payload);
     expect(s.sql).toContain(`as "x') or 1=1; --"`);
     expect(sqlShapeViolations(s, names)).toEqual([]);
-    expect(refusal({ target: 'items', search: `select=${encodeURIComponent('name::text from pg_roles')}` }).code).toBe('PGRST100');
+    expect(refusal({ target: 'items', search: `select=${encodeURIComponent('name::text from pg_roles')}` }).code).toBe(
+      'PGRST100',
+    );
     expect(refusal({ target: 'items', search: `select=${encodeURIComponent('"na\\"me"')}` }).code).toBe('42703');
     expect(refusal({ target: 'items', search: `${encodeURIComponent('name;drop')}=eq.1` }).code).toBe('PGRST100');
     expect(refusal({ target: 'items', search: 'select=id,pg_roles(rolname)' }).code).toBe('PGRST200');
@@ -86,11 +96,18 @@ describe('parse → plan → render', () => {
   });
 
   it('hands bodies to PostgreSQL as the client sent them, one parameter', () => {
-    const body = '[{"id": 12345678901234567890, "name": "n", "category": "a", "price": 1e400, "created_at": "2024-01-01"}]';
+    const body =
+      '[{"id": 12345678901234567890, "name": "n", "category": "a", "price": 1e400, "created_at": "2024-01-01"}]';
     const s = statement({ method: 'POST', target: 'items', body, prefer: 'return=representation' });
     expect(s.params).toContain(body);
     expect(s.sql).toContain('json_populate_recordset(null::"public"."items", $1::json)');
-    const d = statement({ method: 'POST', target: 'items', body: '[{"id": 1, "name": "x"}, {"id": 2}]', search: 'columns=id,name', prefer: 'missing=default' });
+    const d = statement({
+      method: 'POST',
+      target: 'items',
+      body: '[{"id": 1, "name": "x"}, {"id": 2}]',
+      search: 'columns=id,name',
+      prefer: 'missing=default',
+    });
     expect(d.params.filter((p) => typeof p === 'string' && p.startsWith('['))).toHaveLength(1);
     expect(d.sql).toContain('default');
     const rpc = statement({ method: 'POST', target: 'rpc/add', body: '{"a": 12345678901234567890, "b": 1}' });
@@ -113,9 +130,15 @@ describe('property: no accepted request renders SQL outside the allowed shape', 
   const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 3000);
   it(`${runs} generated requests (bounded to ~5 s)`, () => {
     const outcome: PropertyOutcome = { accepted: 0, refused: 0, byCode: new Map() };
-    const details = fc.check(gatewayProperty(cache, outcome), { numRuns: runs, interruptAfterTimeLimit: 5_000, markInterruptAsFailure: false });
+    const details = fc.check(gatewayProperty(cache, outcome), {
+      numRuns: runs,
+      interruptAfterTimeLimit: 5_000,
+      markInterruptAsFailure: false,
+    });
     if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? 'property failed');
-    console.log(`gateway property: ${details.numRuns} requests, ${outcome.accepted} accepted, ${outcome.refused} refused (${[...outcome.byCode].map(([c, n]) => `${c} ${n}`).join(', ')})`);
+    console.log(
+      `gateway property: ${details.numRuns} requests, ${outcome.accepted} accepted, ${outcome.refused} refused (${[...outcome.byCode].map(([c, n]) => `${c} ${n}`).join(', ')})`,
+    );
     // Both sides of the property must be exercised, or it proves nothing.
     expect(details.numRuns).toBeGreaterThanOrEqual(Math.min(runs, 300));
     expect(outcome.accepted).toBeGreaterThan(details.numRuns / 10);

@@ -13,27 +13,38 @@ describeEachEngine('rpc', (ctx) => {
 
   it('GET with query-string arguments, including an array argument', async () => {
     const names = await ctx().c.anon.rpc('item_names', { max_id: 3 }, { get: true });
-    expect(names.data).toEqual((await sqlJson<{ n: string }[]>(ctx().db, 'select n from public.item_names(3) n')).map((r) => r.n));
+    expect(names.data).toEqual(
+      (await sqlJson<{ n: string }[]>(ctx().db, 'select n from public.item_names(3) n')).map((r) => r.n),
+    );
     const defaults = await ctx().c.anon.rpc('item_names', {}, { get: true });
-    expect(defaults.data).toEqual((await sqlJson<{ n: string }[]>(ctx().db, 'select n from public.item_names() n')).map((r) => r.n));
+    expect(defaults.data).toEqual(
+      (await sqlJson<{ n: string }[]>(ctx().db, 'select n from public.item_names() n')).map((r) => r.n),
+    );
     const len = await ctx().c.anon.rpc('tags_len', { tags: ['a', 'b', 'c'] }, { get: true });
     expect(len.data).toBe(3);
   });
 
   it('returns sets of rows that take select, filters, order, limit and count', async () => {
-    const { data, count } = await ctx().c.anon
-      .rpc('cheap_items', { max_price: 20 }, { count: 'exact' })
+    const { data, count } = await ctx()
+      .c.anon.rpc('cheap_items', { max_price: 20 }, { count: 'exact' })
       .select('id, price')
       .neq('category', 'a')
       .order('id', { ascending: false })
       .limit(3);
-    expect(data).toEqual(await sqlJson(ctx().db, `select id, price from public.cheap_items(20) where category <> 'a' order by id desc limit 3`));
-    expect(count).toBe(await sqlValue(ctx().db, `select count(*)::int from public.cheap_items(20) where category <> 'a'`));
+    expect(data).toEqual(
+      await sqlJson(
+        ctx().db,
+        `select id, price from public.cheap_items(20) where category <> 'a' order by id desc limit 3`,
+      ),
+    );
+    expect(count).toBe(
+      await sqlValue(ctx().db, `select count(*)::int from public.cheap_items(20) where category <> 'a'`),
+    );
   });
 
   it('returns a single composite as an object and void as 204', async () => {
     const row = await ctx().c.anon.rpc('item_by_id', { item_id: 7 });
-    expect(row.data).toEqual((await sqlJson(ctx().db, 'select * from public.items where id = 7') as unknown[])[0]);
+    expect(row.data).toEqual(((await sqlJson(ctx().db, 'select * from public.items where id = 7')) as unknown[])[0]);
     const v = await ctx().c.a.rpc('touch_item', { item_id: 8 });
     expect(v.status).toBe(204);
     expect(await sqlValue(ctx().db, 'select note from public.items where id = 8')).toBe('touched');
@@ -51,7 +62,12 @@ describeEachEngine('rpc', (ctx) => {
   it('maps RAISE (P0001) to 400 with message, details and hint, and 57014 to 500', async () => {
     const fail = await ctx().c.a.rpc('fail', { msg: 'boom' });
     expect(fail.status).toBe(400);
-    expect(fail.error).toEqual({ code: 'P0001', message: 'boom', details: 'raised on purpose', hint: 'do not call fail()' });
+    expect(fail.error).toEqual({
+      code: 'P0001',
+      message: 'boom',
+      details: 'raised on purpose',
+      hint: 'do not call fail()',
+    });
     const cancelled = await ctx().c.a.rpc('cancelled');
     expect(cancelled.status).toBe(500);
     expect(cancelled.error?.code).toBe('57014');
@@ -63,7 +79,8 @@ describeEachEngine('rpc', (ctx) => {
     expect(missing.error).toEqual({
       code: 'PGRST202',
       message: 'Could not find the function public.nope(x) in the schema cache',
-      details: 'Searched for the function public.nope with parameter x or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
+      details:
+        'Searched for the function public.nope with parameter x or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
       hint: null,
     });
     const wrongArgs = await ctx().c.anon.rpc('add', { a: 1, c: 2 });
@@ -77,7 +94,9 @@ describeEachEngine('rpc', (ctx) => {
   it('statementTimeoutMs: PostgreSQL stops the statement (57014 → 500); PGlite cannot, a pinned limitation', async () => {
     // PGlite runs single-threaded WASM without the timer that enforces statement_timeout, so a runaway query
     // there holds the whole (single-connection) database. If PGlite ever enforces it, this test says so.
-    await ctx().db.exec(`create or replace function public.sleepy() returns void language sql as $$ select pg_sleep(0.4) $$`);
+    await ctx().db.exec(
+      `create or replace function public.sleepy() returns void language sql as $$ select pg_sleep(0.4) $$`,
+    );
     const gw = createGateway({ db: ctx().db, jwtSecret: JWT_SECRET, statementTimeoutMs: 100 });
     const started = performance.now();
     const res = await gw.handle(new Request(`${SUPABASE_URL}/rest/v1/rpc/sleepy`, { method: 'POST' }));
@@ -103,7 +122,12 @@ describeEachEngine('errors and hostile input', (ctx) => {
   it('unknown table → 404 PGRST205 with a suggestion for a near miss', async () => {
     const res = await raw('/item');
     expect(res.status).toBe(404);
-    expect(await body(res)).toEqual({ code: 'PGRST205', message: "Could not find the table 'public.item' in the schema cache", details: null, hint: "Perhaps you meant the table 'public.items'" });
+    expect(await body(res)).toEqual({
+      code: 'PGRST205',
+      message: "Could not find the table 'public.item' in the schema cache",
+      details: null,
+      hint: "Perhaps you meant the table 'public.items'",
+    });
     const far = await raw('/zzz_nothing');
     expect((await body(far)).hint).toBeNull();
   });
@@ -125,7 +149,18 @@ describeEachEngine('errors and hostile input', (ctx) => {
   });
 
   it('grammar errors → 400 PGRST100 (operator, select, order, logic tree, limit)', async () => {
-    for (const q of ['id=foo.1', 'id=1', 'select=id,(', 'select=id::text;drop', 'order=id.sideways', 'or=(id.eq.1', 'or=id.eq.1', 'limit=-1', 'id=in.1,2', 'note=is.maybe']) {
+    for (const q of [
+      'id=foo.1',
+      'id=1',
+      'select=id,(',
+      'select=id::text;drop',
+      'order=id.sideways',
+      'or=(id.eq.1',
+      'or=id.eq.1',
+      'limit=-1',
+      'id=in.1,2',
+      'note=is.maybe',
+    ]) {
       const res = await raw(`/items?${q}`);
       expect(res.status, q).toBe(400);
       expect((await body(res)).code, q).toBe('PGRST100');
@@ -150,7 +185,7 @@ describeEachEngine('errors and hostile input', (ctx) => {
       '/items?id);drop table public.items;--=eq.1',
       '/items?order=id;drop table public.items',
       '/items?select=id::text);drop table public.items;--',
-      "/items%3Bdrop%20table%20public.items",
+      '/items%3Bdrop%20table%20public.items',
     ];
     for (const a of attempts) expect((await raw(a)).status, a).toBeGreaterThanOrEqual(400);
     const valueAttack = await ctx().c.anon.from('items').select('id').eq('name', "x' or '1'='1");

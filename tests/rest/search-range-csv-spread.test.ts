@@ -8,17 +8,32 @@ import { sqlJson } from './support/fixture.js';
  * same database by direct SQL; the CSV is checked against PostgreSQL's record quoting rules written out here.
  */
 describeEachEngine('full-text search, range operators, CSV and spread embeddings', (ctx) => {
-  const ids = async (where: string) => (await sqlJson<{ id: number }[]>(ctx().db, `select id from public.documents where ${where} order by id`)).map((r) => r.id);
+  const ids = async (where: string) =>
+    (await sqlJson<{ id: number }[]>(ctx().db, `select id from public.documents where ${where} order by id`)).map(
+      (r) => r.id,
+    );
   const got = (data: unknown) => (data as { id: number }[]).map((r) => r.id);
   const docs = () => ctx().c.anon.from('documents').select('id').order('id');
 
   it('textSearch: fts, plfts, phfts and wfts, with and without a configuration, on tsvector and text columns', async () => {
     const cases: [PromiseLike<{ data: unknown; error: unknown }>, string][] = [
-      [docs().textSearch('search', `'practice' & 'pauses'`, { config: 'english' }), `search @@ to_tsquery('english', '''practice'' & ''pauses''')`],
+      [
+        docs().textSearch('search', `'practice' & 'pauses'`, { config: 'english' }),
+        `search @@ to_tsquery('english', '''practice'' & ''pauses''')`,
+      ],
       [docs().textSearch('search', 'practice'), `search @@ to_tsquery('practice')`],
-      [docs().textSearch('search', 'clear pauses', { type: 'plain', config: 'english' }), `search @@ plainto_tsquery('english', 'clear pauses')`],
-      [docs().textSearch('search', 'practice the opening', { type: 'phrase', config: 'english' }), `search @@ phraseto_tsquery('english', 'practice the opening')`],
-      [docs().textSearch('search', '"speaking slots" or pauses -short', { type: 'websearch', config: 'english' }), `search @@ websearch_to_tsquery('english', '"speaking slots" or pauses -short')`],
+      [
+        docs().textSearch('search', 'clear pauses', { type: 'plain', config: 'english' }),
+        `search @@ plainto_tsquery('english', 'clear pauses')`,
+      ],
+      [
+        docs().textSearch('search', 'practice the opening', { type: 'phrase', config: 'english' }),
+        `search @@ phraseto_tsquery('english', 'practice the opening')`,
+      ],
+      [
+        docs().textSearch('search', '"speaking slots" or pauses -short', { type: 'websearch', config: 'english' }),
+        `search @@ websearch_to_tsquery('english', '"speaking slots" or pauses -short')`,
+      ],
       [docs().textSearch('body', 'speaking', { type: 'plain' }), `body @@ plainto_tsquery('speaking')`],
       [docs().not('search', 'fts', 'practice'), `not (search @@ to_tsquery('practice'))`],
     ];
@@ -76,35 +91,72 @@ describeEachEngine('full-text search, range operators, CSV and spread embeddings
     `${Object.keys(rows[0] ?? {}).join(',')}\n${rows.map((r) => Object.values(r).map(csvField).join(',')).join('\n')}`;
 
   it('Accept: text/csv (supabase-js .csv()): header, PostgreSQL quoting, NULL as empty, text/csv content type', async () => {
-    const rows = await sqlJson<Record<string, unknown>[]>(ctx().db, 'select id, title, during, author_id from public.documents order by id');
+    const rows = await sqlJson<Record<string, unknown>[]>(
+      ctx().db,
+      'select id, title, during, author_id from public.documents order by id',
+    );
     const sb = await ctx().c.anon.from('documents').select('id, title, during, author_id').order('id').csv();
     expect(sb.error).toBeNull();
     expect(sb.data).toBe(csvOf(rows));
     const raw = await ctx().c.raw('/items?select=id,name,note&id=lte.12&order=id', { headers: { Accept: 'text/csv' } });
     expect(raw.status).toBe(200);
     expect(raw.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(await raw.text()).toBe(csvOf(await sqlJson(ctx().db, 'select id, name, note from public.items where id <= 12 order by id')));
+    expect(await raw.text()).toBe(
+      csvOf(await sqlJson(ctx().db, 'select id, name, note from public.items where id <= 12 order by id')),
+    );
     const empty = await ctx().c.raw('/items?select=id&id=lt.0', { headers: { Accept: 'text/csv' } });
     expect(await empty.text()).toBe('\n');
     const scalarRpc = await ctx().c.raw('/rpc/add?a=1&b=2', { headers: { Accept: 'text/csv' } });
     expect(scalarRpc.status).toBe(406);
     expect((await scalarRpc.json()).code).toBe('PGRST107');
-    const rowsRpc = await ctx().c.raw('/rpc/cheap_items?max_price=3&select=id,name&order=id', { headers: { Accept: 'text/csv' } });
-    expect(await rowsRpc.text()).toBe(csvOf(await sqlJson(ctx().db, 'select id, name from public.items where price <= 3 order by id')));
+    const rowsRpc = await ctx().c.raw('/rpc/cheap_items?max_price=3&select=id,name&order=id', {
+      headers: { Accept: 'text/csv' },
+    });
+    expect(await rowsRpc.text()).toBe(
+      csvOf(await sqlJson(ctx().db, 'select id, name from public.items where price <= 3 order by id')),
+    );
   });
 
-  it('spread embedding ...rel(cols) writes a to-one relationship\'s columns into the parent row', async () => {
+  it("spread embedding ...rel(cols) writes a to-one relationship's columns into the parent row", async () => {
     const sb = await ctx().c.anon.from('documents').select('id, ...people(author:name)').order('id');
     expect(sb.error).toBeNull();
-    expect(sb.data).toEqual(await sqlJson(ctx().db, 'select d.id, p.name as author from public.documents d left join public.people p on p.id = d.author_id order by d.id'));
-    const nested = await ctx().c.anon.from('messages').select('id, ...sender:people!messages_sender_id_fkey(name)').order('id');
+    expect(sb.data).toEqual(
+      await sqlJson(
+        ctx().db,
+        'select d.id, p.name as author from public.documents d left join public.people p on p.id = d.author_id order by d.id',
+      ),
+    );
+    const nested = await ctx()
+      .c.anon.from('messages')
+      .select('id, ...sender:people!messages_sender_id_fkey(name)')
+      .order('id');
     expect(nested.status).toBe(400);
-    const hinted = await ctx().c.anon.from('messages').select('id, ...people!messages_sender_id_fkey(sender:name, sender_id:id)').order('id');
-    expect(hinted.data).toEqual(await sqlJson(ctx().db, 'select m.id, p.name as sender, p.id as sender_id from public.messages m join public.people p on p.id = m.sender_id order by m.id'));
-    const inner = await ctx().c.anon.from('documents').select('id, ...people!inner(name)').eq('people.name', 'ann').order('id');
-    expect(inner.data).toEqual(await sqlJson(ctx().db, `select d.id, p.name from public.documents d join public.people p on p.id = d.author_id where p.name = 'ann' order by d.id`));
+    const hinted = await ctx()
+      .c.anon.from('messages')
+      .select('id, ...people!messages_sender_id_fkey(sender:name, sender_id:id)')
+      .order('id');
+    expect(hinted.data).toEqual(
+      await sqlJson(
+        ctx().db,
+        'select m.id, p.name as sender, p.id as sender_id from public.messages m join public.people p on p.id = m.sender_id order by m.id',
+      ),
+    );
+    const inner = await ctx()
+      .c.anon.from('documents')
+      .select('id, ...people!inner(name)')
+      .eq('people.name', 'ann')
+      .order('id');
+    expect(inner.data).toEqual(
+      await sqlJson(
+        ctx().db,
+        `select d.id, p.name from public.documents d join public.people p on p.id = d.author_id where p.name = 'ann' order by d.id`,
+      ),
+    );
     const toMany = await ctx().c.raw('/people?select=id,...documents(title)');
     expect(toMany.status).toBe(400);
-    expect(await toMany.json()).toMatchObject({ code: 'PGRST119', message: `A spread operation on 'documents' is not possible` });
+    expect(await toMany.json()).toMatchObject({
+      code: 'PGRST119',
+      message: `A spread operation on 'documents' is not possible`,
+    });
   });
 });

@@ -10,8 +10,15 @@ import { JWT_SECRET, SUPABASE_URL, sqlValue } from './support/fixture.js';
  * the same database: the row's presence after the request, and EXPLAIN run directly under the same role.
  */
 describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
-  const exists = (id: number) => sqlValue<boolean>(ctx().db, 'select exists (select 1 from public.items where id = $1)', [id]);
-  const newItem = (id: number) => ({ id, name: `tx-${id}`, category: 'z', price: 1, created_at: '2024-01-01T00:00:00Z' });
+  const exists = (id: number) =>
+    sqlValue<boolean>(ctx().db, 'select exists (select 1 from public.items where id = $1)', [id]);
+  const newItem = (id: number) => ({
+    id,
+    name: `tx-${id}`,
+    category: 'z',
+    price: 1,
+    created_at: '2024-01-01T00:00:00Z',
+  });
   const gatewayWith = (txEnd: TxEnd, extra: { estimatedCountThreshold?: number } = {}): Gateway =>
     createGateway({ db: ctx().db, jwtSecret: JWT_SECRET, txEnd, ...extra });
   const rawOn = (g: Gateway, path: string, init: RequestInit & { token?: string } = {}) => {
@@ -37,7 +44,9 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
     expect(data).toEqual([{ id: 9001, name: 'tx-9001' }]);
     expect(await exists(9001)).toBe(false);
     const raw = await ctx().c.raw('/items', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify(newItem(9002)),
+      method: 'POST',
+      token: ctx().c.userA,
+      body: JSON.stringify(newItem(9002)),
       headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal, tx=rollback' },
     });
     expect(raw.status).toBe(201);
@@ -47,7 +56,12 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
 
   it('tx=rollback undoes PATCH, DELETE and a volatile rpc; tx=commit keeps them and is echoed', async () => {
     const before = await sqlValue<string | null>(ctx().db, 'select note from public.items where id = 11');
-    const patched = await ctx().c.a.from('items').update({ note: 'rolled back' }).eq('id', 11).select('note').rollback();
+    const patched = await ctx()
+      .c.a.from('items')
+      .update({ note: 'rolled back' })
+      .eq('id', 11)
+      .select('note')
+      .rollback();
     expect(patched.data).toEqual([{ note: 'rolled back' }]);
     expect(await sqlValue(ctx().db, 'select note from public.items where id = 11')).toBe(before);
     // items_delete lets authenticated users delete category 'd' only.
@@ -56,14 +70,18 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
     expect(deleted.data).toEqual([{ id: victim }]);
     expect(await exists(victim)).toBe(true);
     const rpc = await ctx().c.raw('/rpc/bump_note', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify({ item_id: 13, note: 'rpc rolled back' }),
+      method: 'POST',
+      token: ctx().c.userA,
+      body: JSON.stringify({ item_id: 13, note: 'rpc rolled back' }),
       headers: { 'Content-Type': 'application/json', Prefer: 'tx=rollback' },
     });
     expect(rpc.status).toBe(200);
     expect(rpc.headers.get('preference-applied')).toBe('tx=rollback');
     expect(await sqlValue(ctx().db, 'select note from public.items where id = 13')).not.toBe('rpc rolled back');
     const committed = await ctx().c.raw('/items', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify(newItem(9003)),
+      method: 'POST',
+      token: ctx().c.userA,
+      body: JSON.stringify(newItem(9003)),
       headers: { 'Content-Type': 'application/json', Prefer: 'tx=commit' },
     });
     expect(committed.status).toBe(201);
@@ -72,7 +90,10 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
   });
 
   it('a failing request under tx=rollback answers its error and keeps nothing', async () => {
-    const dup = await ctx().c.a.from('items').insert([newItem(9004), newItem(9004)]).rollback();
+    const dup = await ctx()
+      .c.a.from('items')
+      .insert([newItem(9004), newItem(9004)])
+      .rollback();
     expect(dup.status).toBe(409);
     expect(dup.error?.code).toBe('23505');
     expect(await exists(9004)).toBe(false);
@@ -81,14 +102,18 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
   it('db-tx-end = commit: tx=rollback is ignored (not applied, the row is kept) and refused under handling=strict', async () => {
     const g = gatewayWith('commit');
     const lenient = await rawOn(g, '/items', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify(newItem(9005)),
+      method: 'POST',
+      token: ctx().c.userA,
+      body: JSON.stringify(newItem(9005)),
       headers: { 'Content-Type': 'application/json', Prefer: 'tx=rollback' },
     });
     expect(lenient.status).toBe(201);
     expect(lenient.headers.get('preference-applied')).toBeNull();
     expect(await exists(9005)).toBe(true);
     const strict = await rawOn(g, '/items', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify(newItem(9006)),
+      method: 'POST',
+      token: ctx().c.userA,
+      body: JSON.stringify(newItem(9006)),
       headers: { 'Content-Type': 'application/json', Prefer: 'handling=strict, tx=rollback' },
     });
     expect(strict.status).toBe(400);
@@ -98,10 +123,13 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
 
   it('db-tx-end = rollback-allow-override: rolls back by default, commits on tx=commit', async () => {
     const g = gatewayWith('rollback-allow-override');
-    const post = (id: number, prefer?: string) => rawOn(g, '/items', {
-      method: 'POST', token: ctx().c.userA, body: JSON.stringify(newItem(id)),
-      headers: { 'Content-Type': 'application/json', ...(prefer ? { Prefer: prefer } : {}) },
-    });
+    const post = (id: number, prefer?: string) =>
+      rawOn(g, '/items', {
+        method: 'POST',
+        token: ctx().c.userA,
+        body: JSON.stringify(newItem(id)),
+        headers: { 'Content-Type': 'application/json', ...(prefer ? { Prefer: prefer } : {}) },
+      });
     expect((await post(9007)).status).toBe(201);
     expect(await exists(9007)).toBe(false);
     expect((await post(9008, 'tx=commit')).status).toBe(201);
@@ -142,10 +170,18 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
     await ctx().db.exec('analyze public.items');
     const exact = await sqlValue<number>(ctx().db, `select count(*)::int from public.items where category = 'b'`);
     const est = await planned('anon', `select 1 from public.items where category = 'b'`);
-    const at = await rawOn(gatewayWith('commit-allow-override', { estimatedCountThreshold: exact }), '/items?select=id&category=eq.b&limit=1', { headers: { Prefer: 'count=estimated' } });
+    const at = await rawOn(
+      gatewayWith('commit-allow-override', { estimatedCountThreshold: exact }),
+      '/items?select=id&category=eq.b&limit=1',
+      { headers: { Prefer: 'count=estimated' } },
+    );
     expect(at.headers.get('content-range')).toBe(`0-0/${exact}`);
     expect(at.headers.get('preference-applied')).toBe('count=estimated');
-    const below = await rawOn(gatewayWith('commit-allow-override', { estimatedCountThreshold: exact - 1 }), '/items?select=id&category=eq.b&limit=1', { headers: { Prefer: 'count=estimated' } });
+    const below = await rawOn(
+      gatewayWith('commit-allow-override', { estimatedCountThreshold: exact - 1 }),
+      '/items?select=id&category=eq.b&limit=1',
+      { headers: { Prefer: 'count=estimated' } },
+    );
     expect(below.headers.get('content-range')).toBe(`0-0/${est}`);
     // Without a threshold (no db-max-rows), estimated is exact, as PostgREST.
     const sb = await ctx().c.anon.from('items').select('id', { count: 'estimated' }).eq('category', 'b').limit(1);
@@ -164,7 +200,9 @@ describeEachEngine('Prefer: tx and count=planned|estimated', (ctx) => {
     const expected = await inZone('Asia/Tokyo');
     expect(expected).not.toBe(await inZone('UTC'));
     expect(await tokyo.json()).toEqual([{ created_at: expected }]);
-    const unknown = await ctx().c.raw('/items?select=created_at&id=eq.1', { headers: { Prefer: 'timezone=Mars/Olympus' } });
+    const unknown = await ctx().c.raw('/items?select=created_at&id=eq.1', {
+      headers: { Prefer: 'timezone=Mars/Olympus' },
+    });
     expect(unknown.status).toBe(200);
     expect(unknown.headers.get('preference-applied')).toBeNull();
     expect(await unknown.json()).toEqual([{ created_at: await inZone(null) }]);

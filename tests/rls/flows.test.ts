@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMatrix } from '../../src/rls/matrix.js';
 import { untyped } from './support/tables.js';
 import { describeEachEnvironment } from './support/environments.js';
-import { buildWorld, destroyWorld, meetingRow, must, sessionRow, transcriptRow, analysisRow, type World } from './support/world.js';
+import {
+  buildWorld,
+  destroyWorld,
+  meetingRow,
+  must,
+  sessionRow,
+  transcriptRow,
+  analysisRow,
+  type World,
+} from './support/world.js';
 
 const matrix = loadMatrix();
 const TABLES = Object.keys(matrix.tables).sort();
@@ -33,7 +42,9 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
   });
   afterAll(async () => {
     if (w) await destroyWorld(w);
-    console.log(`[figures] ${ctx().env.name}: flows ran in ${Math.round(performance.now() - startedAt)} ms (users created and removed through the environment)`);
+    console.log(
+      `[figures] ${ctx().env.name}: flows ran in ${Math.round(performance.now() - startedAt)} ms (users created and removed through the environment)`,
+    );
   });
 
   describe("A's meeting is invisible to B", () => {
@@ -72,7 +83,9 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
     it('by embedding: meetings(*, meeting_transcripts(*)) from B, from B’s own parents and from the shared catalogue', async () => {
       const [direct, own, reverse, viaModule, innerOnA, sessionsOfA] = await Promise.all([
         B.client.from('meetings').select('*, meeting_transcripts(*), meeting_analyses(*)').eq('id', aFix.meeting),
-        B.client.from('meetings').select('id, user_id, meeting_transcripts(id, user_id), meeting_analyses(id, user_id)'),
+        B.client
+          .from('meetings')
+          .select('id, user_id, meeting_transcripts(id, user_id), meeting_analyses(id, user_id)'),
         B.client.from('meeting_transcripts').select('id, user_id, meetings(id, user_id)'),
         B.client.from('modules').select('id, practice_sessions(id, user_id)').eq('id', w.modules.free),
         B.client.from('modules').select('id, practice_sessions!inner(id)').eq('practice_sessions.user_id', A.id),
@@ -122,7 +135,8 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
   });
 
   describe("B cannot change A's rows", () => {
-    const aMeeting = async () => must("A's meeting", await A.client.from('meetings').select('*').eq('id', aFix.meeting).single());
+    const aMeeting = async () =>
+      must("A's meeting", await A.client.from('meetings').select('*').eq('id', aFix.meeting).single());
 
     it('update and delete affect 0 rows; A’s row is unchanged (read by A)', async () => {
       const before = await aMeeting();
@@ -146,7 +160,10 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       const before = await aMeeting();
       const r = await B.client
         .from('meetings')
-        .upsert({ id: aFix.meeting, user_id: B.id, title: 'taken over', storage_object_path: `${B.id}/taken-over.m4a` }, { onConflict: 'id' })
+        .upsert(
+          { id: aFix.meeting, user_id: B.id, title: 'taken over', storage_object_path: `${B.id}/taken-over.m4a` },
+          { onConflict: 'id' },
+        )
         .select();
       expect(r.error?.code).toBe('42501');
       expect(r.status).toBe(403);
@@ -156,7 +173,10 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       // ignoreDuplicates (on conflict do nothing) tells B nothing and writes nothing.
       const quiet = await B.client
         .from('meetings')
-        .upsert({ id: aFix.meeting, user_id: B.id, title: 'quiet', storage_object_path: `${B.id}/quiet.m4a` }, { onConflict: 'id', ignoreDuplicates: true })
+        .upsert(
+          { id: aFix.meeting, user_id: B.id, title: 'quiet', storage_object_path: `${B.id}/quiet.m4a` },
+          { onConflict: 'id', ignoreDuplicates: true },
+        )
         .select('id');
       expect(quiet.data ?? []).toEqual([]);
       expect(await aMeeting()).toEqual(before);
@@ -167,7 +187,10 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       const [steal, give, moveSession] = await Promise.all([
         B.client.from('meetings').update({ user_id: B.id }, { count: 'exact' }).eq('id', aFix.meeting),
         B.client.from('meetings').update({ user_id: A.id }, { count: 'exact' }).eq('id', bFix.meeting),
-        B.client.from('practice_sessions').update({ source_meeting_id: aFix.meeting } as never, { count: 'exact' }).eq('id', bFix.session),
+        B.client
+          .from('practice_sessions')
+          .update({ source_meeting_id: aFix.meeting } as never, { count: 'exact' })
+          .eq('id', bFix.session),
       ]);
       for (const r of [steal, give, moveSession]) {
         expect(r.error?.code).toBe('42501');
@@ -182,7 +205,10 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       expect(moveT.error?.code).toBe('23503');
       expect(moveT.status).toBe(409);
       expect(ownerT.error?.code).toBe('42501');
-      const t = must("B's transcript", await B.client.from('meeting_transcripts').select('meeting_id, user_id').eq('id', bFix.transcript).single());
+      const t = must(
+        "B's transcript",
+        await B.client.from('meeting_transcripts').select('meeting_id, user_id').eq('id', bFix.transcript).single(),
+      );
       expect(t).toEqual({ meeting_id: bFix.meeting, user_id: B.id });
     });
   });
@@ -225,18 +251,32 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       anon.rpc('purge_expired'),
     ]);
     for (const [i, r] of [...reads, ...rpcs].entries()) {
-      expect({ i, code: r.error?.code, status: r.status, data: r.data }).toEqual({ i, code: '42501', status: 401, data: null });
+      expect({ i, code: r.error?.code, status: r.status, data: r.data }).toEqual({
+        i,
+        code: '42501',
+        status: 401,
+        data: null,
+      });
     }
     // HEAD carries no body (so no error code), as with PostgREST: the status and the missing count say it.
     for (const [i, r] of counts.entries()) {
-      expect({ table: TABLES[i], status: r.status, count: r.count, failed: r.error !== null }).toEqual({ table: TABLES[i], status: 401, count: null, failed: true });
+      expect({ table: TABLES[i], status: r.status, count: r.count, failed: r.error !== null }).toEqual({
+        table: TABLES[i],
+        status: 401,
+        count: null,
+        failed: true,
+      });
     }
   });
 
   it('tier-gated catalogue: free sees free, pro sees free + pro, admin also drafts; a free user cannot practise a pro module', async () => {
     const ids = [w.modules.free, w.modules.pro, w.modules.draft];
     const [free, pro, admin] = await Promise.all(
-      [A, w.users.pro, w.users.admin].map(async (u) => (must('modules', await u.client.from('modules').select('id').in('id', ids)) as { id: string }[]).map((m) => m.id).sort()),
+      [A, w.users.pro, w.users.admin].map(async (u) =>
+        (must('modules', await u.client.from('modules').select('id').in('id', ids)) as { id: string }[])
+          .map((m) => m.id)
+          .sort(),
+      ),
     );
     expect(free).toEqual([w.modules.free]);
     expect(pro).toEqual([w.modules.free, w.modules.pro].sort());
@@ -253,7 +293,9 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
   it('quota: a free user’s uploads beyond the monthly limit fail with P0001, HTTP 400 and a clear message — even when fired concurrently', async () => {
     const q = await w.spareUser();
     const attempts = 8;
-    const results = await Promise.all(Array.from({ length: attempts }, (_, i) => q.client.from('meetings').insert(meetingRow(q.id, `Upload ${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: attempts }, (_, i) => q.client.from('meetings').insert(meetingRow(q.id, `Upload ${i}`))),
+    );
     const ok = results.filter((r) => !r.error);
     const refused = results.filter((r) => r.error);
     expect(refused.length).toBeGreaterThan(0);
@@ -284,7 +326,8 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
   it('quota check does not reveal another user’s quota state: B inserting a meeting for a user at quota gets 42501, not the quota error', async () => {
     const q = await w.spareUser();
     let refused = false;
-    for (let i = 0; i < 50 && !refused; i++) refused = !!(await q.client.from('meetings').insert(meetingRow(q.id))).error;
+    for (let i = 0; i < 50 && !refused; i++)
+      refused = !!(await q.client.from('meetings').insert(meetingRow(q.id))).error;
     expect(refused).toBe(true);
     const r = await B.client.from('meetings').insert(meetingRow(q.id, 'Not mine'));
     expect(r.error?.code).toBe('42501');
@@ -295,20 +338,25 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
     const owned = TABLES.filter((t) => matrix.tables[t]!.owner_column);
     const svc = untyped(w.service);
     const users = Object.values(w.users).map((u) => u.id);
-    const seen = await Promise.all(owned.map((t) => svc.from(t).select(matrix.tables[t]!.owner_column!).in(matrix.tables[t]!.owner_column!, users)));
+    const seen = await Promise.all(
+      owned.map((t) => svc.from(t).select(matrix.tables[t]!.owner_column!).in(matrix.tables[t]!.owner_column!, users)),
+    );
     owned.forEach((t, i) => {
       const col = matrix.tables[t]!.owner_column!;
       const owners = new Set(((seen[i]!.data ?? []) as unknown as Record<string, string>[]).map((r) => r[col]));
       expect([...owners].sort(), t).toEqual([...users].sort());
     });
-    const modules = must('modules', await w.service.from('modules').select('id').in('id', [w.modules.free, w.modules.pro, w.modules.draft]));
+    const modules = must(
+      'modules',
+      await w.service.from('modules').select('id').in('id', [w.modules.free, w.modules.pro, w.modules.draft]),
+    );
     expect(modules).toHaveLength(3);
   });
 
   describe('profile escalation through supabase-js fails and changes nothing', () => {
     const profile = async (client = A.client) => {
       const r = await client.from('profiles').select('*').eq('id', A.id);
-      expect(r.data, 'A\'s profile').toHaveLength(1);
+      expect(r.data, "A's profile").toHaveLength(1);
       return r.data![0]!;
     };
 
@@ -330,18 +378,27 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       expect(after).toEqual(before);
       expect({ role: after.role, tier: after.tier }).toEqual({ role: 'member', tier: 'free' });
       // Still not an admin in any way the database can tell.
-      const summary = await A.client.rpc('admin_usage_summary', { p_from: '2000-01-01T00:00:00Z', p_to: '2100-01-01T00:00:00Z' });
+      const summary = await A.client.rpc('admin_usage_summary', {
+        p_from: '2000-01-01T00:00:00Z',
+        p_to: '2100-01-01T00:00:00Z',
+      });
       expect(summary.error?.code).toBe('42501');
     });
 
     it('A’s update of B’s profile affects 0 rows; signup metadata claiming admin/enterprise is ignored', async () => {
       const bBefore = must("B's profile", await B.client.from('profiles').select('*').eq('id', B.id).single());
-      const r = await A.client.from('profiles').update({ display_name: 'Renamed by A' }, { count: 'exact' }).eq('id', B.id);
+      const r = await A.client
+        .from('profiles')
+        .update({ display_name: 'Renamed by A' }, { count: 'exact' })
+        .eq('id', B.id);
       expect(r.error).toBeNull();
       expect(r.count).toBe(0);
       expect(must("B's profile", await B.client.from('profiles').select('*').eq('id', B.id).single())).toEqual(bBefore);
       const sneaky = await w.spareUser({ userMetadata: { display_name: 'Sneaky', role: 'admin', tier: 'enterprise' } });
-      const p = must('own profile', await sneaky.client.from('profiles').select('role, tier, display_name').eq('id', sneaky.id).single());
+      const p = must(
+        'own profile',
+        await sneaky.client.from('profiles').select('role, tier, display_name').eq('id', sneaky.id).single(),
+      );
       expect(p).toEqual({ role: 'member', tier: 'free', display_name: 'Sneaky' });
     });
   });
@@ -360,12 +417,17 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
       ]);
       expect([anon.status, anon.error?.code]).toEqual([401, '42501']);
       for (const r of [free, pro]) {
-        expect([r.status, r.error?.code, r.error?.message]).toEqual([403, '42501', 'admin_usage_summary is for admins only']);
+        expect([r.status, r.error?.code, r.error?.message]).toEqual([
+          403,
+          '42501',
+          'admin_usage_summary is for admins only',
+        ]);
       }
       expect(admin.error).toBeNull();
       expect(service.error).toBeNull();
       expect(admin.data!.length).toBeGreaterThan(0);
-      for (const row of admin.data!) expect(Object.keys(row).sort()).toEqual(['events', 'kind', 'tier', 'total_quantity', 'users']);
+      for (const row of admin.data!)
+        expect(Object.keys(row).sort()).toEqual(['events', 'kind', 'tier', 'total_quantity', 'users']);
       expect(admin.data!.some((r) => r.kind === 'meeting_uploaded')).toBe(true);
       expect([bad.status, bad.error?.code]).toEqual([400, '22023']);
     });
@@ -378,7 +440,12 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
         untyped(w.service).rpc('export_my_data'),
       ]);
       expect(a.error).toBeNull();
-      const check = (doc: { user_id: string; tables: Record<string, Record<string, unknown>[]> }, me: string, mine: string, theirs: string) => {
+      const check = (
+        doc: { user_id: string; tables: Record<string, Record<string, unknown>[]> },
+        me: string,
+        mine: string,
+        theirs: string,
+      ) => {
         expect(doc.user_id).toBe(me);
         const ids = doc.tables.meetings!.map((m) => m.id);
         expect(ids).toContain(mine);
@@ -394,7 +461,10 @@ describeEachEnvironment('isolation flows through supabase-js', (ctx) => {
     });
 
     it('my_audit_events answers members (their own events only); purge_expired is refused to members', async () => {
-      const [a, purge] = await Promise.all([A.client.rpc('my_audit_events', { max_events: 50 }), untyped(A.client).rpc('purge_expired')]);
+      const [a, purge] = await Promise.all([
+        A.client.rpc('my_audit_events', { max_events: 50 }),
+        untyped(A.client).rpc('purge_expired'),
+      ]);
       expect(a.error).toBeNull();
       expect(Array.isArray(a.data)).toBe(true);
       expect([purge.status, purge.error?.code]).toEqual([403, '42501']);

@@ -39,7 +39,11 @@ afterAll(() => {
   if (records.length) writeResults('auth-realtime', provenance(engines.join(' + '), startedAt), records);
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = EVENT_TIMEOUT_MS): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = EVENT_TIMEOUT_MS,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = probe();
@@ -61,8 +65,10 @@ async function subscribe(client: SupabaseClient, name: string, filter?: string):
   const sub: Subscription = { channel: undefined as never, events: [], statuses: [], errors: [] };
   sub.channel = client
     .channel(`${name}-${randomUUID().slice(0, 8)}`)
-    .on('postgres_changes', { event: '*', schema: 'public', table: 'meetings', ...(filter ? { filter } : {}) }, (payload) =>
-      sub.events.push({ at: performance.now(), payload: payload as MeetingChange }),
+    .on(
+      'postgres_changes',
+      { event: '*', schema: 'public', table: 'meetings', ...(filter ? { filter } : {}) },
+      (payload) => sub.events.push({ at: performance.now(), payload: payload as MeetingChange }),
     );
   sub.channel.subscribe((status, err) => {
     sub.statuses.push(status);
@@ -72,7 +78,8 @@ async function subscribe(client: SupabaseClient, name: string, filter?: string):
   return sub;
 }
 
-const idsOf = (s: Subscription) => s.events.map((e) => (e.payload.new as { id?: string }).id ?? (e.payload.old as { id?: string }).id);
+const idsOf = (s: Subscription) =>
+  s.events.map((e) => (e.payload.new as { id?: string }).id ?? (e.payload.old as { id?: string }).id);
 
 interface Member {
   client: SupabaseClient;
@@ -81,7 +88,10 @@ interface Member {
   accessToken: string;
 }
 
-function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<{ running: Running; close: () => Promise<void> }>) {
+function authRealtimeSuite(
+  engine: 'pglite' | 'postgresql',
+  open: () => Promise<{ running: Running; close: () => Promise<void> }>,
+) {
   let running: Running;
   let close: () => Promise<void>;
   let service: SupabaseClient;
@@ -94,12 +104,20 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
   const signUp = async (label: string): Promise<Member> => {
     const client = await app();
     const email = `${label}.${randomUUID().slice(0, 8)}@example.test`;
-    const { data, error } = await client.auth.signUp({ email, password: PASSWORD, options: { data: { display_name: label } } });
+    const { data, error } = await client.auth.signUp({
+      email,
+      password: PASSWORD,
+      options: { data: { display_name: label } },
+    });
     expect(error).toBeNull();
     return { client, id: data.user!.id, email, accessToken: data.session!.access_token };
   };
   const newMeeting = async (m: Member) => {
-    const { data, error } = await m.client.from('meetings').insert({ user_id: m.id, title: 'standup', storage_object_path: `${m.id}/${randomUUID()}.webm` }).select('id').single();
+    const { data, error } = await m.client
+      .from('meetings')
+      .insert({ user_id: m.id, title: 'standup', storage_object_path: `${m.id}/${randomUUID()}.webm` })
+      .select('id')
+      .single();
     expect(error).toBeNull();
     return (data as { id: string }).id;
   };
@@ -122,7 +140,14 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
     it('signUp: auto-confirmed session with Supabase claims; the signup trigger made profile and progress rows with the defaults', async () => {
       const m = await signUp('signup');
       const claims = decodeJwt(m.accessToken);
-      expect(claims).toMatchObject({ sub: m.id, role: 'authenticated', aud: 'authenticated', email: m.email, aal: 'aal1', is_anonymous: false });
+      expect(claims).toMatchObject({
+        sub: m.id,
+        role: 'authenticated',
+        aud: 'authenticated',
+        email: m.email,
+        aal: 'aal1',
+        is_anonymous: false,
+      });
       expect(claims.session_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(claims.amr).toEqual([expect.objectContaining({ method: 'password' })]);
       const profile = await m.client.from('profiles').select('id, role, tier').single();
@@ -162,7 +187,9 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       const refreshed = await m.client.auth.refreshSession();
       expect(refreshed.error).toBeNull();
       expect(refreshed.data.session!.refresh_token).not.toBe(first);
-      expect(decodeJwt(refreshed.data.session!.access_token).session_id).toBe(decodeJwt(session!.access_token).session_id);
+      expect(decodeJwt(refreshed.data.session!.access_token).session_id).toBe(
+        decodeJwt(session!.access_token).session_id,
+      );
       const second = refreshed.data.session!.refresh_token;
 
       const reuse = await (await app()).auth.refreshSession({ refresh_token: first });
@@ -183,7 +210,9 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(gone.error?.name).toBe('AuthSessionMissingError');
 
       const s = summarise(samples);
-      console.log(`[${engine}] sign-in latency (signInWithPassword over HTTP, bcrypt cost ${MIN_BCRYPT_COST}: the cost-10 figure is in npm run bench:auth-realtime): p50=${s.p50.toFixed(1)} ms p95=${s.p95.toFixed(1)} ms p99=${s.p99.toFixed(1)} ms`);
+      console.log(
+        `[${engine}] sign-in latency (signInWithPassword over HTTP, bcrypt cost ${MIN_BCRYPT_COST}: the cost-10 figure is in npm run bench:auth-realtime): p50=${s.p50.toFixed(1)} ms p95=${s.p95.toFixed(1)} ms p99=${s.p99.toFixed(1)} ms`,
+      );
       const ok = s.p99 <= SIGN_IN_P99_CEILING_MS;
       records.push({
         id: `auth-realtime.${engine}.sign_in_latency`,
@@ -200,7 +229,10 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
     it("wrong password and unknown user get GoTrue's 400 invalid_credentials", async () => {
       const m = await signUp('creds');
       const c = await app();
-      for (const creds of [{ email: m.email, password: 'wrong password' }, { email: `nobody.${randomUUID()}@example.test`, password: PASSWORD }]) {
+      for (const creds of [
+        { email: m.email, password: 'wrong password' },
+        { email: `nobody.${randomUUID()}@example.test`, password: PASSWORD },
+      ]) {
         const r = await c.auth.signInWithPassword(creds);
         expect(r.data.session).toBeNull();
         expect(r.error?.status).toBe(400);
@@ -223,10 +255,23 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(invalid.error?.status).toBe(400);
       expect(invalid.error?.code).toBe('validation_failed');
       const users = await service.auth.admin.listUsers({ page: 1, perPage: 1000 });
-      expect(users.data.users.filter((u) => u.email === m.email || u.email === 'not-an-email' || u.email?.startsWith('weak.'))).toHaveLength(1);
+      expect(
+        users.data.users.filter(
+          (u) => u.email === m.email || u.email === 'not-an-email' || u.email?.startsWith('weak.'),
+        ),
+      ).toHaveLength(1);
 
       const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-        fetch(`${running.url}/auth/v1${path}`, { method: 'POST', headers: { apikey: running.anonKey, 'content-type': 'application/json', 'x-supabase-api-version': '2024-01-01', ...headers }, body });
+        fetch(`${running.url}/auth/v1${path}`, {
+          method: 'POST',
+          headers: {
+            apikey: running.anonKey,
+            'content-type': 'application/json',
+            'x-supabase-api-version': '2024-01-01',
+            ...headers,
+          },
+          body,
+        });
       const malformed = await post('/signup', '{"email": ');
       expect(malformed.status).toBe(400);
       expect(await malformed.json()).toMatchObject({ code: 'bad_json' });
@@ -239,7 +284,9 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(noRefresh.status).toBe(400);
 
       const foreign = await mintAccessToken(OTHER_SECRET, { sub: m.id, email: m.email });
-      const who = await fetch(`${running.url}/auth/v1/user`, { headers: { apikey: running.anonKey, authorization: `Bearer ${foreign}` } });
+      const who = await fetch(`${running.url}/auth/v1/user`, {
+        headers: { apikey: running.anonKey, authorization: `Bearer ${foreign}` },
+      });
       expect(who.status).toBe(403);
       expect(await who.json()).toMatchObject({ error_code: 'bad_jwt' });
       // The server keeps serving: the user still signs in.
@@ -257,13 +304,22 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(profile.data).toEqual({ role: 'member', tier: 'free' });
       const pw = await m.client.auth.updateUser({ password: 'a brand new password' });
       expect(pw.error).toBeNull();
-      expect((await (await app()).auth.signInWithPassword({ email: m.email, password: PASSWORD })).error?.code).toBe('invalid_credentials');
-      expect((await (await app()).auth.signInWithPassword({ email: m.email, password: 'a brand new password' })).error).toBeNull();
+      expect((await (await app()).auth.signInWithPassword({ email: m.email, password: PASSWORD })).error?.code).toBe(
+        'invalid_credentials',
+      );
+      expect(
+        (await (await app()).auth.signInWithPassword({ email: m.email, password: 'a brand new password' })).error,
+      ).toBeNull();
     });
 
     it('admin API (service_role): create with password, list with pagination, get, update, delete = erasure; a user token is refused', async () => {
       const email = `admin-made.${randomUUID().slice(0, 8)}@example.test`;
-      const created = await service.auth.admin.createUser({ email, password: PASSWORD, email_confirm: true, user_metadata: { display_name: 'Made' } });
+      const created = await service.auth.admin.createUser({
+        email,
+        password: PASSWORD,
+        email_confirm: true,
+        user_metadata: { display_name: 'Made' },
+      });
       expect(created.error).toBeNull();
       const id = created.data.user!.id;
       const signedIn = await (await app()).auth.signInWithPassword({ email, password: PASSWORD });
@@ -274,7 +330,10 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(page1.data.users).toHaveLength(1);
       expect((page1.data as { total?: number }).total).toBe(total);
       expect((page1.data as { nextPage?: number | null }).nextPage).toBe(2);
-      const updated = await service.auth.admin.updateUserById(id, { user_metadata: { plan: 'x' }, app_metadata: { cohort: 'b' } });
+      const updated = await service.auth.admin.updateUserById(id, {
+        user_metadata: { plan: 'x' },
+        app_metadata: { cohort: 'b' },
+      });
       expect(updated.data.user!.user_metadata).toMatchObject({ display_name: 'Made', plan: 'x' });
       expect(updated.data.user!.app_metadata).toMatchObject({ provider: 'email', cohort: 'b' });
       expect((await service.auth.admin.getUserById(id)).data.user!.email).toBe(email);
@@ -285,7 +344,10 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
 
       const owner = signedIn.data.session!;
       const client = createServerClient(running.url, running.anonKey, { accessToken: async () => owner.access_token });
-      expect((await client.from('meetings').insert({ user_id: id, title: 'erase me', storage_object_path: `${id}/a.webm` })).error).toBeNull();
+      expect(
+        (await client.from('meetings').insert({ user_id: id, title: 'erase me', storage_object_path: `${id}/a.webm` }))
+          .error,
+      ).toBeNull();
       expect((await service.auth.admin.deleteUser(id)).error).toBeNull();
       expect((await service.auth.admin.getUserById(id)).error?.status).toBe(404);
       const auth = await running.db.query<{ n: number }>(
@@ -296,7 +358,9 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(auth.rows[0]!.n).toBe(0);
       const left = await service.from('meetings').select('id').eq('user_id', id);
       expect(left.data).toEqual([]);
-      expect((await (await app()).auth.signInWithPassword({ email, password: PASSWORD })).error?.code).toBe('invalid_credentials');
+      expect((await (await app()).auth.signInWithPassword({ email, password: PASSWORD })).error?.code).toBe(
+        'invalid_credentials',
+      );
     });
 
     it('storage answers 501 with a clear JSON error instead of a PostgREST 404', async () => {
@@ -324,24 +388,40 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       const latencies: number[] = [];
       const statuses = ['queued', 'transcribing', 'analysing', 'completed'];
       for (const status of statuses) {
-        for (const [m, sub] of [[ma, subA], [mb, subB]] as const) {
+        for (const [m, sub] of [
+          [ma, subA],
+          [mb, subB],
+        ] as const) {
           const n = sub.events.length;
           const t0 = performance.now();
           await setStatus(m, status);
-          const e = await waitFor(`${status} of ${m}`, () => sub.events.slice(n).find((x) => (x.payload.new as { status?: string }).status === status));
+          const e = await waitFor(`${status} of ${m}`, () =>
+            sub.events.slice(n).find((x) => (x.payload.new as { status?: string }).status === status),
+          );
           latencies.push(e.at - t0);
-          expect(e.payload).toMatchObject({ schema: 'public', table: 'meetings', eventType: 'UPDATE', new: { id: m, status } });
+          expect(e.payload).toMatchObject({
+            schema: 'public',
+            table: 'meetings',
+            eventType: 'UPDATE',
+            new: { id: m, status },
+          });
           expect(Object.keys(e.payload.old)).toEqual(['id']);
         }
       }
       // Owner-visible fields of B's meeting change, then B deletes it; then A's meeting changes once more (the sentinel A must see).
       expect((await b.client.from('meetings').update({ title: 'renamed by B' }).eq('id', mb)).error).toBeNull();
-      await waitFor('B to see its rename', () => subB.events.some((x) => (x.payload.new as { title?: string }).title === 'renamed by B'));
+      await waitFor('B to see its rename', () =>
+        subB.events.some((x) => (x.payload.new as { title?: string }).title === 'renamed by B'),
+      );
       expect((await b.client.from('meetings').delete().eq('id', mb)).error).toBeNull();
-      const deleted = await waitFor('B to see its delete', () => subB.events.find((x) => x.payload.eventType === 'DELETE'));
+      const deleted = await waitFor('B to see its delete', () =>
+        subB.events.find((x) => x.payload.eventType === 'DELETE'),
+      );
       expect(deleted.payload.old).toEqual({ id: mb });
       expect((await a.client.from('meetings').update({ title: 'renamed by A' }).eq('id', ma)).error).toBeNull();
-      await waitFor('A to see its rename', () => subA.events.some((x) => (x.payload.new as { title?: string }).title === 'renamed by A'));
+      await waitFor('A to see its rename', () =>
+        subA.events.some((x) => (x.payload.new as { title?: string }).title === 'renamed by A'),
+      );
       await new Promise((r) => setTimeout(r, NEGATIVE_GRACE_MS));
       expect(new Set(idsOf(subA))).toEqual(new Set([ma]));
       expect(new Set(idsOf(subB))).toEqual(new Set([mb]));
@@ -349,7 +429,9 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       expect(subA.events.length).toBe(1 + statuses.length + 1);
 
       const s = summarise(latencies);
-      console.log(`[${engine}] change delivery (update request sent → supabase-js callback): p50=${s.p50.toFixed(1)} ms p95=${s.p95.toFixed(1)} ms p99=${s.p99.toFixed(1)} ms (n=${s.n})`);
+      console.log(
+        `[${engine}] change delivery (update request sent → supabase-js callback): p50=${s.p50.toFixed(1)} ms p95=${s.p95.toFixed(1)} ms p99=${s.p99.toFixed(1)} ms (n=${s.n})`,
+      );
       const ok = s.p99 <= DELIVERY_P99_CEILING_MS;
       records.push({
         id: `auth-realtime.${engine}.delivery_latency`,
@@ -357,7 +439,13 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
         status: ok ? 'pass' : 'fail',
         reason: ok ? null : `p99 ${s.p99.toFixed(1)} ms > ${DELIVERY_P99_CEILING_MS} ms`,
         engine,
-        figures: { n: s.n, p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, capture: engine === 'pglite' ? 'trigger queue' : 'wal2json' },
+        figures: {
+          n: s.n,
+          p50_ms: s.p50,
+          p95_ms: s.p95,
+          p99_ms: s.p99,
+          capture: engine === 'pglite' ? 'trigger queue' : 'wal2json',
+        },
         evidence: null,
       });
       expect(s.p99).toBeLessThan(DELIVERY_P99_CEILING_MS);
@@ -385,22 +473,38 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
       const shortLived = await createAppClient(running.url, running.anonKey);
       apps.push(shortLived);
       const claims = decodeJwt(a.accessToken);
-      await shortLived.realtime.setAuth(await mintAccessToken(DEV_JWT_SECRET, { sub: a.id, email: a.email, session_id: String(claims.session_id) }, { expiresIn: 2 }));
+      await shortLived.realtime.setAuth(
+        await mintAccessToken(
+          DEV_JWT_SECRET,
+          { sub: a.id, email: a.email, session_id: String(claims.session_id) },
+          { expiresIn: 2 },
+        ),
+      );
       const expiring = await subscribe(shortLived, 'expiring');
       const replacedClient = await createAppClient(running.url, running.anonKey);
       apps.push(replacedClient);
       await replacedClient.realtime.setAuth(a.accessToken);
       const replaced = await subscribe(replacedClient, 'replaced');
       const m = await newMeeting(a);
-      await waitFor('all three to see the insert', () => [watcher, expiring, replaced].every((s) => idsOf(s).includes(m)));
+      await waitFor('all three to see the insert', () =>
+        [watcher, expiring, replaced].every((s) => idsOf(s).includes(m)),
+      );
 
       await replacedClient.realtime.setAuth(tamper(a.accessToken));
-      await waitFor('the replaced channel to close', () => replaced.statuses.some((s) => s === 'CLOSED' || s === 'CHANNEL_ERROR'));
-      await waitFor('the expiring channel to close', () => expiring.statuses.some((s) => s === 'CLOSED' || s === 'CHANNEL_ERROR'), 10_000);
+      await waitFor('the replaced channel to close', () =>
+        replaced.statuses.some((s) => s === 'CLOSED' || s === 'CHANNEL_ERROR'),
+      );
+      await waitFor(
+        'the expiring channel to close',
+        () => expiring.statuses.some((s) => s === 'CLOSED' || s === 'CHANNEL_ERROR'),
+        10_000,
+      );
 
       const before = [expiring.events.length, replaced.events.length];
       await setStatus(m, 'queued');
-      await waitFor('the watcher to see the change', () => watcher.events.some((e) => (e.payload.new as { status?: string }).status === 'queued'));
+      await waitFor('the watcher to see the change', () =>
+        watcher.events.some((e) => (e.payload.new as { status?: string }).status === 'queued'),
+      );
       await new Promise((r) => setTimeout(r, NEGATIVE_GRACE_MS));
       expect([expiring.events.length, replaced.events.length]).toEqual(before);
 
@@ -415,26 +519,42 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
     it('a frame that is not a Phoenix frame closes only that socket (1007); other subscribers keep receiving', async () => {
       const a = await signUp('rt-garbage');
       const sub = await subscribe(a.client, 'steady');
-      const ws = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`);
+      const ws = new WebSocket(
+        `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`,
+      );
       await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
       const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
       ws.send('this is not a phoenix frame');
       expect(await closed).toBe(1007);
-      const heartbeat = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`);
+      const heartbeat = new WebSocket(
+        `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`,
+      );
       await new Promise((r, j) => (heartbeat.once('open', r), heartbeat.once('error', j)));
       const replyP = new Promise<unknown>((r) => heartbeat.once('message', (d) => r(JSON.parse(String(d)))));
       heartbeat.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
       expect(await replyP).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
       heartbeat.close();
-      const v1 = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=1.0.0`);
+      const v1 = new WebSocket(
+        `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=1.0.0`,
+      );
       await new Promise((r, j) => (v1.once('open', r), v1.once('error', j)));
       const v1Reply = new Promise<unknown>((r) => v1.once('message', (d) => r(JSON.parse(String(d)))));
       v1.send(JSON.stringify({ topic: 'realtime:nobody', event: 'phx_leave', payload: {}, ref: '7', join_ref: null }));
-      expect(await v1Reply).toEqual({ join_ref: null, ref: '7', topic: 'realtime:nobody', event: 'phx_reply', payload: { status: 'error', response: { reason: 'unmatched topic' } } });
+      expect(await v1Reply).toEqual({
+        join_ref: null,
+        ref: '7',
+        topic: 'realtime:nobody',
+        event: 'phx_reply',
+        payload: { status: 'error', response: { reason: 'unmatched topic' } },
+      });
       v1.close();
       const foreignKey = await mintAccessToken(OTHER_SECRET, { sub: a.id });
-      const refused = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${foreignKey}&vsn=2.0.0`);
-      const status = await new Promise<number>((r) => refused.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));
+      const refused = new WebSocket(
+        `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${foreignKey}&vsn=2.0.0`,
+      );
+      const status = await new Promise<number>((r) =>
+        refused.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)),
+      );
       expect(status).toBe(403);
       const m = await newMeeting(a);
       await waitFor('the steady subscriber to see the insert', () => idsOf(sub).includes(m));
@@ -443,7 +563,17 @@ function authRealtimeSuite(engine: 'pglite' | 'postgresql', open: () => Promise<
 }
 
 authRealtimeSuite('pglite', async () => {
-  const running = await startServer({ port: 0, schemas: ['public'], anonRole: 'anon', jwtSecret: DEV_JWT_SECRET, seed: false, migrate: true, cache: true, bcryptCost: MIN_BCRYPT_COST, log: () => undefined });
+  const running = await startServer({
+    port: 0,
+    schemas: ['public'],
+    anonRole: 'anon',
+    jwtSecret: DEV_JWT_SECRET,
+    seed: false,
+    migrate: true,
+    cache: true,
+    bcryptCost: MIN_BCRYPT_COST,
+    log: () => undefined,
+  });
   return { running, close: async () => void (await running.stop()) };
 });
 
@@ -464,7 +594,9 @@ describePg('serve Auth + Realtime on PostgreSQL 15 (wal2json)', () => {
       log: () => undefined,
     });
     // Migration 0032 sets replica identity full (wal2json then carries the deleted row the DELETE check needs).
-    const identity = await running.db.query<{ r: string }>(`select relreplident::text as r from pg_catalog.pg_class where oid = 'public.meetings'::regclass`);
+    const identity = await running.db.query<{ r: string }>(
+      `select relreplident::text as r from pg_catalog.pg_class where oid = 'public.meetings'::regclass`,
+    );
     expect(identity.rows[0]!.r).toBe('f');
     return {
       running,

@@ -25,7 +25,9 @@ describe('shipspeak-db serve --data-dir', () => {
       const second = await runCli(['serve', '--port', '0', '--data-dir', dir]);
       expect(second.code).not.toBe(0);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
-      expect(second.stderr).toMatch(new RegExp(`data directory .* is in use by process ${first.pid} \\(shipspeak-db serve at ${first.url}\\)`));
+      expect(second.stderr).toMatch(
+        new RegExp(`data directory .* is in use by process ${first.pid} \\(shipspeak-db serve at ${first.url}\\)`),
+      );
     } finally {
       expect(await first.stop('SIGINT')).toBe(0);
     }
@@ -37,7 +39,9 @@ describe('shipspeak-db serve --data-dir', () => {
     expect(direct.stderr).not.toContain('created user');
     const persona = await runCli(['token', '--user', 'admin', '--data-dir', dir]);
     expect(persona.code, persona.stderr).toBe(0);
-    expect(persona.stderr).toMatch(/created user 00000000-0000-4000-8000-00000000000d through the signup path \(PGlite/);
+    expect(persona.stderr).toMatch(
+      /created user 00000000-0000-4000-8000-00000000000d through the signup path \(PGlite/,
+    );
 
     const again = await startServe(['--port', '0', '--data-dir', dir]);
     try {

@@ -81,7 +81,9 @@ describePg('shipspeak-db serve over DATABASE_URL (a database that is not ours)',
     const pending = anon.rpc('slow', { seconds: 1.5 }).then((r) => r);
     // Wait until the request is really inside the database, then signal.
     for (let i = 0; ; i++) {
-      const active = await db.query(`select 1 from pg_catalog.pg_stat_activity where datname = current_database() and query like '%slow%' and pid <> pg_catalog.pg_backend_pid() and state = 'active'`);
+      const active = await db.query(
+        `select 1 from pg_catalog.pg_stat_activity where datname = current_database() and query like '%slow%' and pid <> pg_catalog.pg_backend_pid() and state = 'active'`,
+      );
       if (active.rows.length) break;
       if (i > 100) throw new Error('the slow request never reached the database');
       await new Promise((r) => setTimeout(r, 20));

@@ -32,7 +32,10 @@ describe('shipspeak-db serve: bad input', () => {
 
   it('unreachable DATABASE_URL', async () => {
     const port = await freePort();
-    const r = await runCli(['serve', '--port', '0'], childEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere` }));
+    const r = await runCli(
+      ['serve', '--port', '0'],
+      childEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere` }),
+    );
     expectOneLineFailure(r, new RegExp(`cannot connect to postgres://postgres@127\\.0\\.0\\.1:${port}/nowhere`));
   });
 
@@ -50,7 +53,10 @@ describe('shipspeak-db serve: bad input', () => {
 
   it('a port that is not a number, an unknown anon role, an unknown flag', async () => {
     expectOneLineFailure(await runCli(['serve', '--port', 'http']), /--port must be an integer/);
-    expectOneLineFailure(await runCli(['serve', '--port', '0', '--anon-role', 'nobody_here']), /anon role "nobody_here" does not exist/);
+    expectOneLineFailure(
+      await runCli(['serve', '--port', '0', '--anon-role', 'nobody_here']),
+      /anon role "nobody_here" does not exist/,
+    );
     expectOneLineFailure(await runCli(['serve', '--prot', '1']), /Unknown option '--prot'/);
   });
 

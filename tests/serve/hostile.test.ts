@@ -51,8 +51,16 @@ interface Figures {
 }
 
 function api(served: Served) {
-  const headers = { apikey: served.serviceKey, Authorization: `Bearer ${served.serviceKey}`, 'Content-Type': 'application/json' };
-  return (path: string, init: RequestInit = {}) => fetch(`${served.url}/rest/v1${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+  const headers = {
+    apikey: served.serviceKey,
+    Authorization: `Bearer ${served.serviceKey}`,
+    'Content-Type': 'application/json',
+  };
+  return (path: string, init: RequestInit = {}) =>
+    fetch(`${served.url}/rest/v1${path}`, {
+      ...init,
+      headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+    });
 }
 
 /** Runs the hostile request and, meanwhile, another user's small reads one after another; the worst wait among them. */
@@ -67,7 +75,7 @@ async function measure(served: Served): Promise<Figures> {
   await new Promise((r) => setTimeout(r, 200));
   const waits: number[] = [];
   // Keep probing until the hostile request has been answered and one more probe went through afterwards.
-  for (let after = 0; after < 2 && performance.now() - t0 < 3 * CEILING_MS; ) {
+  for (let after = 0; after < 2 && performance.now() - t0 < 3 * CEILING_MS;) {
     const s = performance.now();
     const r = await call('/robust_notes?select=id,note');
     waits.push(performance.now() - s);
@@ -76,10 +84,19 @@ async function measure(served: Served): Promise<Figures> {
     await new Promise((res) => setTimeout(res, 50));
   }
   const h = await hostile;
-  return { hostileStatus: h.status, hostileCode: h.body.code ?? '', hostileMs: h.ms, worstWaitMs: Math.max(...waits), probes: waits.length };
+  return {
+    hostileStatus: h.status,
+    hostileCode: h.body.code ?? '',
+    hostileMs: h.ms,
+    worstWaitMs: Math.max(...waits),
+    probes: waits.length,
+  };
 }
 
-function engineSuite(name: 'pglite' | 'postgres', prepare: () => Promise<{ args: string[]; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }>) {
+function engineSuite(
+  name: 'pglite' | 'postgres',
+  prepare: () => Promise<{ args: string[]; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }>,
+) {
   let served: Served;
   let cleanup: () => Promise<void> = async () => undefined;
   let args: string[];
@@ -95,7 +112,10 @@ function engineSuite(name: 'pglite' | 'postgres', prepare: () => Promise<{ args:
 
   it(`a hostile request is cancelled with 57014 and keeps nobody waiting longer than the statement timeout + margin (${name})`, async () => {
     const call = api(served);
-    const posted = await call('/robust_notes', { method: 'POST', body: JSON.stringify({ id: 1, note: 'committed before the hostile request' }) });
+    const posted = await call('/robust_notes', {
+      method: 'POST',
+      body: JSON.stringify({ id: 1, note: 'committed before the hostile request' }),
+    });
     expect(posted.status).toBe(201);
     const f = await measure(served);
     console.log(
@@ -113,13 +133,25 @@ function engineSuite(name: 'pglite' | 'postgres', prepare: () => Promise<{ args:
 
   it(`SIGTERM during a hostile request exits 0 within the statement timeout + margin, keeping committed rows (${name})`, async () => {
     const call = api(served);
-    expect((await call('/robust_notes', { method: 'POST', body: JSON.stringify({ id: 2, note: 'committed before SIGTERM' }) })).status).toBe(201);
-    const hostile = call('/rpc/hostile_burn').then((r) => r.status, () => 'connection dropped');
+    expect(
+      (
+        await call('/robust_notes', {
+          method: 'POST',
+          body: JSON.stringify({ id: 2, note: 'committed before SIGTERM' }),
+        })
+      ).status,
+    ).toBe(201);
+    const hostile = call('/rpc/hostile_burn').then(
+      (r) => r.status,
+      () => 'connection dropped',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
     const code = await served.stop('SIGTERM');
     const exitMs = performance.now() - t0;
-    console.log(`[hostile] ${name}: SIGTERM during a hostile request → exit ${code} after ${Math.round(exitMs)} ms (hostile got ${await hostile}; ceiling ${CEILING_MS} ms)`);
+    console.log(
+      `[hostile] ${name}: SIGTERM during a hostile request → exit ${code} after ${Math.round(exitMs)} ms (hostile got ${await hostile}; ceiling ${CEILING_MS} ms)`,
+    );
     expect(code).toBe(0);
     expect(exitMs).toBeLessThan(CEILING_MS);
     // Restart on the same database: both committed rows are there.
@@ -137,7 +169,11 @@ describe('serve: one hostile request on PGlite (worker thread)', () => {
     await migrateUp(db);
     await db.exec(SETUP);
     await db.close();
-    return { args: ['--data-dir', dir], env: childEnv(), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      args: ['--data-dir', dir],
+      env: childEnv(),
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   });
 });
 
@@ -165,7 +201,10 @@ describePg('serve: PostgreSQL pool starvation answers 504 PGRST003 (--db-pool, -
       create function public.hold(seconds float8) returns text language sql as $$ select pg_catalog.pg_sleep(seconds); select 'held'::text $$;
       comment on function public.hold(float8) is 'Test only: keeps its pooled connection busy.';`);
     await db.close();
-    served = await startServe(['--port', '0', '--db-pool', '2', '--db-pool-acquisition-timeout', `${ACQUIRE_MS}ms`], childEnv({ DATABASE_URL: scratch.url }));
+    served = await startServe(
+      ['--port', '0', '--db-pool', '2', '--db-pool-acquisition-timeout', `${ACQUIRE_MS}ms`],
+      childEnv({ DATABASE_URL: scratch.url }),
+    );
   });
   afterAll(async () => {
     if (served && isRunning(served.pid)) await served.stop('SIGKILL');
@@ -181,7 +220,9 @@ describePg('serve: PostgreSQL pool starvation answers 504 PGRST003 (--db-pool, -
     const starved = await call('/rpc/hold?seconds=0');
     const waited = performance.now() - t0;
     const body = (await starved.json()) as { code: string; message: string };
-    console.log(`[pool] pool 2, acquisition timeout ${ACQUIRE_MS} ms: third request answered ${starved.status} ${body.code} after ${Math.round(waited)} ms`);
+    console.log(
+      `[pool] pool 2, acquisition timeout ${ACQUIRE_MS} ms: third request answered ${starved.status} ${body.code} after ${Math.round(waited)} ms`,
+    );
     expect([starved.status, body.code]).toEqual([504, 'PGRST003']);
     expect(body.message).toBe('Timed out acquiring connection from connection pool.');
     expect(waited).toBeGreaterThanOrEqual(ACQUIRE_MS - 50);
@@ -195,15 +236,30 @@ describePg('serve: PostgreSQL pool starvation answers 504 PGRST003 (--db-pool, -
     const send = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         // fetch() may not set Host; node:http does exactly what a rebinding page's browser sends.
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/rest/v1/rpc/hold?seconds=0', headers: { Host: host, apikey: served.serviceKey, Authorization: `Bearer ${served.serviceKey}` } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/rest/v1/rpc/hold?seconds=0',
+            headers: { Host: host, apikey: served.serviceKey, Authorization: `Bearer ${served.serviceKey}` },
+          },
+          (res) => {
+            let body = '';
+            res
+              .setEncoding('utf8')
+              .on('data', (d: string) => (body += d))
+              .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject).end();
       });
     const evil = await send(`rebind.attacker.example:${port}`);
     expect(evil.status).toBe(403);
-    expect(JSON.parse(evil.body)).toMatchObject({ code: 'SSDB403', message: `Host "rebind.attacker.example:${port}" is not allowed` });
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) expect((await send(host)).status, host).toBe(200);
+    expect(JSON.parse(evil.body)).toMatchObject({
+      code: 'SSDB403',
+      message: `Host "rebind.attacker.example:${port}" is not allowed`,
+    });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`])
+      expect((await send(host)).status, host).toBe(200);
   });
 });

@@ -5,8 +5,31 @@ import { guardHost, hostAllowed, hostName, parseAllowedHosts } from '../../src/s
 
 describe('Host allow-list', () => {
   it('accepts the loopback names with or without a port, and nothing else by default', () => {
-    for (const h of ['localhost', 'LOCALHOST:54321', '127.0.0.1:1', '127.1.2.3', '[::1]:54321', 'app.localhost', 'a.b.localhost:80', 'localhost.']) expect(hostAllowed(h, []), h).toBe(true);
-    for (const h of [null, '', 'evil.example', 'localhost.evil.example', 'evillocalhost', '127.0.0.1.nip.io', '10.0.0.1', '[::2]', '0.0.0.0', 'user@localhost', 'localhost:abc', 'a b'])
+    for (const h of [
+      'localhost',
+      'LOCALHOST:54321',
+      '127.0.0.1:1',
+      '127.1.2.3',
+      '[::1]:54321',
+      'app.localhost',
+      'a.b.localhost:80',
+      'localhost.',
+    ])
+      expect(hostAllowed(h, []), h).toBe(true);
+    for (const h of [
+      null,
+      '',
+      'evil.example',
+      'localhost.evil.example',
+      'evillocalhost',
+      '127.0.0.1.nip.io',
+      '10.0.0.1',
+      '[::2]',
+      '0.0.0.0',
+      'user@localhost',
+      'localhost:abc',
+      'a b',
+    ])
       expect(hostAllowed(h, []), String(h)).toBe(false);
   });
 
@@ -17,7 +40,8 @@ describe('Host allow-list', () => {
     expect(hostAllowed('pr-1.preview.example', allowed)).toBe(true);
     expect(hostAllowed('preview.example', allowed)).toBe(false);
     expect(hostAllowed('other.example', allowed)).toBe(false);
-    for (const bad of ['http://x.example', 'x.example:80', 'a*.example', 'x.example/path']) expect(() => parseAllowedHosts(bad), bad).toThrow(/--allowed-hosts/);
+    for (const bad of ['http://x.example', 'x.example:80', 'a*.example', 'x.example/path'])
+      expect(() => parseAllowedHosts(bad), bad).toThrow(/--allowed-hosts/);
     expect(hostName('[::1]:8080')).toBe('[::1]');
   });
 
@@ -31,7 +55,9 @@ describe('Host allow-list', () => {
     expect(Object.keys(body).sort()).toEqual(['code', 'details', 'hint', 'message']);
     expect(body.hint).toMatch(/--allowed-hosts/);
     expect(called).toBe(0);
-    expect((await guarded(new Request('http://127.0.0.1:1/rest/v1/', { headers: { host: 'localhost:1' } }))).status).toBe(200);
+    expect(
+      (await guarded(new Request('http://127.0.0.1:1/rest/v1/', { headers: { host: 'localhost:1' } }))).status,
+    ).toBe(200);
     expect(called).toBe(1);
   });
 });

@@ -63,24 +63,34 @@ describe('shipspeak-db serve (PGlite, --seed)', () => {
     expect(all.error).toBeNull();
     const modules = all.data as ModuleRow[];
     expect(modules.some((m) => !m.is_published)).toBe(true);
-    for (const m of modules) expect(TIER_RANK[m.required_tier], `tier ${m.required_tier} known to this test`).toBeDefined();
+    for (const m of modules)
+      expect(TIER_RANK[m.required_tier], `tier ${m.required_tier} known to this test`).toBeDefined();
 
-    for (const [persona, tier] of [['free_a', 'free'], ['pro', 'pro']] as const) {
+    for (const [persona, tier] of [
+      ['free_a', 'free'],
+      ['pro', 'pro'],
+    ] as const) {
       const user = client(served.url, served.anonKey, { accessToken: served.personaTokens[persona]! });
       const seen = await user.from('modules').select('id').order('id');
       expect(seen.error).toBeNull();
-      const expected = modules.filter((m) => m.is_published && TIER_RANK[m.required_tier]! <= TIER_RANK[tier]!).map((m) => m.id);
+      const expected = modules
+        .filter((m) => m.is_published && TIER_RANK[m.required_tier]! <= TIER_RANK[tier]!)
+        .map((m) => m.id);
       expect(seen.data!.map((r) => r.id)).toEqual(expected);
     }
   });
 
   it('a tampered key or token gets 401 PGRST301 from the data API and 403 bad_jwt from Auth (as GoTrue)', async () => {
     for (const bad of [tamper(served.anonKey), tamper(served.serviceKey), tamper(served.personaTokens.pro!)]) {
-      const res = await fetch(`${served.url}/rest/v1/modules?select=id`, { headers: { apikey: bad, authorization: `Bearer ${bad}` } });
+      const res = await fetch(`${served.url}/rest/v1/modules?select=id`, {
+        headers: { apikey: bad, authorization: `Bearer ${bad}` },
+      });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { code: string }).code).toBe('PGRST301');
     }
-    const admin = await fetch(`${served.url}/auth/v1/admin/users/${randomUUID()}`, { headers: { authorization: `Bearer ${tamper(served.serviceKey)}` } });
+    const admin = await fetch(`${served.url}/auth/v1/admin/users/${randomUUID()}`, {
+      headers: { authorization: `Bearer ${tamper(served.serviceKey)}` },
+    });
     expect(admin.status).toBe(403);
     expect(((await admin.json()) as { error_code: string }).error_code).toBe('bad_jwt');
   });
@@ -130,7 +140,15 @@ describe('shipspeak-db serve (PGlite, --seed)', () => {
   });
 
   it('`token` signed with another secret is refused with a one-line error', async () => {
-    const r = await runCli(['token', '--user', 'pro', '--url', served.url, '--jwt-secret', 'another-secret-that-is-long-enough-0123456789']);
+    const r = await runCli([
+      'token',
+      '--user',
+      'pro',
+      '--url',
+      served.url,
+      '--jwt-secret',
+      'another-secret-that-is-long-enough-0123456789',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/rejected a service_role key/);

@@ -47,15 +47,27 @@ function field(text: string, label: string): string {
 }
 
 /** Starts `serve` and waits for its banner (the "Stop with" line ends it). `nodeArgs` go to node itself (e.g. --cpu-prof). */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = childEnv(), timeoutMs = 60_000, nodeArgs: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = childEnv(),
+  timeoutMs = 60_000,
+  nodeArgs: string[] = [],
+): Promise<Served> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not become ready in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not become ready in ${timeoutMs} ms:\n${out}\n${err}`)),
+      timeoutMs,
+    );
     const check = () => {
       if (/^Stop with/m.test(out)) {
         clearTimeout(timer);
@@ -150,9 +162,16 @@ export function descendants(pid: number): number[] {
 }
 
 /** supabase-js as an app would create it: the printed URL and anon key, optionally a user's access token. */
-export function client(url: string, anonKey: string, options: { accessToken?: string; schema?: string } = {}): SupabaseClient {
+export function client(
+  url: string,
+  anonKey: string,
+  options: { accessToken?: string; schema?: string } = {},
+): SupabaseClient {
   const { accessToken, schema } = options;
-  return createServerClient(url, anonKey, { ...(schema ? { schema } : {}), ...(accessToken ? { accessToken: async () => accessToken } : {}) });
+  return createServerClient(url, anonKey, {
+    ...(schema ? { schema } : {}),
+    ...(accessToken ? { accessToken: async () => accessToken } : {}),
+  });
 }
 
 /** A JWT whose signature no longer matches: one character of the signature changed. */

@@ -30,7 +30,11 @@ export type PgAvailability = { url: string } | { unavailable: string };
 export function pgAvailability(): PgAvailability {
   const url = inject('pgUrl');
   if (url) return { url };
-  return { unavailable: inject('pgUnavailable') || 'global setup provided no PostgreSQL (is tests/support/global-setup.ts configured for this project?)' };
+  return {
+    unavailable:
+      inject('pgUnavailable') ||
+      'global setup provided no PostgreSQL (is tests/support/global-setup.ts configured for this project?)',
+  };
 }
 
 const warned = new Set<string>();

@@ -47,7 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const r = await runK6({ script, env });
-  if (summaryExport) writeFileSync(summaryExport, `${JSON.stringify({ metrics: r.metrics, thresholds: r.thresholds, exitCode: r.exitCode }, null, 2)}\n`);
+  if (summaryExport)
+    writeFileSync(
+      summaryExport,
+      `${JSON.stringify({ metrics: r.metrics, thresholds: r.thresholds, exitCode: r.exitCode }, null, 2)}\n`,
+    );
   return r.exitCode;
 }
 

@@ -1,7 +1,8 @@
 /** k6 duration strings ("30s", "1m30s", "500ms", "2h") to milliseconds; a bare number is seconds, as in k6. */
 export function parseDuration(value: string | number, what = 'duration'): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${what}: ${value} is not a non-negative number of seconds`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`${what}: ${value} is not a non-negative number of seconds`);
     return value * 1000;
   }
   const s = value.trim();
@@ -15,6 +16,7 @@ export function parseDuration(value: string | number, what = 'duration'): number
     ms += Number(m[1]) * unit[m[2]!]!;
     pos = re.lastIndex;
   }
-  if (s === '' || pos !== s.length) throw new Error(`${what}: "${value}" is not a k6 duration (e.g. "30s", "1m30s", "500ms")`);
+  if (s === '' || pos !== s.length)
+    throw new Error(`${what}: "${value}" is not a k6 duration (e.g. "30s", "1m30s", "500ms")`);
   return ms;
 }

@@ -50,7 +50,9 @@ export class MetricStore {
 
   /** The distinct values one tag takes across a metric's samples (e.g. every check name). */
   tagValues(metric: string, tag: string): string[] {
-    return [...new Set((this.samples.get(metric) ?? []).map((s) => s.tags[tag]).filter((v): v is string => v !== undefined))].sort();
+    return [
+      ...new Set((this.samples.get(metric) ?? []).map((s) => s.tags[tag]).filter((v): v is string => v !== undefined)),
+    ].sort();
   }
 
   names(): string[] {
@@ -63,7 +65,12 @@ export class MetricStore {
     return list.filter((s) => entries.every(([k, v]) => s.tags[k] === v)).map((s) => s.value);
   }
 
-  aggregate(metric: string, type: MetricType, tags: Record<string, string> = {}, extraPercentiles: number[] = []): Aggregate {
+  aggregate(
+    metric: string,
+    type: MetricType,
+    tags: Record<string, string> = {},
+    extraPercentiles: number[] = [],
+  ): Aggregate {
     const v = this.values(metric, tags);
     const seconds = Math.max(0.001, (this.endedAt - this.startedAt) / 1000);
     switch (type) {
@@ -82,13 +89,25 @@ export class MetricStore {
         return { type, count: s.length, values };
       }
       case 'rate':
-        return { type, count: v.length, values: { rate: v.length ? v.filter((x) => x !== 0).length / v.length : 0, passes: v.filter((x) => x !== 0).length, fails: v.filter((x) => x === 0).length } };
+        return {
+          type,
+          count: v.length,
+          values: {
+            rate: v.length ? v.filter((x) => x !== 0).length / v.length : 0,
+            passes: v.filter((x) => x !== 0).length,
+            fails: v.filter((x) => x === 0).length,
+          },
+        };
       case 'counter': {
         const count = v.reduce((a, b) => a + b, 0);
         return { type, count: v.length, values: { count, rate: count / seconds } };
       }
       case 'gauge':
-        return { type, count: v.length, values: { value: v.at(-1) ?? 0, min: v.length ? Math.min(...v) : 0, max: v.length ? Math.max(...v) : 0 } };
+        return {
+          type,
+          count: v.length,
+          values: { value: v.at(-1) ?? 0, min: v.length ? Math.min(...v) : 0, max: v.length ? Math.max(...v) : 0 },
+        };
     }
   }
 }

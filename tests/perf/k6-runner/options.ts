@@ -1,6 +1,12 @@
 import { parseDuration } from './duration.js';
 import { BUILTIN } from './metrics.js';
-import { assertApplicable, parseThresholdExpr, parseThresholdKey, type ThresholdExpr, type ThresholdKey } from './thresholds.js';
+import {
+  assertApplicable,
+  parseThresholdExpr,
+  parseThresholdKey,
+  type ThresholdExpr,
+  type ThresholdKey,
+} from './thresholds.js';
 
 /** The executors this runner implements (k6 has more; any other is refused, not approximated). */
 export type Executor = 'constant-vus' | 'per-vu-iterations' | 'shared-iterations';
@@ -37,12 +43,14 @@ export class InvalidConfigError extends Error {}
 const EXECUTORS: Executor[] = ['constant-vus', 'per-vu-iterations', 'shared-iterations'];
 
 function positiveInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidConfigError(`${what} must be a positive integer (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new InvalidConfigError(`${what} must be a positive integer (got ${JSON.stringify(v)})`);
   return v;
 }
 
 function duration(v: unknown, what: string): number {
-  if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidConfigError(`${what} must be a duration such as "30s" (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw new InvalidConfigError(`${what} must be a duration such as "30s" (got ${JSON.stringify(v)})`);
   try {
     return parseDuration(v, what);
   } catch (e) {
@@ -52,7 +60,12 @@ function duration(v: unknown, what: string): number {
 
 function stringRecord(v: unknown, what: string): Record<string, string> {
   if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    Array.isArray(v) ||
+    !Object.values(v).every((x) => typeof x === 'string')
+  ) {
     throw new InvalidConfigError(`${what} must be an object of strings`);
   }
   return v as Record<string, string>;
@@ -61,16 +74,26 @@ function stringRecord(v: unknown, what: string): Record<string, string> {
 function scenario(name: string, raw: Record<string, unknown>): Scenario {
   const executor = raw.executor;
   if (typeof executor !== 'string' || !EXECUTORS.includes(executor as Executor)) {
-    throw new InvalidConfigError(`scenario "${name}": executor ${JSON.stringify(executor)} is not implemented by this runner (it has ${EXECUTORS.join(', ')}); run the script with real k6 for others`);
+    throw new InvalidConfigError(
+      `scenario "${name}": executor ${JSON.stringify(executor)} is not implemented by this runner (it has ${EXECUTORS.join(', ')}); run the script with real k6 for others`,
+    );
   }
   const vus = raw.vus === undefined ? 1 : positiveInt(raw.vus, `scenario "${name}": vus`);
   const s: Scenario = {
     name,
     executor: executor as Executor,
     vus,
-    maxDurationMs: raw.maxDuration === undefined ? 600_000 : duration(raw.maxDuration, `scenario "${name}": maxDuration`),
+    maxDurationMs:
+      raw.maxDuration === undefined ? 600_000 : duration(raw.maxDuration, `scenario "${name}": maxDuration`),
     startTimeMs: raw.startTime === undefined ? 0 : duration(raw.startTime, `scenario "${name}": startTime`),
-    exec: raw.exec === undefined ? 'default' : typeof raw.exec === 'string' ? raw.exec : (() => { throw new InvalidConfigError(`scenario "${name}": exec must be a function name`); })(),
+    exec:
+      raw.exec === undefined
+        ? 'default'
+        : typeof raw.exec === 'string'
+          ? raw.exec
+          : (() => {
+              throw new InvalidConfigError(`scenario "${name}": exec must be a function name`);
+            })(),
     env: stringRecord(raw.env, `scenario "${name}": env`),
     tags: stringRecord(raw.tags, `scenario "${name}": tags`),
   };
@@ -90,7 +113,8 @@ export function planRun(options: unknown): RunPlan {
   if (typeof o !== 'object' || Array.isArray(o)) throw new InvalidConfigError('options must be an object');
   let scenarios: Scenario[];
   if (o.scenarios !== undefined) {
-    if (o.scenarios === null || typeof o.scenarios !== 'object') throw new InvalidConfigError('options.scenarios must be an object');
+    if (o.scenarios === null || typeof o.scenarios !== 'object')
+      throw new InvalidConfigError('options.scenarios must be an object');
     scenarios = Object.entries(o.scenarios as Record<string, Record<string, unknown>>).map(([n, s]) => scenario(n, s));
     if (scenarios.length === 0) throw new InvalidConfigError('options.scenarios is empty');
   } else if (o.duration !== undefined) {
@@ -102,18 +126,27 @@ export function planRun(options: unknown): RunPlan {
   }
   const thresholds: Threshold[] = [];
   const raw = o.thresholds ?? {};
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidConfigError('options.thresholds must be an object');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidConfigError('options.thresholds must be an object');
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     try {
       const key = parseThresholdKey(k);
       const list = Array.isArray(v) ? v : [v];
       const exprs = list.map((item) => {
-        const src = typeof item === 'string' ? item : item && typeof item === 'object' && typeof (item as { threshold?: unknown }).threshold === 'string' ? (item as { threshold: string }).threshold : null;
+        const src =
+          typeof item === 'string'
+            ? item
+            : item && typeof item === 'object' && typeof (item as { threshold?: unknown }).threshold === 'string'
+              ? (item as { threshold: string }).threshold
+              : null;
         if (src === null) throw new Error(`threshold ${k}: each entry must be a string or { threshold: string }`);
         return parseThresholdExpr(src);
       });
       const type = BUILTIN[key.metric];
-      if (!type) throw new Error(`threshold ${k}: no metric "${key.metric}" (this runner has ${Object.keys(BUILTIN).join(', ')})`);
+      if (!type)
+        throw new Error(
+          `threshold ${k}: no metric "${key.metric}" (this runner has ${Object.keys(BUILTIN).join(', ')})`,
+        );
       for (const e of exprs) assertApplicable(e, type, k);
       thresholds.push({ key, exprs });
     } catch (e) {

@@ -42,7 +42,15 @@ export interface VuData {
   env: Record<string, string>;
   /** JSON of setup()'s result (k6 passes a copy to every VU and to teardown). */
   setupJson: string | null;
-  scenario: { name: string; executor: string; durationMs?: number; iterations?: number; maxDurationMs: number; exec: string; tags: Record<string, string> } | null;
+  scenario: {
+    name: string;
+    executor: string;
+    durationMs?: number;
+    iterations?: number;
+    maxDurationMs: number;
+    exec: string;
+    tags: Record<string, string>;
+  } | null;
   /** Int32 flag the VU waits on while the runner answers a synchronous call. */
   flag: SharedArrayBuffer;
   port: MessagePort;

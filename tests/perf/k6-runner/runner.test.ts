@@ -34,7 +34,9 @@ describe('k6 subset runner', () => {
     expect(seen[0]).toBe('/setup?');
     expect(seen.at(-1)).toBe('/teardown?token=from-setup');
     const iterations = seen.filter((s) => s.startsWith('/hello')).sort();
-    expect(iterations).toEqual([1, 2].flatMap((vu) => [0, 1, 2].map((iter) => `/hello?vu=${vu}&iter=${iter}&token=from-setup`)).sort());
+    expect(iterations).toEqual(
+      [1, 2].flatMap((vu) => [0, 1, 2].map((iter) => `/hello?vu=${vu}&iter=${iter}&token=from-setup`)).sort(),
+    );
     expect(r.metrics.iterations!.values.count).toBe(6);
     expect(r.metrics.http_reqs!.values.count).toBe(8); // + setup and teardown
     expect(r.metrics.checks).toMatchObject({ count: 12, values: { rate: 1 } });
@@ -42,7 +44,11 @@ describe('k6 subset runner', () => {
   });
 
   it('fails a deliberately failing threshold with exit code 99, as k6 does', async () => {
-    const r = await runK6({ script: fixture('basic.js'), env: { BASE: base, DURATION_THRESHOLD: 'p(99)<0' }, log: quiet });
+    const r = await runK6({
+      script: fixture('basic.js'),
+      env: { BASE: base, DURATION_THRESHOLD: 'p(99)<0' },
+      log: quiet,
+    });
     expect(r.exitCode).toBe(EXIT.thresholdsFailed);
     const failed = r.thresholds.filter((t) => !t.ok);
     expect(failed).toHaveLength(1);

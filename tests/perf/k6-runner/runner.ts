@@ -78,7 +78,13 @@ async function perform(req: HttpRequestMsg, store: MetricStore): Promise<HttpRes
     errorCode = 1000;
   } else {
     try {
-      const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'follow', signal: AbortSignal.timeout(req.timeoutMs) });
+      const res = await fetch(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        redirect: 'follow',
+        signal: AbortSignal.timeout(req.timeoutMs),
+      });
       waiting = performance.now() - t0;
       body = await res.text();
       status = res.status;
@@ -90,7 +96,14 @@ async function perform(req: HttpRequestMsg, store: MetricStore): Promise<HttpRes
   }
   const duration = performance.now() - t0;
   const failed = status === 0 || status >= 400;
-  const tags = { method: req.method, url: req.url, name: req.url, status: String(status), expected_response: String(!failed), ...req.tags };
+  const tags = {
+    method: req.method,
+    url: req.url,
+    name: req.url,
+    status: String(status),
+    expected_response: String(!failed),
+    ...req.tags,
+  };
   store.add({ metric: 'http_reqs', value: 1, tags });
   store.add({ metric: 'http_req_duration', value: duration, tags });
   store.add({ metric: 'http_req_waiting', value: waiting, tags });
@@ -119,7 +132,10 @@ interface WorkerOutcome {
 class StartBarrier {
   private waiting: (() => void)[] = [];
   private released = false;
-  constructor(private expected: number, private readonly onRelease: () => void) {}
+  constructor(
+    private expected: number,
+    private readonly onRelease: () => void,
+  ) {}
   arrive(go: () => void): void {
     if (this.released) return go();
     this.waiting.push(go);
@@ -138,7 +154,15 @@ class StartBarrier {
   }
 }
 
-function runWorker(ctx: Context, role: Role, vu: number, setupJson: string | null, scenario: Scenario | null, shared?: { left: number }, barrier?: StartBarrier): Promise<WorkerOutcome> {
+function runWorker(
+  ctx: Context,
+  role: Role,
+  vu: number,
+  setupJson: string | null,
+  scenario: Scenario | null,
+  shared?: { left: number },
+  barrier?: StartBarrier,
+): Promise<WorkerOutcome> {
   const { port1, port2 } = new MessageChannel();
   const flag = new SharedArrayBuffer(4);
   const flagView = new Int32Array(flag);
@@ -150,7 +174,15 @@ function runWorker(ctx: Context, role: Role, vu: number, setupJson: string | nul
     env,
     setupJson,
     scenario: scenario
-      ? { name: scenario.name, executor: scenario.executor, ...(scenario.durationMs !== undefined ? { durationMs: scenario.durationMs } : {}), ...(scenario.iterations !== undefined ? { iterations: scenario.iterations } : {}), maxDurationMs: scenario.maxDurationMs, exec: scenario.exec, tags: scenario.tags }
+      ? {
+          name: scenario.name,
+          executor: scenario.executor,
+          ...(scenario.durationMs !== undefined ? { durationMs: scenario.durationMs } : {}),
+          ...(scenario.iterations !== undefined ? { iterations: scenario.iterations } : {}),
+          maxDurationMs: scenario.maxDurationMs,
+          exec: scenario.exec,
+          tags: scenario.tags,
+        }
       : null,
     flag,
     port: port2,
@@ -243,7 +275,15 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = Date.now();
   const scriptPath = resolvePath(options.script);
-  const result: RunResult = { exitCode: EXIT.ok, plan: null, thresholds: [], metrics: {}, checks: {}, errors: [], durationMs: 0 };
+  const result: RunResult = {
+    exitCode: EXIT.ok,
+    plan: null,
+    thresholds: [],
+    metrics: {},
+    checks: {},
+    errors: [],
+    durationMs: 0,
+  };
   const done = (code: number, error?: string): RunResult => {
     if (error) {
       result.errors.push(error);
@@ -270,12 +310,19 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
     throw e;
   }
   result.plan = plan;
-  for (const s of plan.scenarios) if (!init.exports!.includes(s.exec)) return done(EXIT.scriptException, `scenario "${s.name}": the script exports no function "${s.exec}"`);
+  for (const s of plan.scenarios)
+    if (!init.exports!.includes(s.exec))
+      return done(EXIT.scriptException, `scenario "${s.name}": the script exports no function "${s.exec}"`);
   const setupJson = init.setupJson ?? null;
 
-  log(`k6-runner: ${options.script}; ${plan.scenarios.map((s) => `${s.name}: ${s.executor}, ${s.vus} VU(s), ${s.durationMs !== undefined ? `${s.durationMs / 1000} s` : `${s.iterations} iteration(s)`}`).join('; ')}`);
+  log(
+    `k6-runner: ${options.script}; ${plan.scenarios.map((s) => `${s.name}: ${s.executor}, ${s.vus} VU(s), ${s.durationMs !== undefined ? `${s.durationMs / 1000} s` : `${s.iterations} iteration(s)`}`).join('; ')}`,
+  );
   // Scenarios with a startTime are not held by the barrier: they start on their own clock.
-  const barrier = new StartBarrier(plan.scenarios.filter((s) => s.startTimeMs === 0).reduce((a, s) => a + s.vus, 0), () => (store.startedAt = Date.now()));
+  const barrier = new StartBarrier(
+    plan.scenarios.filter((s) => s.startTimeMs === 0).reduce((a, s) => a + s.vus, 0),
+    () => (store.startedAt = Date.now()),
+  );
   let vuId = 0;
   const fatal: string[] = [];
   await Promise.all(
@@ -283,7 +330,9 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
       if (s.startTimeMs > 0) await new Promise((r) => setTimeout(r, s.startTimeMs));
       const shared = s.executor === 'shared-iterations' ? { left: s.iterations! } : undefined;
       const vus = Array.from({ length: s.vus }, () => ++vuId);
-      const outcomes = await Promise.all(vus.map((id) => runWorker(ctx, 'vu', id, setupJson, s, shared, s.startTimeMs === 0 ? barrier : undefined)));
+      const outcomes = await Promise.all(
+        vus.map((id) => runWorker(ctx, 'vu', id, setupJson, s, shared, s.startTimeMs === 0 ? barrier : undefined)),
+      );
       for (const o of outcomes) if (o.fatal) fatal.push(o.fatal);
     }),
   );
@@ -304,7 +353,8 @@ export async function runK6(options: RunOptions): Promise<RunResult> {
   result.thresholds = evaluate(plan, store);
   printSummary(result, log);
   const failed = result.thresholds.filter((t) => !t.ok);
-  if (failed.length) log(`ERRO thresholds on metrics '${[...new Set(failed.map((f) => f.key))].join("', '")}' have been crossed`);
+  if (failed.length)
+    log(`ERRO thresholds on metrics '${[...new Set(failed.map((f) => f.key))].join("', '")}' have been crossed`);
   return done(failed.length ? EXIT.thresholdsFailed : EXIT.ok);
 }
 
@@ -316,10 +366,17 @@ function printSummary(r: RunResult, log: (l: string) => void): void {
     const mark = mine.length === 0 ? ' ' : mine.every((t) => t.ok) ? '✓' : '✗';
     const shown = Object.entries(m.values)
       .filter(([k]) => !(m.type === 'rate' && (k === 'passes' || k === 'fails')))
-      .map(([k, v]) => (m.type === 'trend' ? `${k}=${fmt(v)}${name.includes('duration') || name.includes('waiting') ? 'ms' : ''}` : m.type === 'rate' ? `${(v * 100).toFixed(2)}% (${m.values.passes} of ${m.count})` : `${k}=${fmt(v)}${k === 'rate' ? '/s' : ''}`))
+      .map(([k, v]) =>
+        m.type === 'trend'
+          ? `${k}=${fmt(v)}${name.includes('duration') || name.includes('waiting') ? 'ms' : ''}`
+          : m.type === 'rate'
+            ? `${(v * 100).toFixed(2)}% (${m.values.passes} of ${m.count})`
+            : `${k}=${fmt(v)}${k === 'rate' ? '/s' : ''}`,
+      )
       .join(' ');
     log(`  ${mark} ${name.padEnd(20, '.')}: ${shown}`);
   }
-  for (const [name, c] of Object.entries(r.checks)) if (c.fails) log(`    ✗ check '${name}': ${c.fails} of ${c.passes + c.fails} failed`);
+  for (const [name, c] of Object.entries(r.checks))
+    if (c.fails) log(`    ✗ check '${name}': ${c.fails} of ${c.passes + c.fails} failed`);
   for (const t of r.thresholds) log(`    ${t.ok ? '✓' : '✗'} ${t.key} '${t.expr}' (actual ${t.actual.toFixed(4)})`);
 }

@@ -7,7 +7,12 @@ import { compare, parseThresholdExpr, parseThresholdKey } from './thresholds.js'
 describe('k6 threshold expressions', () => {
   it('parses the forms k6 scripts use', () => {
     expect(parseThresholdExpr('p(99)<100')).toMatchObject({ aggregation: 'p', percentile: 99, op: '<', value: 100 });
-    expect(parseThresholdExpr('p(99.9) <= 250')).toMatchObject({ aggregation: 'p', percentile: 99.9, op: '<=', value: 250 });
+    expect(parseThresholdExpr('p(99.9) <= 250')).toMatchObject({
+      aggregation: 'p',
+      percentile: 99.9,
+      op: '<=',
+      value: 250,
+    });
     expect(parseThresholdExpr('rate==1')).toMatchObject({ aggregation: 'rate', op: '==', value: 1 });
     expect(parseThresholdExpr('avg<5')).toMatchObject({ aggregation: 'avg', op: '<', value: 5 });
     expect(parseThresholdExpr('count>0')).toMatchObject({ aggregation: 'count', op: '>', value: 0 });
@@ -26,9 +31,13 @@ describe('k6 threshold expressions', () => {
     expect(() => planRun({ thresholds: { checks: ['p(95)<1'] } })).toThrow(InvalidConfigError);
     expect(() => planRun({ thresholds: { checks: ['p(95)<1'] } })).toThrow(/rate metric does not have/);
     expect(() => planRun({ thresholds: { no_such_metric: ['count>0'] } })).toThrow(/no metric "no_such_metric"/);
-    expect(() => planRun({ scenarios: { s: { executor: 'ramping-arrival-rate' } } })).toThrow(/not implemented by this runner/);
+    expect(() => planRun({ scenarios: { s: { executor: 'ramping-arrival-rate' } } })).toThrow(
+      /not implemented by this runner/,
+    );
     expect(() => planRun({ scenarios: { s: { executor: 'constant-vus', vus: 2 } } })).toThrow(/needs a duration/);
-    expect(() => planRun({ scenarios: { s: { executor: 'constant-vus', vus: 0, duration: '1s' } } })).toThrow(/vus must be a positive integer/);
+    expect(() => planRun({ scenarios: { s: { executor: 'constant-vus', vus: 0, duration: '1s' } } })).toThrow(
+      /vus must be a positive integer/,
+    );
   });
 
   it('compares as k6 does', () => {
@@ -44,8 +53,12 @@ describe('k6 threshold expressions', () => {
 describe('k6 options and metrics', () => {
   it('follows k6 option shortcuts', () => {
     expect(planRun({}).scenarios).toMatchObject([{ executor: 'per-vu-iterations', vus: 1, iterations: 1 }]);
-    expect(planRun({ vus: 3, duration: '1m30s' }).scenarios).toMatchObject([{ executor: 'constant-vus', vus: 3, durationMs: 90_000 }]);
-    expect(planRun({ vus: 5, iterations: 2 }).scenarios).toMatchObject([{ executor: 'shared-iterations', vus: 2, iterations: 2 }]);
+    expect(planRun({ vus: 3, duration: '1m30s' }).scenarios).toMatchObject([
+      { executor: 'constant-vus', vus: 3, durationMs: 90_000 },
+    ]);
+    expect(planRun({ vus: 5, iterations: 2 }).scenarios).toMatchObject([
+      { executor: 'shared-iterations', vus: 2, iterations: 2 },
+    ]);
   });
 
   it('parses durations and refuses malformed ones', () => {
@@ -59,7 +72,8 @@ describe('k6 options and metrics', () => {
 
   it('aggregates trends, rates and counters with tag filters', () => {
     const m = new MetricStore();
-    for (let i = 1; i <= 100; i++) m.add({ metric: 'http_req_duration', value: i, tags: { name: i % 2 ? 'odd' : 'even' } });
+    for (let i = 1; i <= 100; i++)
+      m.add({ metric: 'http_req_duration', value: i, tags: { name: i % 2 ? 'odd' : 'even' } });
     m.add({ metric: 'checks', value: 1, tags: {} });
     m.add({ metric: 'checks', value: 0, tags: {} });
     const all = m.aggregate('http_req_duration', 'trend', {}, [99]);

@@ -20,7 +20,8 @@ export interface ThresholdKey {
   tags: Record<string, string>;
 }
 
-const EXPR = /^\s*(avg|min|max|med|rate|count|value|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i;
+const EXPR =
+  /^\s*(avg|min|max|med|rate|count|value|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i;
 
 const ALLOWED: Record<MetricType, string[]> = {
   trend: ['avg', 'min', 'max', 'med', 'p'],
@@ -31,11 +32,21 @@ const ALLOWED: Record<MetricType, string[]> = {
 
 export function parseThresholdExpr(source: string): ThresholdExpr {
   const m = EXPR.exec(source);
-  if (!m) throw new Error(`threshold "${source}": not an expression k6 understands (e.g. "p(95)<200", "avg<=5", "rate==1", "count>0")`);
+  if (!m)
+    throw new Error(
+      `threshold "${source}": not an expression k6 understands (e.g. "p(95)<200", "avg<=5", "rate==1", "count>0")`,
+    );
   const agg = m[1]!.toLowerCase();
   const percentile = m[2] === undefined ? undefined : Number(m[2]);
-  if (percentile !== undefined && (percentile < 0 || percentile > 100)) throw new Error(`threshold "${source}": percentile ${percentile} is outside 0..100`);
-  return { source, aggregation: percentile === undefined ? agg : 'p', ...(percentile === undefined ? {} : { percentile }), op: m[3] as ThresholdExpr['op'], value: Number(m[4]) };
+  if (percentile !== undefined && (percentile < 0 || percentile > 100))
+    throw new Error(`threshold "${source}": percentile ${percentile} is outside 0..100`);
+  return {
+    source,
+    aggregation: percentile === undefined ? agg : 'p',
+    ...(percentile === undefined ? {} : { percentile }),
+    op: m[3] as ThresholdExpr['op'],
+    value: Number(m[4]),
+  };
 }
 
 export function parseThresholdKey(source: string): ThresholdKey {
@@ -55,7 +66,9 @@ export function parseThresholdKey(source: string): ThresholdKey {
 /** Checks an expression fits its metric's type (k6 refuses `rate` on a trend, `p(95)` on a rate, …). */
 export function assertApplicable(expr: ThresholdExpr, type: MetricType, key: string): void {
   if (!ALLOWED[type].includes(expr.aggregation)) {
-    throw new Error(`threshold ${key}: "${expr.source}" uses ${expr.aggregation === 'p' ? 'p(N)' : expr.aggregation}, which a ${type} metric does not have (it has ${ALLOWED[type].join(', ').replace('p', 'p(N)')})`);
+    throw new Error(
+      `threshold ${key}: "${expr.source}" uses ${expr.aggregation === 'p' ? 'p(N)' : expr.aggregation}, which a ${type} metric does not have (it has ${ALLOWED[type].join(', ').replace('p', 'p(N)')})`,
+    );
   }
 }
 

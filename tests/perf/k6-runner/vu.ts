@@ -26,7 +26,8 @@ function call<T>(msg: FromVu): T {
   return got.message as T;
 }
 
-const vuTags = (): Record<string, string> => (data.scenario ? { scenario: data.scenario.name, ...data.scenario.tags } : {});
+const vuTags = (): Record<string, string> =>
+  data.scenario ? { scenario: data.scenario.name, ...data.scenario.tags } : {};
 
 const b: Bridge = {
   http: (req) => call<HttpResponseMsg>({ ...req, tags: { ...vuTags(), ...req.tags } }),
@@ -43,7 +44,8 @@ g.__VU = data.vu;
 g.__ITER = 0;
 // k6's console goes to the runner's log, prefixed like k6's.
 for (const level of ['log', 'info', 'warn', 'error'] as const) {
-  console[level] = (...args: unknown[]) => b.log(level === 'log' ? 'info' : level, args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  console[level] = (...args: unknown[]) =>
+    b.log(level === 'log' ? 'info' : level, args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
 }
 
 type Fn = (data?: unknown) => unknown;
@@ -53,7 +55,10 @@ async function main(): Promise<void> {
   try {
     mod = (await import(data.scriptUrl)) as Record<string, unknown>;
   } catch (e) {
-    post({ type: 'fatal', message: `script error during init: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+    post({
+      type: 'fatal',
+      message: `script error during init: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    });
     return;
   }
   const setupData = data.setupJson === null ? undefined : (JSON.parse(data.setupJson) as unknown);
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
         const r = await (mod.setup as Fn)();
         post({ type: 'setup-data', json: r === undefined ? null : JSON.stringify(r) });
       } catch (e) {
-        post({ type: 'fatal', message: `setup() threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+        post({ type: 'fatal', message: `setup() threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
         return;
       }
     } else post({ type: 'setup-data', json: null });
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
       ]);
     } catch (e) {
       // As in k6: an exception ends this iteration (logged), not the test.
-      b.log('error', `VU ${data.vu} iteration ${iter}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      b.log('error', `VU ${data.vu} iteration ${iter}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   }
 }

@@ -15,7 +15,15 @@ let tokens: string[];
 const quiet = () => undefined;
 
 function env(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { SUPABASE_URL: url, SUPABASE_ANON_KEY: serve.anonKey, K6_USERS: JSON.stringify(tokens), VUS: '2', DURATION: '2s', P99_MS: '60000', ...extra };
+  return {
+    SUPABASE_URL: url,
+    SUPABASE_ANON_KEY: serve.anonKey,
+    K6_USERS: JSON.stringify(tokens),
+    VUS: '2',
+    DURATION: '2s',
+    P99_MS: '60000',
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
@@ -51,10 +59,13 @@ describe('k6 api-isolation.js', () => {
         const i = tokens.findIndex((t) => headers.authorization === `Bearer ${t}`);
         if (i >= 0) headers.authorization = `Bearer ${tokens[(i + 1) % tokens.length]}`;
       }
-      const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       req.pipe(up);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));

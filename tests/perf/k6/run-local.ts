@@ -27,26 +27,50 @@ async function main(): Promise<number> {
   const serve = await startServe(['--port', '0', '--seed'], childEnv(pg ? { DATABASE_URL: pg } : {}), 180_000);
   try {
     const tokens = USERS.map((u) => serve.personaTokens[u]);
-    if (tokens.some((t) => !t)) throw new Error(`serve --seed printed no token for ${USERS.join(', ')}:\n${serve.stdout()}`);
+    if (tokens.some((t) => !t))
+      throw new Error(`serve --seed printed no token for ${USERS.join(', ')}:\n${serve.stdout()}`);
     const env = { SUPABASE_URL: serve.url, SUPABASE_ANON_KEY: serve.anonKey, K6_USERS: JSON.stringify(tokens) };
-    const engine = pg ? 'PostgreSQL (DATABASE_URL) via shipspeak-db serve' : 'PGlite (in memory) via shipspeak-db serve';
+    const engine = pg
+      ? 'PostgreSQL (DATABASE_URL) via shipspeak-db serve'
+      : 'PGlite (in memory) via shipspeak-db serve';
     const k6 = findK6();
     const verdicts = new Verdicts(pg ? 'postgresql' : 'pglite');
     let code: number;
     if (k6) {
       console.log(`running real k6 (${k6}) on ${script} against ${serve.url}`);
-      const r = spawnSync(k6, ['run', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script], { stdio: 'inherit' });
+      const r = spawnSync(k6, ['run', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script], {
+        stdio: 'inherit',
+      });
       code = r.status ?? 1;
       verdicts.gate('k6.exit_code', `k6 run ${script}: exit code (0 = every threshold held)`, code, '<=', 0);
     } else {
-      console.log(`no k6 binary here: running ${script} with the subset runner (tests/perf/k6-runner) against ${serve.url}`);
+      console.log(
+        `no k6 binary here: running ${script} with the subset runner (tests/perf/k6-runner) against ${serve.url}`,
+      );
       const r = await runK6({ script, env });
       code = r.exitCode;
       for (const t of r.thresholds) {
-        verdicts.measured(`k6.threshold.${`${t.key}.${t.expr}`.replace(/[^A-Za-z0-9_.]+/g, '_')}`, `k6 threshold ${t.key} '${t.expr}'`, { actual: t.actual, ok: t.ok }, null);
-        if (!t.ok) Object.assign(verdicts.records.at(-1)!, { status: 'fail', reason: `threshold crossed: ${t.key} '${t.expr}', actual ${t.actual.toFixed(3)}` });
+        verdicts.measured(
+          `k6.threshold.${`${t.key}.${t.expr}`.replace(/[^A-Za-z0-9_.]+/g, '_')}`,
+          `k6 threshold ${t.key} '${t.expr}'`,
+          { actual: t.actual, ok: t.ok },
+          null,
+        );
+        if (!t.ok)
+          Object.assign(verdicts.records.at(-1)!, {
+            status: 'fail',
+            reason: `threshold crossed: ${t.key} '${t.expr}', actual ${t.actual.toFixed(3)}`,
+          });
       }
-      verdicts.gate('k6.exit_code', `subset runner on ${script}: exit code (0 = every threshold held)`, code, '<=', 0, '', { metrics: r.metrics, errors: r.errors.slice(0, 20) });
+      verdicts.gate(
+        'k6.exit_code',
+        `subset runner on ${script}: exit code (0 = every threshold held)`,
+        code,
+        '<=',
+        0,
+        '',
+        { metrics: r.metrics, errors: r.errors.slice(0, 20) },
+      );
     }
     console.log(`evidence: ${writeResults('k6', provenance(engine, startedAt), verdicts.records)}`);
     return code;

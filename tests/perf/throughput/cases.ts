@@ -24,7 +24,12 @@ export const BENCH_MEETING = '10000000-0000-4000-8000-000000000001';
 export const EXTRA_MEETINGS = 200;
 
 export const CASES: ThroughputCase[] = [
-  { key: 'single', title: 'GET single row', path: `/meetings?select=*&id=eq.${BENCH_MEETING}`, sameRowsWithoutRls: true },
+  {
+    key: 'single',
+    title: 'GET single row',
+    path: `/meetings?select=*&id=eq.${BENCH_MEETING}`,
+    sameRowsWithoutRls: true,
+  },
   {
     key: 'list20',
     title: 'GET list 20',

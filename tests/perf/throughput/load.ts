@@ -17,14 +17,22 @@ export interface LoadResult {
 }
 
 /** Drives `url` with `connections` keep-alive connections for `seconds` (autocannon, bounded in time). */
-export function drive(target: string, url: string, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+export function drive(
+  target: string,
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const u = new URL(url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) throw new Error(`load is only ever sent to this machine (loopback), not ${u.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+    throw new Error(`load is only ever sent to this machine (loopback), not ${u.hostname}`);
   const samples: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: seconds, headers, timeout: 10 }, (err, r) => {
       if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      if (samples.length === 0) return reject(new Error(`${target}: no response at all from ${url} in ${seconds} s (errors ${r.errors})`));
+      if (samples.length === 0)
+        return reject(new Error(`${target}: no response at all from ${url} in ${seconds} s (errors ${r.errors})`));
       resolve({
         target,
         url,

@@ -44,7 +44,12 @@ async function answer(mode: Mode, [prelude, statement]: [Recorded, Recorded]): P
       return body(r.rows);
     }
     // Pipeline mode: all four are written at once; node-postgres matches the answers to them in order.
-    const [, , r] = await Promise.all([c.query('begin'), c.query(prelude.sql, prelude.params), c.query(statement.sql, statement.params), c.query('commit')]);
+    const [, , r] = await Promise.all([
+      c.query('begin'),
+      c.query(prelude.sql, prelude.params),
+      c.query(statement.sql, statement.params),
+      c.query('commit'),
+    ]);
     return body(r.rows);
   } catch (e) {
     if (mode === 'tx') await c.query('rollback').catch(() => undefined);
@@ -57,7 +62,8 @@ async function answer(mode: Mode, [prelude, statement]: [Recorded, Recorded]): P
 /** The gateway's statements return one row whose `body` column is the JSON response. */
 function body(rows: Record<string, unknown>[]): string {
   const b = rows[0]?.body;
-  if (typeof b !== 'string') throw new Error(`expected one row with a text column "body", got ${JSON.stringify(rows).slice(0, 200)}`);
+  if (typeof b !== 'string')
+    throw new Error(`expected one row with a text column "body", got ${JSON.stringify(rows).slice(0, 200)}`);
   return b;
 }
 
@@ -69,11 +75,20 @@ const server = createServer((req, res) => {
     return;
   }
   answer(m[1] as Mode, c).then(
-    (text) => res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text),
-    (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(e instanceof Error ? e.message : String(e)),
+    (text) =>
+      res
+        .writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        })
+        .end(text),
+    (e: unknown) =>
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(e instanceof Error ? e.message : String(e)),
   );
 });
-server.listen(0, '127.0.0.1', () => console.log(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+server.listen(0, '127.0.0.1', () =>
+  console.log(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+);
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();

@@ -50,7 +50,11 @@ const ONLY = process.env.CASES?.split(',');
 const POOL = 10; // openNodePostgres's default, which serve uses
 const ANCHOR_RPS = 2000;
 const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
-for (const [name, v] of [['DURATION', DURATION], ['ROUNDS', ROUNDS], ...CONNECTIONS.map((c) => ['CONNECTIONS', c] as const)] as const) {
+for (const [name, v] of [
+  ['DURATION', DURATION],
+  ['ROUNDS', ROUNDS],
+  ...CONNECTIONS.map((c) => ['CONNECTIONS', c] as const),
+] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${String(v)})`);
 }
 
@@ -59,7 +63,9 @@ type Target = (typeof TARGETS)[number];
 
 function startPgHttp(url: string, statementsFile: string): Promise<{ base: string; proc: ChildProcess }> {
   const script = fileURLToPath(new URL('./pg-http.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, url, statementsFile, String(POOL)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, url, statementsFile, String(POOL)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -92,7 +98,11 @@ async function main(): Promise<void> {
     const version = (await db.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
 
     // The gateway's statements for each case, captured from real requests.
-    const token = await mintAccessToken(SECRET, { sub: BENCH_USER.id, email: BENCH_USER.email }, { expiresIn: 6 * 3600 });
+    const token = await mintAccessToken(
+      SECRET,
+      { sub: BENCH_USER.id, email: BENCH_USER.email },
+      { expiresIn: 6 * 3600 },
+    );
     const headers = { authorization: `Bearer ${token}`, apikey: token };
     const rec = recording(db);
     const gateway = createGateway({ db: rec.db, jwtSecret: SECRET });
@@ -107,10 +117,12 @@ async function main(): Promise<void> {
       const body = await res.text();
       if (res.status !== 200) throw new Error(`${c.title}: gateway answered ${res.status} ${body}`);
       const got = rec.take();
-      if (got.length !== 2) throw new Error(`${c.title}: expected the prelude and one statement, recorded ${got.length}`);
+      if (got.length !== 2)
+        throw new Error(`${c.title}: expected the prelude and one statement, recorded ${got.length}`);
       statements[c.key] = [got[0]!, got[1]!];
       expected[c.key] = JSON.parse(body) as unknown[];
-      if (expected[c.key]!.length === 0) throw new Error(`${c.title}: the gateway returned no rows; the benchmark would measure nothing`);
+      if (expected[c.key]!.length === 0)
+        throw new Error(`${c.title}: the gateway returned no rows; the benchmark would measure nothing`);
     }
     const statementsFile = join(tmp, 'statements.json');
     writeFileSync(statementsFile, JSON.stringify(statements));
@@ -120,7 +132,12 @@ async function main(): Promise<void> {
     // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
     // summarise self time per function with tests/perf/throughput/profile-summary.ts).
     const prof = process.env.SERVE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVE_CPU_PROF}`] : [];
-    const serve = await startServe(['--port', '0'], childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }), 120_000, prof);
+    const serve = await startServe(
+      ['--port', '0'],
+      childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
+      120_000,
+      prof,
+    );
     stopServe = () => serve.stop();
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;
@@ -136,20 +153,34 @@ async function main(): Promise<void> {
         const text = await res.text();
         if (res.status !== 200) throw new Error(`${t} ${c.title}: HTTP ${res.status} ${text}`);
         const rows = JSON.parse(text) as unknown[];
-        const same = t === 'pg-bare' && !c.sameRowsWithoutRls ? rows.length === expected[c.key]!.length : isDeepStrictEqual(rows, expected[c.key]);
-        verdicts.gate(`throughput.same_body.${c.key}.${t}`, `${t} answers "${c.title}" with the gateway's rows (1 = same)`, same ? 1 : 0, '>=', 1);
+        const same =
+          t === 'pg-bare' && !c.sameRowsWithoutRls
+            ? rows.length === expected[c.key]!.length
+            : isDeepStrictEqual(rows, expected[c.key]);
+        verdicts.gate(
+          `throughput.same_body.${c.key}.${t}`,
+          `${t} answers "${c.title}" with the gateway's rows (1 = same)`,
+          same ? 1 : 0,
+          '>=',
+          1,
+        );
       }
     }
 
     const loadBefore = loadavg()[0]!;
-    console.log(`\nthroughput over loopback on ${server.description}; PostgreSQL ${version}; pool ${POOL} per target; autocannon ${DURATION} s per run, ${ROUNDS} round(s); user ${BENCH_USER.alias} (RLS)`);
+    console.log(
+      `\nthroughput over loopback on ${server.description}; PostgreSQL ${version}; pool ${POOL} per target; autocannon ${DURATION} s per run, ${ROUNDS} round(s); user ${BENCH_USER.alias} (RLS)`,
+    );
     const results: LoadResult[] = [];
     for (const connections of CONNECTIONS) {
       for (const c of cases) {
         for (let round = 0; round < ROUNDS; round++) {
           // Rotate the order each round so no target always runs first (cold) or last.
           const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
-          for (const t of order) results.push({ ...(await drive(`${t}|${c.key}`, urlOf(t, c.key), connections, DURATION, t === 'serve' ? headers : {})) });
+          for (const t of order)
+            results.push({
+              ...(await drive(`${t}|${c.key}`, urlOf(t, c.key), connections, DURATION, t === 'serve' ? headers : {})),
+            });
         }
       }
     }
@@ -159,9 +190,16 @@ async function main(): Promise<void> {
     for (const connections of CONNECTIONS) {
       for (const c of cases) {
         console.log(`\n${c.title} (${c.path}) — ${connections} connections`);
-        doc.push('', `**${c.title}**, ${connections} connections`, '', '| target | req/s | p50 ms | p95 ms | p99 ms | errors | ÷ pg-tx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+        doc.push(
+          '',
+          `**${c.title}**, ${connections} connections`,
+          '',
+          '| target | req/s | p50 ms | p95 ms | p99 ms | errors | ÷ pg-tx |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        );
         console.log(`  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms   errors  non2xx   ÷ pg-tx`);
-        const runs = (t: Target) => results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
+        const runs = (t: Target) =>
+          results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
         const rps = (t: Target) => summarise(runs(t).map((r) => r.reqPerSec)).p50;
         for (const t of TARGETS) {
           const rs = runs(t);
@@ -170,26 +208,50 @@ async function main(): Promise<void> {
           const p99 = summarise(rs.map((r) => r.latency.p99)).p50;
           const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
           const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
-          console.log(`  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))}`);
-          doc.push(`| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} |`);
+          console.log(
+            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))}`,
+          );
+          doc.push(
+            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} |`,
+          );
           const id = `throughput.${c.key}.c${connections}.${t}`;
-          verdicts.measured(id, `${t}: ${c.title}, ${connections} connections`, {
-            reqPerSec: rps(t),
-            p50Ms: lat.p50,
-            p95Ms: p95,
-            p99Ms: p99,
-            requests: rs.reduce((a, r) => a + r.requests, 0),
-            ratioToPgTx: rps(t) / rps('pg-tx'),
-          }, rs);
-          verdicts.gate(`${id}.errors`, `${t}: ${c.title}, ${connections} connections — errors + timeouts + non-2xx`, errors + non2xx, '<=', 0);
+          verdicts.measured(
+            id,
+            `${t}: ${c.title}, ${connections} connections`,
+            {
+              reqPerSec: rps(t),
+              p50Ms: lat.p50,
+              p95Ms: p95,
+              p99Ms: p99,
+              requests: rs.reduce((a, r) => a + r.requests, 0),
+              ratioToPgTx: rps(t) / rps('pg-tx'),
+            },
+            rs,
+          );
+          verdicts.gate(
+            `${id}.errors`,
+            `${t}: ${c.title}, ${connections} connections — errors + timeouts + non-2xx`,
+            errors + non2xx,
+            '<=',
+            0,
+          );
         }
         if (c.key === 'single') {
-          verdicts.target(`throughput.single.c${connections}.serve_anchor`, `serve GET single row req/s at ${connections} connections (anchor: PostgREST ~2,000 req/s on a t3a.nano)`, rps('serve'), '>=', ANCHOR_RPS, ' req/s');
+          verdicts.target(
+            `throughput.single.c${connections}.serve_anchor`,
+            `serve GET single row req/s at ${connections} connections (anchor: PostgREST ~2,000 req/s on a t3a.nano)`,
+            rps('serve'),
+            '>=',
+            ANCHOR_RPS,
+            ' req/s',
+          );
         }
       }
     }
     if (process.env.WRITE_DOCS === '1') writeDocs(doc, `${server.description}; PostgreSQL ${version}`, loadBefore);
-    console.log(`\nevidence: ${writeResults('throughput', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`);
+    console.log(
+      `\nevidence: ${writeResults('throughput', provenance(`${server.description}; PostgreSQL ${version}`, startedAt), verdicts.records)}`,
+    );
     if (verdicts.failedGates) console.log(`${verdicts.failedGates} gate(s) missed`);
   } finally {
     await stopServe?.().catch(() => undefined);

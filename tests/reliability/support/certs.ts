@@ -26,14 +26,50 @@ export function makeTestPki(hostname = 'localhost'): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'shipspeak-pki-'));
   const ca = (name: string) => {
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
-    openssl(['req', '-x509', '-new', '-key', `${name}.key`, '-sha256', '-days', '2', '-subj', `/CN=ShipSpeak test ${name}`, '-out', `${name}.crt`], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        `${name}.key`,
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=ShipSpeak test ${name}`,
+        '-out',
+        `${name}.crt`,
+      ],
+      dir,
+    );
   };
   ca('ca');
   ca('other-ca');
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'server.key'], dir);
   openssl(['req', '-new', '-key', 'server.key', '-subj', `/CN=${hostname}`, '-out', 'server.csr'], dir);
   writeFileSync(join(dir, 'server.ext'), `subjectAltName = DNS:${hostname}\nextendedKeyUsage = serverAuth\n`);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256', '-extfile', 'server.ext', '-out', 'server.crt'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.crt',
+    ],
+    dir,
+  );
   return {
     dir,
     caFile: join(dir, 'ca.crt'),

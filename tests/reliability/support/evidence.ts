@@ -14,15 +14,42 @@ export function reliabilityEvidence(area: string, engine: string) {
   });
   return {
     records,
-    pass(id: string, title: string, figures: CheckRecord['figures'], evidence: unknown = null, recordEngine: CheckRecord['engine'] = 'postgresql'): void {
-      records.push({ id: `reliability.${area}.${id}`, title, status: 'pass', reason: null, engine: recordEngine, figures, evidence });
+    pass(
+      id: string,
+      title: string,
+      figures: CheckRecord['figures'],
+      evidence: unknown = null,
+      recordEngine: CheckRecord['engine'] = 'postgresql',
+    ): void {
+      records.push({
+        id: `reliability.${area}.${id}`,
+        title,
+        status: 'pass',
+        reason: null,
+        engine: recordEngine,
+        figures,
+        evidence,
+      });
     },
     /** Runs `fn`; records a `fail` with the error message when it throws, then re-throws. */
-    async check<T>(id: string, title: string, fn: () => Promise<T>, recordEngine: CheckRecord['engine'] = 'postgresql'): Promise<T> {
+    async check<T>(
+      id: string,
+      title: string,
+      fn: () => Promise<T>,
+      recordEngine: CheckRecord['engine'] = 'postgresql',
+    ): Promise<T> {
       try {
         return await fn();
       } catch (e) {
-        records.push({ id: `reliability.${area}.${id}`, title, status: 'fail', reason: (e as Error).message, engine: recordEngine, figures: null, evidence: null });
+        records.push({
+          id: `reliability.${area}.${id}`,
+          title,
+          status: 'fail',
+          reason: (e as Error).message,
+          engine: recordEngine,
+          figures: null,
+          evidence: null,
+        });
         throw e;
       }
     },

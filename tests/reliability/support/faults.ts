@@ -21,14 +21,20 @@ export function steppedMigration(steps: number, holdSeconds = 60): string {
     `create index drill_note on public.drill (note);`,
     `update public.drill set note = upper(note);`,
   ];
-  for (let i = 2; i <= steps; i++) lines.push(work[(i - 2) % work.length]!.replace('drill_note', `drill_note_${i}`), sleep(i));
+  for (let i = 2; i <= steps; i++)
+    lines.push(work[(i - 2) % work.length]!.replace('drill_note', `drill_note_${i}`), sleep(i));
   return lines.join('\n') + '\n';
 }
 
 /** The URL with session settings passed as startup options (`-c name=value`). */
 export function withOptions(url: string, settings: Record<string, string>): string {
   const u = new URL(url);
-  u.searchParams.set('options', Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' '));
+  u.searchParams.set(
+    'options',
+    Object.entries(settings)
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' '),
+  );
   return u.toString();
 }
 
@@ -71,13 +77,16 @@ export interface ChildRun {
 
 /** Starts tests/reliability/support/migrate-child.ts as a separate node process. */
 export function spawnRunner(url: string, sqlDir: string): ChildRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, sqlDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, sqlDir], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, done };
 }

@@ -6,7 +6,12 @@ import { cachedName as n } from '../../../src/rest/sql.js';
  * (tests/rest/support/fixture.ts): the parser, planner and renderer tests build their schema cache from these
  * rows and run without any database.
  */
-const col = (name: string, type: string, notNull = false, hasDefault = false) => ({ name: n(name), type, notNull, hasDefault });
+const col = (name: string, type: string, notNull = false, hasDefault = false) => ({
+  name: n(name),
+  type,
+  notNull,
+  hasDefault,
+});
 
 const T = (name: string, columns: ReturnType<typeof col>[], pk: string[], uniques: string[][] = [pk]) => ({
   schema: n('public'),
@@ -27,17 +32,66 @@ const fk = (name: string, table: string, columns: string[], refTable: string, re
   refColumns: refColumns.map(n),
 });
 
-const type = (name: string, display: string, arrayName: string | null) => ({ schema: n('pg_catalog'), name: n(name), display, arrayName: arrayName === null ? null : n(arrayName) });
+const type = (name: string, display: string, arrayName: string | null) => ({
+  schema: n('pg_catalog'),
+  name: n(name),
+  display,
+  arrayName: arrayName === null ? null : n(arrayName),
+});
 
 export const RAW_CATALOG: RawCatalog = {
   schemas: ['public'],
   tables: [
-    T('parents', [col('id', 'bigint', true, true), col('owner_id', 'uuid', true, true), col('name', 'text', true), col('score', 'numeric'), col('tags', 'text[]', true, true), col('meta', 'jsonb', true, true), col('created_at', 'timestamp with time zone', true, true)], ['id']),
-    T('children', [col('id', 'bigint', true, true), col('parent_id', 'bigint', true), col('owner_id', 'uuid', true, true), col('label', 'text', true), col('position', 'integer', true, true), col('done', 'boolean', true, true)], ['id']),
+    T(
+      'parents',
+      [
+        col('id', 'bigint', true, true),
+        col('owner_id', 'uuid', true, true),
+        col('name', 'text', true),
+        col('score', 'numeric'),
+        col('tags', 'text[]', true, true),
+        col('meta', 'jsonb', true, true),
+        col('created_at', 'timestamp with time zone', true, true),
+      ],
+      ['id'],
+    ),
+    T(
+      'children',
+      [
+        col('id', 'bigint', true, true),
+        col('parent_id', 'bigint', true),
+        col('owner_id', 'uuid', true, true),
+        col('label', 'text', true),
+        col('position', 'integer', true, true),
+        col('done', 'boolean', true, true),
+      ],
+      ['id'],
+    ),
     T('parent_details', [col('parent_id', 'bigint', true), col('bio', 'text')], ['parent_id']),
-    T('items', [col('id', 'integer', true), col('name', 'text', true), col('category', 'text', true), col('price', 'numeric(10,2)', true), col('note', 'text'), col('created_at', 'timestamp with time zone', true)], ['id'], [['id'], ['name']]),
+    T(
+      'items',
+      [
+        col('id', 'integer', true),
+        col('name', 'text', true),
+        col('category', 'text', true),
+        col('price', 'numeric(10,2)', true),
+        col('note', 'text'),
+        col('created_at', 'timestamp with time zone', true),
+      ],
+      ['id'],
+      [['id'], ['name']],
+    ),
     T('people', [col('id', 'integer', true), col('name', 'text', true)], ['id']),
-    T('messages', [col('id', 'integer', true), col('sender_id', 'integer', true), col('recipient_id', 'integer', true), col('body', 'text', true)], ['id']),
+    T(
+      'messages',
+      [
+        col('id', 'integer', true),
+        col('sender_id', 'integer', true),
+        col('recipient_id', 'integer', true),
+        col('body', 'text', true),
+      ],
+      ['id'],
+    ),
     // A hostile but legal catalog name: identifiers from the cache are quoted, so even this is safe.
     T('odd"name', [col('id', 'integer', true), col('we"ird col', 'text')], ['id']),
   ],
@@ -49,23 +103,53 @@ export const RAW_CATALOG: RawCatalog = {
   ],
   routines: [
     {
-      schema: n('public'), name: n('add'), volatility: 'i', returnsSet: false, returnsVoid: false, nDefaults: 0,
+      schema: n('public'),
+      name: n('add'),
+      volatility: 'i',
+      returnsSet: false,
+      returnsVoid: false,
+      nDefaults: 0,
       allArgs: [
         { name: n('a'), type: 'integer', typeSchema: n('pg_catalog'), typeName: n('int4'), mode: 'i' },
         { name: n('b'), type: 'integer', typeSchema: n('pg_catalog'), typeName: n('int4'), mode: 'i' },
       ],
-      retRelSchema: null, retRelName: null, retRelKind: null, retColumns: null,
+      retRelSchema: null,
+      retRelName: null,
+      retRelKind: null,
+      retColumns: null,
     },
     {
-      schema: n('public'), name: n('item_names'), volatility: 's', returnsSet: true, returnsVoid: false, nDefaults: 1,
+      schema: n('public'),
+      name: n('item_names'),
+      volatility: 's',
+      returnsSet: true,
+      returnsVoid: false,
+      nDefaults: 1,
       allArgs: [{ name: n('max_id'), type: 'integer', typeSchema: n('pg_catalog'), typeName: n('int4'), mode: 'i' }],
-      retRelSchema: null, retRelName: null, retRelKind: null, retColumns: null,
+      retRelSchema: null,
+      retRelName: null,
+      retRelKind: null,
+      retColumns: null,
     },
     {
-      schema: n('public'), name: n('items_by_category'), volatility: 's', returnsSet: true, returnsVoid: false, nDefaults: 0,
+      schema: n('public'),
+      name: n('items_by_category'),
+      volatility: 's',
+      returnsSet: true,
+      returnsVoid: false,
+      nDefaults: 0,
       allArgs: [{ name: n('cat'), type: 'text', typeSchema: n('pg_catalog'), typeName: n('text'), mode: 'i' }],
-      retRelSchema: n('public'), retRelName: n('items'), retRelKind: 'r',
-      retColumns: [col('id', 'integer'), col('name', 'text'), col('category', 'text'), col('price', 'numeric(10,2)'), col('note', 'text'), col('created_at', 'timestamp with time zone')],
+      retRelSchema: n('public'),
+      retRelName: n('items'),
+      retRelKind: 'r',
+      retColumns: [
+        col('id', 'integer'),
+        col('name', 'text'),
+        col('category', 'text'),
+        col('price', 'numeric(10,2)'),
+        col('note', 'text'),
+        col('created_at', 'timestamp with time zone'),
+      ],
     },
   ],
   roles: ['anon', 'authenticated', 'service_role', 'authenticator', 'postgres'],
@@ -93,7 +177,8 @@ export function cacheNames(cache: SchemaCache): Set<string> {
     names.add(t.schema).add(t.name);
     for (const c of t.columnOrder) names.add(c);
   }
-  for (const f of cache.foreignKeys) [f.name, f.schema, f.table, f.refSchema, f.refTable, ...f.columns, ...f.refColumns].forEach((x) => names.add(x));
+  for (const f of cache.foreignKeys)
+    [f.name, f.schema, f.table, f.refSchema, f.refTable, ...f.columns, ...f.refColumns].forEach((x) => names.add(x));
   for (const rs of cache.routines.values()) {
     for (const r of rs) {
       names.add(r.schema).add(r.name);

@@ -180,7 +180,9 @@ export async function token(o: TokenOptions = {}): Promise<string> {
   if (o.sub) payload.sub = o.sub;
   if (o.expiresIn !== null) payload.exp = now + (o.expiresIn ?? 3600);
   if (o.role === undefined && !o.sub) payload.role = 'anon';
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(o.secret ?? JWT_SECRET));
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .sign(new TextEncoder().encode(o.secret ?? JWT_SECRET));
 }
 
 export interface Clients {
@@ -197,8 +199,16 @@ export interface Clients {
   raw(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
 }
 
-export function client(url: string, anonKey: string, fetchImpl: typeof fetch | undefined, accessToken?: string): SupabaseClient {
-  return createServerClient(url, anonKey, { ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(accessToken ? { accessToken: async () => accessToken } : {}) });
+export function client(
+  url: string,
+  anonKey: string,
+  fetchImpl: typeof fetch | undefined,
+  accessToken?: string,
+): SupabaseClient {
+  return createServerClient(url, anonKey, {
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    ...(accessToken ? { accessToken: async () => accessToken } : {}),
+  });
 }
 
 export async function clients(db: Database): Promise<Clients> {

@@ -1,6 +1,15 @@
 import { parseJsonBody } from '../../../src/rest/body.js';
 import { ApiError } from '../../../src/rest/errors.js';
-import { planDelete, planInsert, planRead, planRpc, planUpdate, resolveRoutine, type BodyText, type Plan } from '../../../src/rest/plan.js';
+import {
+  planDelete,
+  planInsert,
+  planRead,
+  planRpc,
+  planUpdate,
+  resolveRoutine,
+  type BodyText,
+  type Plan,
+} from '../../../src/rest/plan.js';
 import { parsePreferences } from '../../../src/rest/preferences.js';
 import { parseQueryParams } from '../../../src/rest/query-params.js';
 import { requestRange } from '../../../src/rest/range.js';
@@ -30,7 +39,9 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   const json = r.accept === 'text/csv' ? ('csv' as const) : ('array' as const);
   if (r.target.startsWith('rpc/')) {
     const name = r.target.slice(4);
-    const known = new Set<string>((cache.routines.get(qualified('public', name)) ?? []).flatMap((x) => x.args.map((a) => a.name)));
+    const known = new Set<string>(
+      (cache.routines.get(qualified('public', name)) ?? []).flatMap((x) => x.args.map((a) => a.name)),
+    );
     const viaPost = r.method === 'POST';
     const q = parseQueryParams(new URLSearchParams(r.search), viaPost ? () => false : (k) => known.has(k));
     const body = viaPost ? parseJsonBody(r.body?.trim() ? r.body : '{}', 64) : null;
@@ -40,7 +51,16 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
     const routine = resolveRoutine(cache, 'public', name, argNames, viaPost);
     const top = q.levels.get('')!;
     const range = requestRange(r.range ?? null, top.limit, top.offset);
-    return planRpc(cache, 'public', routine, { argNames, argsJson, select: q.select, levels: q.levels, ...range, count, shape: json, stripNulls: false });
+    return planRpc(cache, 'public', routine, {
+      argNames,
+      argsJson,
+      select: q.select,
+      levels: q.levels,
+      ...range,
+      count,
+      shape: json,
+      stripNulls: false,
+    });
   }
   const table = cache.tables.get(qualified('public', r.target));
   if (!table) throw new ApiError(404, 'PGRST205', 'no such table');
@@ -49,13 +69,28 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   if (r.method === 'GET') {
     const top = q.levels.get('')!;
     const range = requestRange(r.range ?? null, top.limit, top.offset);
-    return planRead(cache, 'public', table, { select: q.select, levels: q.levels, ...range, count, shape: json, stripNulls: false });
+    return planRead(cache, 'public', table, {
+      select: q.select,
+      levels: q.levels,
+      ...range,
+      count,
+      shape: json,
+      stripNulls: false,
+    });
   }
-  if (r.method === 'DELETE') return planDelete(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false });
+  if (r.method === 'DELETE')
+    return planDelete(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false });
   const body = parseJsonBody(r.body ?? '', 64);
   if (r.method === 'PATCH') {
     if (!isObject(body.value)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-    return planUpdate(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false, columns: Object.keys(body.value), body: { text: body.text, kind: 'object' } });
+    return planUpdate(cache, 'public', table, {
+      select: q.select,
+      levels: q.levels,
+      shape,
+      stripNulls: false,
+      columns: Object.keys(body.value),
+      body: { text: body.text, kind: 'object' },
+    });
   }
   const rows = Array.isArray(body.value) ? body.value : [body.value];
   if (!rows.every(isObject)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
@@ -63,9 +98,25 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   const text: BodyText = {
     text: body.text,
     kind: Array.isArray(body.value) ? 'array' : 'object',
-    ...(prefs.missing === 'default' ? { present: rows.map((o) => columns.map((c) => Object.prototype.hasOwnProperty.call(o, c))) } : {}),
+    ...(prefs.missing === 'default'
+      ? { present: rows.map((o) => columns.map((c) => Object.prototype.hasOwnProperty.call(o, c))) }
+      : {}),
   };
   const conflictCols = q.onConflict ?? (prefs.resolution ? table.pk : undefined);
-  const onConflict = prefs.resolution && conflictCols?.length ? { columns: conflictCols, action: prefs.resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const) } : undefined;
-  return planInsert(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false, columns, body: text, ...(onConflict ? { onConflict } : {}) });
+  const onConflict =
+    prefs.resolution && conflictCols?.length
+      ? {
+          columns: conflictCols,
+          action: prefs.resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const),
+        }
+      : undefined;
+  return planInsert(cache, 'public', table, {
+    select: q.select,
+    levels: q.levels,
+    shape,
+    stripNulls: false,
+    columns,
+    body: text,
+    ...(onConflict ? { onConflict } : {}),
+  });
 }

@@ -56,7 +56,8 @@ export function sqlShapeViolations(stmt: Statement, cacheNames: Set<string>): Sh
         }
         name += s[j++];
       }
-      if (!cacheNames.has(name) && !INTERNAL_IDENT.test(name) && prevWord !== 'as') out.push({ at: i, what: `identifier "${name}" is not in the schema cache` });
+      if (!cacheNames.has(name) && !INTERNAL_IDENT.test(name) && prevWord !== 'as')
+        out.push({ at: i, what: `identifier "${name}" is not in the schema cache` });
       prevWord = '"';
       i = j + 1;
     } else if (c === "'") {
@@ -94,6 +95,7 @@ export function sqlShapeViolations(stmt: Statement, cacheNames: Set<string>): Sh
       i++;
     }
   }
-  for (let k = 1; k <= stmt.params.length; k++) if (!used.has(k)) out.push({ at: -1, what: `parameter $${k} never used` });
+  for (let k = 1; k <= stmt.params.length; k++)
+    if (!used.has(k)) out.push({ at: -1, what: `parameter $${k} never used` });
   return out;
 }

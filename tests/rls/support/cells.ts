@@ -39,7 +39,11 @@ export function owners(w: World, persona: PersonaName): { own: string; other: st
  * Owners for rows a cell creates or destroys. Per-user tables (profiles, user_progress) have one row per
  * user already; the backend's inserts and deletes there act on spare users so the personas stay intact.
  */
-async function mutableOwners(w: World, persona: PersonaName, probe: TableProbe): Promise<{ own: string; other: string; spare: boolean }> {
+async function mutableOwners(
+  w: World,
+  persona: PersonaName,
+  probe: TableProbe,
+): Promise<{ own: string; other: string; spare: boolean }> {
   if (probe.perUser && persona === 'service_role') {
     const [x, y] = await Promise.all([w.spareUser(), w.spareUser()]);
     return { own: x.id, other: y.id, spare: true };
@@ -87,13 +91,21 @@ export async function selectTruth(w: World, table: string, owner: string | null)
   return { all: r.data as unknown as Row[] };
 }
 
-export async function observeSelect(w: World, table: string, owner: string | null, persona: PersonaName, truth: SelectTruth): Promise<Observation> {
+export async function observeSelect(
+  w: World,
+  table: string,
+  owner: string | null,
+  persona: PersonaName,
+  truth: SelectTruth,
+): Promise<Observation> {
   const probe = probeFor(table);
   const cols = [...new Set([...probe.key, ...(owner ? [owner] : ['is_published', 'required_tier'])])].join(',');
   const client = w.clientOf(persona);
   const r = await scoped(w, table, owner, cols, client);
   if (r.error) {
-    return isDenied(persona, r.error, r.status) ? { outcome: 'denied', detail: describeError(r.error, r.status) } : { outcome: `unexpected: ${describeError(r.error, r.status)}`, detail: '' };
+    return isDenied(persona, r.error, r.status)
+      ? { outcome: 'denied', detail: describeError(r.error, r.status) }
+      : { outcome: `unexpected: ${describeError(r.error, r.status)}`, detail: '' };
   }
   const seen = new Set((r.data as unknown as Row[]).map((x) => keyOf(x, probe.key)));
   const set = (rows: Row[]) => new Set(rows.map((x) => keyOf(x, probe.key)));
@@ -104,7 +116,10 @@ export async function observeSelect(w: World, table: string, owner: string | nul
     const me = owners(w, persona).own;
     candidates.unshift(['own', set(truth.all.filter((x) => x[owner] === me))]);
   } else if (spec.kind === 'member') {
-    candidates.unshift(['tier', set(truth.all.filter((x) => x.is_published === true && tierAllows(spec.tier, x.required_tier as never)))]);
+    candidates.unshift([
+      'tier',
+      set(truth.all.filter((x) => x.is_published === true && tierAllows(spec.tier, x.required_tier as never))),
+    ]);
   }
   const detail = `${seen.size} of ${all.size} fixture rows visible`;
   if (seen.size === 0) return { outcome: 'none', detail };
@@ -113,13 +128,18 @@ export async function observeSelect(w: World, table: string, owner: string | nul
   // Beyond the fixture (a real stack holds other data): nothing outside the outcome may be visible either.
   if (hit[0] === 'own' && spec.kind === 'member') {
     const leak = await untyped(client).from(table).select(owner!).neq(owner!, me(w, persona)).limit(1);
-    if (leak.error || (leak.data as unknown as Row[]).length > 0) return { outcome: 'unexpected: rows of other users visible outside the fixture', detail };
+    if (leak.error || (leak.data as unknown as Row[]).length > 0)
+      return { outcome: 'unexpected: rows of other users visible outside the fixture', detail };
   }
   if (hit[0] === 'tier' && spec.kind === 'member') {
     const allowed = TIER_ORDER.filter((t) => tierAllows(spec.tier, t));
     const [drafts, above] = await Promise.all([
       untyped(client).from(table).select('id').eq('is_published', false).limit(1),
-      untyped(client).from(table).select('id').not('required_tier', 'in', `(${allowed.join(',')})`).limit(1),
+      untyped(client)
+        .from(table)
+        .select('id')
+        .not('required_tier', 'in', `(${allowed.join(',')})`)
+        .limit(1),
     ]);
     if (drafts.error || above.error || (drafts.data as Row[]).length + (above.data as Row[]).length > 0) {
       return { outcome: 'unexpected: drafts or higher-tier modules visible outside the fixture', detail };
@@ -130,7 +150,12 @@ export async function observeSelect(w: World, table: string, owner: string | nul
 
 const me = (w: World, persona: PersonaName) => owners(w, persona).own;
 
-export async function observeInsert(w: World, table: string, owner: string | null, persona: PersonaName): Promise<Observation> {
+export async function observeInsert(
+  w: World,
+  table: string,
+  owner: string | null,
+  persona: PersonaName,
+): Promise<Observation> {
   const probe = probeFor(table);
   const client = untyped(w.clientOf(persona));
   const who = await mutableOwners(w, persona, probe);
@@ -147,7 +172,8 @@ export async function observeInsert(w: World, table: string, owner: string | nul
       : { outcome: `unexpected: own row refused with ${describeError(first.error, first.status)}`, detail: '' };
   }
   if (first.status !== 201) return { outcome: `unexpected: insert answered HTTP ${first.status}`, detail: '' };
-  if (!(await rowExists(w, table, probe, ownRow))) return { outcome: 'unexpected: 201 but the row is not there', detail: '' };
+  if (!(await rowExists(w, table, probe, ownRow)))
+    return { outcome: 'unexpected: 201 but the row is not there', detail: '' };
   if (!owner) return { outcome: 'all', detail: 'catalogue row inserted' };
   await prepareInsert(w, probe, who.other, who.spare);
   const otherRow = await probe.newRow(w, who.other);
@@ -155,7 +181,10 @@ export async function observeInsert(w: World, table: string, owner: string | nul
   if (second.error) {
     return isDenied(persona, second.error, second.status)
       ? { outcome: 'own', detail: `other user's row: ${describeError(second.error, second.status)}` }
-      : { outcome: `unexpected: other user's row refused with ${describeError(second.error, second.status)}`, detail: '' };
+      : {
+          outcome: `unexpected: other user's row refused with ${describeError(second.error, second.status)}`,
+          detail: '',
+        };
   }
   return (await rowExists(w, table, probe, otherRow))
     ? { outcome: 'all', detail: "own and other user's rows inserted" }
@@ -165,7 +194,11 @@ export async function observeInsert(w: World, table: string, owner: string | nul
 async function rowExists(w: World, table: string, probe: TableProbe, row: Row): Promise<boolean> {
   // usage_metrics has a generated id: find the event by its owner and content instead.
   const match = probe.key.every((k) => k in row) ? Object.fromEntries(probe.key.map((k) => [k, row[k]])) : row;
-  const r = await untyped(w.service).from(table).select(probe.key.join(',')).match(match as Record<string, string>).limit(1);
+  const r = await untyped(w.service)
+    .from(table)
+    .select(probe.key.join(','))
+    .match(match as Record<string, string>)
+    .limit(1);
   if (r.error) throw new Error(`verify insert into ${table}: ${r.error.code} ${r.error.message}`);
   return (r.data as unknown as Row[]).length > 0;
 }
@@ -182,7 +215,13 @@ async function targets(w: World, table: string, persona: PersonaName, op: 'updat
   return Promise.all([probe.deletable(w, o.own), probe.deletable(w, o.other)]);
 }
 
-export async function observeWrite(w: World, table: string, owner: string | null, persona: PersonaName, op: 'update' | 'delete'): Promise<Observation> {
+export async function observeWrite(
+  w: World,
+  table: string,
+  owner: string | null,
+  persona: PersonaName,
+  op: 'update' | 'delete',
+): Promise<Observation> {
   const probe = probeFor(table);
   const client = untyped(w.clientOf(persona));
   const [ownKey, otherKey] = await targets(w, table, persona, op);
@@ -199,7 +238,9 @@ export async function observeWrite(w: World, table: string, owner: string | null
   const ownPatch = freshPatch(ownBefore);
   const otherPatch = freshPatch(otherBefore);
   const act = (key: Key, patch: Row) =>
-    op === 'update' ? client.from(table).update(patch, { count: 'exact' }).match(key) : client.from(table).delete({ count: 'exact' }).match(key);
+    op === 'update'
+      ? client.from(table).update(patch, { count: 'exact' }).match(key)
+      : client.from(table).delete({ count: 'exact' }).match(key);
   // Deletes: the row is gone. Updates: the row carries this attempt's own values (other personas may be
   // writing the same row at the same moment, so "differs from before" would not say who changed it).
   const changed = (after: Row | null, patch: Row) => (op === 'delete' ? after === null : carries(after, patch));
@@ -209,21 +250,36 @@ export async function observeWrite(w: World, table: string, owner: string | null
     const untouched = !changed(ownAfter, ownPatch);
     return isDenied(persona, first.error, first.status) && untouched
       ? { outcome: 'denied', detail: describeError(first.error, first.status) }
-      : { outcome: `unexpected: ${describeError(first.error, first.status)}${untouched ? '' : ' and the row changed'}`, detail: '' };
+      : {
+          outcome: `unexpected: ${describeError(first.error, first.status)}${untouched ? '' : ' and the row changed'}`,
+          detail: '',
+        };
   }
   const second = await act(otherKey, otherPatch);
-  if (second.error) return { outcome: `unexpected: other row ${describeError(second.error, second.status)} after own row succeeded`, detail: '' };
+  if (second.error)
+    return {
+      outcome: `unexpected: other row ${describeError(second.error, second.status)} after own row succeeded`,
+      detail: '',
+    };
   const [ownAfter, otherAfter] = await Promise.all([readRow(w, table, ownKey), readRow(w, table, otherKey)]);
   const ownChanged = changed(ownAfter, ownPatch);
   const otherChanged = changed(otherAfter, otherPatch);
   const detail = `affected own=${first.count} other=${second.count}; changed own=${ownChanged} other=${otherChanged}`;
   if (first.count === 0 && second.count === 0 && !ownChanged && !otherChanged) return { outcome: 'none', detail };
-  if (owner && first.count === 1 && ownChanged && second.count === 0 && !otherChanged) return { outcome: 'own', detail };
+  if (owner && first.count === 1 && ownChanged && second.count === 0 && !otherChanged)
+    return { outcome: 'own', detail };
   if (first.count === 1 && second.count === 1 && ownChanged && otherChanged) return { outcome: 'all', detail };
   return { outcome: 'unexpected: affected/changed rows match no outcome', detail };
 }
 
-export async function observe(w: World, table: string, owner: string | null, persona: PersonaName, op: Operation, truth?: SelectTruth): Promise<Observation> {
+export async function observe(
+  w: World,
+  table: string,
+  owner: string | null,
+  persona: PersonaName,
+  op: Operation,
+  truth?: SelectTruth,
+): Promise<Observation> {
   switch (op) {
     case 'select':
       if (!truth) throw new Error('select needs the ground truth');

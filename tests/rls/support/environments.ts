@@ -5,7 +5,12 @@
  * through the Auth admin API and deleting them afterwards.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { localEnvironment, remoteEnvironment, remoteSettingsFromEnv, type ApiEnvironment } from '../../../src/auth/environment.js';
+import {
+  localEnvironment,
+  remoteEnvironment,
+  remoteSettingsFromEnv,
+  type ApiEnvironment,
+} from '../../../src/auth/environment.js';
 import type { Database } from '../../../src/db/database.js';
 import { migrateUp } from '../../../src/migrate/runner.js';
 import { enginesUnderTest } from '../../support/engines.js';
@@ -53,7 +58,8 @@ export function describeEachEnvironment(
     });
   };
   if (remote) {
-    describe(`${name} [remote ${new URL(remote.url).host}]`, () => register('remote', async () => ({ env: remoteEnvironment(remote), db: null })));
+    describe(`${name} [remote ${new URL(remote.url).host}]`, () =>
+      register('remote', async () => ({ env: remoteEnvironment(remote), db: null })));
     return;
   }
   for (const engine of enginesUnderTest(async (db) => {

@@ -6,8 +6,18 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { randomUUID } from 'node:crypto';
 import {
-  analysisRow, feedbackRow, meetingRow, moduleRow, must, seedMeeting, sessionRow, transcriptRow, withMeetingRoom,
-  type Key, type Row, type World,
+  analysisRow,
+  feedbackRow,
+  meetingRow,
+  moduleRow,
+  must,
+  seedMeeting,
+  sessionRow,
+  transcriptRow,
+  withMeetingRoom,
+  type Key,
+  type Row,
+  type World,
 } from './world.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,7 +43,10 @@ export interface TableProbe {
 }
 
 async function seed(w: World, table: string, row: Row, key: string[] = ['id']): Promise<Key> {
-  const data = must(`seed ${table}`, await untyped(w.service).from(table).insert(row).select(key.join(',')).single()) as Row;
+  const data = must(
+    `seed ${table}`,
+    await untyped(w.service).from(table).insert(row).select(key.join(',')).single(),
+  ) as Row;
   return Object.fromEntries(key.map((k) => [k, String(data[k])]));
 }
 
@@ -60,7 +73,15 @@ export const TABLE_PROBES: Record<string, TableProbe> = {
     perUser: true,
     newRow: async (_w, owner) => ({ user_id: owner, dimension: 'clarity', score: 42 }),
     beforeInsert: async (w, owner) => {
-      must('free the progress slot', await w.service.from('user_progress').delete().eq('user_id', owner).eq('dimension', 'clarity').select('user_id'));
+      must(
+        'free the progress slot',
+        await w.service
+          .from('user_progress')
+          .delete()
+          .eq('user_id', owner)
+          .eq('dimension', 'clarity')
+          .select('user_id'),
+      );
     },
     deletable: async (_w, owner) => ({ user_id: owner, dimension: 'clarity' }),
     updatable: (_w, owner) => ({ user_id: owner, dimension: 'clarity' }),
@@ -89,7 +110,12 @@ export const TABLE_PROBES: Record<string, TableProbe> = {
     perUser: false,
     // One transcript per meeting: a new transcript needs a new meeting.
     newRow: async (w, owner) => transcriptRow(await seedMeeting(w.service, owner, 'Meeting for a transcript'), owner),
-    deletable: async (w, owner) => seed(w, 'meeting_transcripts', transcriptRow(await seedMeeting(w.service, owner, 'Meeting for a transcript'), owner)),
+    deletable: async (w, owner) =>
+      seed(
+        w,
+        'meeting_transcripts',
+        transcriptRow(await seedMeeting(w.service, owner, 'Meeting for a transcript'), owner),
+      ),
     updatable: (w, owner) => ({ id: fixture(w, owner).transcript }),
     patch: (n) => ({ word_count: n }),
   },
@@ -131,9 +157,14 @@ export const TABLE_PROBES: Record<string, TableProbe> = {
     key: ['id'],
     perUser: false,
     // One feedback per session: a new feedback needs a new session.
-    newRow: async (w, owner) => feedbackRow((await seed(w, 'practice_sessions', sessionRow(owner, w.modules.free))).id!, owner),
+    newRow: async (w, owner) =>
+      feedbackRow((await seed(w, 'practice_sessions', sessionRow(owner, w.modules.free))).id!, owner),
     deletable: async (w, owner) =>
-      seed(w, 'session_feedback', feedbackRow((await seed(w, 'practice_sessions', sessionRow(owner, w.modules.free))).id!, owner)),
+      seed(
+        w,
+        'session_feedback',
+        feedbackRow((await seed(w, 'practice_sessions', sessionRow(owner, w.modules.free))).id!, owner),
+      ),
     updatable: (w, owner) => ({ id: fixture(w, owner).feedback }),
     patch: (n) => ({ summary: `Feedback ${n}` }),
   },

@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiClient, ApiEnvironment } from '../../../src/auth/environment.js';
 import { MEMBER_PERSONAS, type MemberPersona, type PersonaName } from '../../../src/auth/personas.js';
-import { anonClient, createUser, deleteCreatedUsers, serviceClient, type CreatedUser } from '../../../src/auth/users.js';
+import {
+  anonClient,
+  createUser,
+  deleteCreatedUsers,
+  serviceClient,
+  type CreatedUser,
+} from '../../../src/auth/users.js';
 
 export type Row = Record<string, unknown>;
 export type Key = Record<string, string>;
@@ -39,7 +45,10 @@ export interface World {
 }
 
 /** Fails with the PostgREST error instead of letting a null `data` travel on. */
-export function must<T>(what: string, r: { data: T | null; error: { code?: string; message: string } | null }): NonNullable<T> {
+export function must<T>(
+  what: string,
+  r: { data: T | null; error: { code?: string; message: string } | null },
+): NonNullable<T> {
   if (r.error) throw new Error(`${what}: ${r.error.code ?? ''} ${r.error.message}`);
   if (r.data === null || r.data === undefined) throw new Error(`${what}: no data`);
   return r.data as NonNullable<T>;
@@ -71,7 +80,10 @@ export async function withMeetingRoom<T>(service: ApiClient, owner: string, fn: 
   const previous = roomLocks.get(owner) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
-  roomLocks.set(owner, previous.then(() => mine));
+  roomLocks.set(
+    owner,
+    previous.then(() => mine),
+  );
   await previous;
   try {
     await makeMeetingRoom(service, owner);
@@ -88,33 +100,73 @@ export function meetingRow(owner: string, title = 'Fixture meeting') {
 
 export async function seedMeeting(service: ApiClient, owner: string, title?: string): Promise<string> {
   const row = meetingRow(owner, title);
-  await withMeetingRoom(service, owner, async () => must('seed meeting', await service.from('meetings').insert(row).select('id').single()));
+  await withMeetingRoom(service, owner, async () =>
+    must('seed meeting', await service.from('meetings').insert(row).select('id').single()),
+  );
   return row.id;
 }
 
 export function transcriptRow(meetingId: string, owner: string) {
-  return { id: randomUUID(), meeting_id: meetingId, user_id: owner, language: 'en', segments: segments(), speaker_count: 1, word_count: 2 };
+  return {
+    id: randomUUID(),
+    meeting_id: meetingId,
+    user_id: owner,
+    language: 'en',
+    segments: segments(),
+    speaker_count: 1,
+    word_count: 2,
+  };
 }
 
 export function analysisRow(meetingId: string, owner: string, transcriptId: string | null = null) {
   return {
-    id: randomUUID(), meeting_id: meetingId, user_id: owner, transcript_id: transcriptId, model: 'test/model-1', prompt_version: 'v1',
-    input_tokens: 100, output_tokens: 20, cost_usd: 0.001, sampling: { strategy: 'full' as const, segments: [] }, sampled_segment_count: 0,
-    total_segment_count: 1, overall_score: 70,
+    id: randomUUID(),
+    meeting_id: meetingId,
+    user_id: owner,
+    transcript_id: transcriptId,
+    model: 'test/model-1',
+    prompt_version: 'v1',
+    input_tokens: 100,
+    output_tokens: 20,
+    cost_usd: 0.001,
+    sampling: { strategy: 'full' as const, segments: [] },
+    sampled_segment_count: 0,
+    total_segment_count: 1,
+    overall_score: 70,
   };
 }
 
 export function sessionRow(owner: string, moduleId: string, sourceMeetingId: string | null = null) {
-  return { id: randomUUID(), user_id: owner, module_id: moduleId, ...(sourceMeetingId ? { source_meeting_id: sourceMeetingId } : {}) };
+  return {
+    id: randomUUID(),
+    user_id: owner,
+    module_id: moduleId,
+    ...(sourceMeetingId ? { source_meeting_id: sourceMeetingId } : {}),
+  };
 }
 
 export function feedbackRow(sessionId: string, owner: string) {
-  return { id: randomUUID(), session_id: sessionId, user_id: owner, summary: 'Good pacing.', model: 'test/model-1', overall_score: 60 };
+  return {
+    id: randomUUID(),
+    session_id: sessionId,
+    user_id: owner,
+    summary: 'Good pacing.',
+    model: 'test/model-1',
+    overall_score: 60,
+  };
 }
 
 export function moduleRow(over: Row = {}) {
   const id = randomUUID();
-  return { id, slug: `test-${id.slice(0, 8)}`, title: 'Test module', dimension: 'clarity' as const, is_published: true, required_tier: 'free' as const, ...over };
+  return {
+    id,
+    slug: `test-${id.slice(0, 8)}`,
+    title: 'Test module',
+    dimension: 'clarity' as const,
+    is_published: true,
+    required_tier: 'free' as const,
+    ...over,
+  };
 }
 
 export async function seedOwned(service: ApiClient, owner: string, freeModule: string): Promise<OwnedFixture> {
@@ -129,9 +181,20 @@ export async function seedOwned(service: ApiClient, owner: string, freeModule: s
   must('seed feedback', await service.from('session_feedback').insert(f).select('id').single());
   const u = must(
     'seed usage',
-    await service.from('usage_metrics').insert({ user_id: owner, kind: 'minutes_transcribed', quantity: 12 }).select('id').single(),
+    await service
+      .from('usage_metrics')
+      .insert({ user_id: owner, kind: 'minutes_transcribed', quantity: 12 })
+      .select('id')
+      .single(),
   );
-  return { meeting, transcript: t.id, analysis: a.id, session: s.id, feedback: f.id, usage: String((u as unknown as { id: number }).id) };
+  return {
+    meeting,
+    transcript: t.id,
+    analysis: a.id,
+    session: s.id,
+    feedback: f.id,
+    usage: String((u as unknown as { id: number }).id),
+  };
 }
 
 export async function buildWorld(env: ApiEnvironment): Promise<World> {
@@ -139,7 +202,10 @@ export async function buildWorld(env: ApiEnvironment): Promise<World> {
   const anon = anonClient(env);
   const userIds = new Set<string>();
   const created = await Promise.all(MEMBER_PERSONAS.map((p) => createUser(env, p)));
-  const users = Object.fromEntries(MEMBER_PERSONAS.map((p, i) => [p, created[i]!])) as Record<MemberPersona, CreatedUser>;
+  const users = Object.fromEntries(MEMBER_PERSONAS.map((p, i) => [p, created[i]!])) as Record<
+    MemberPersona,
+    CreatedUser
+  >;
   for (const u of created) userIds.add(u.id);
   const moduleIds = new Set<string>();
   const free = moduleRow({ title: 'Free module', required_tier: 'free', created_by: users.admin.id });
@@ -176,7 +242,10 @@ export async function buildWorld(env: ApiEnvironment): Promise<World> {
 export async function destroyWorld(world: World): Promise<void> {
   await deleteCreatedUsers(world.env);
   if (world.moduleIds.size > 0) {
-    const r = await world.service.from('modules').delete().in('id', [...world.moduleIds]);
+    const r = await world.service
+      .from('modules')
+      .delete()
+      .in('id', [...world.moduleIds]);
     if (r.error) throw new Error(`clean-up of modules: ${r.error.code} ${r.error.message}`);
   }
 }

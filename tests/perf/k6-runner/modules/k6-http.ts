@@ -34,7 +34,9 @@ export class Response {
   /** Parses the body as JSON; with a selector (`a.b.0`), returns that part of it. */
   json(selector?: string): unknown {
     let v: unknown = JSON.parse(this.body);
-    if (selector) for (const part of selector.split('.')) v = v === null || v === undefined ? undefined : (v as Record<string, unknown>)[part];
+    if (selector)
+      for (const part of selector.split('.'))
+        v = v === null || v === undefined ? undefined : (v as Record<string, unknown>)[part];
     return v;
   }
 }
@@ -54,9 +56,18 @@ export function request(method: string, url: string, body?: Body, params: Params
   else if (body !== null && body !== undefined) {
     // k6 form-encodes an object body.
     text = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString();
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
   }
-  const r = bridge().http({ type: 'http', method: method.toUpperCase(), url, body: text, headers, tags: params.tags ?? {}, timeoutMs: timeoutMs(params.timeout) });
+  const r = bridge().http({
+    type: 'http',
+    method: method.toUpperCase(),
+    url,
+    body: text,
+    headers,
+    tags: params.tags ?? {},
+    timeoutMs: timeoutMs(params.timeout),
+  });
   return new Response(r, method.toUpperCase());
 }
 

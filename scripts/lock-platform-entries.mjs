@@ -22,6 +22,8 @@ for (const parent of ['node_modules/supabase', 'node_modules/squawk-cli']) {
     added.push(`${name}@${version}`);
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
-writeFileSync(path, JSON.stringify(lock, null, 2) + '\n');
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
+writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(added.length ? `recorded ${added.join(', ')}` : 'lock already complete');

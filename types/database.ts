@@ -22,5 +22,6 @@ export type Database = Omit<Generated, 'public'> & {
   };
 };
 
+/** @public the JSON value type of the generated types, for apps that import only this file. */
 export type { Json } from './database.types.js';
 export type * from './jsonb.types.js';

@@ -39,11 +39,14 @@ export function hashPassword(password: string, cost = BCRYPT_COST): Promise<stri
   return bcrypt.hash(password, cost);
 }
 
+/** A hash of no one's password, made once, so an unknown user costs the same bcrypt comparison as a known one. */
+function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= bcrypt.hash('shipspeak-db: no such user', BCRYPT_COST);
+  return dummyHash;
+}
+
 /** True only for a stored hash that matches; a missing hash still costs one bcrypt comparison. */
 export async function verifyPassword(password: string, hash: string | null | undefined): Promise<boolean> {
-  const ok = await bcrypt.compare(
-    password,
-    hash ?? (await (dummyHash ??= bcrypt.hash('shipspeak-db: no such user', BCRYPT_COST))),
-  );
+  const ok = await bcrypt.compare(password, hash ?? (await dummyPasswordHash()));
   return ok && !!hash;
 }

@@ -34,13 +34,6 @@ export async function userByEmail(
   return r.rows[0] ?? null;
 }
 
-export async function passwordHash(q: Queryable, userId: string): Promise<string | null> {
-  const r = await q.query<{ h: string | null }>(`select encrypted_password as h from auth.users where id = $1`, [
-    userId,
-  ]);
-  return r.rows[0]?.h ?? null;
-}
-
 /** The e-mail identity GoTrue creates with every e-mail sign-up (provider_id = the user id). */
 export async function createEmailIdentity(q: Queryable, user: AuthUser): Promise<void> {
   await q.query(

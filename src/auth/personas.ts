@@ -41,10 +41,6 @@ export const PERSONA_SPECS: Record<PersonaName, PersonaSpec> = {
 export const PERSONA_NAMES = Object.keys(PERSONA_SPECS) as PersonaName[];
 export const MEMBER_PERSONAS = PERSONA_NAMES.filter((p): p is MemberPersona => PERSONA_SPECS[p].kind === 'member');
 
-export function isMemberPersona(name: PersonaName): name is MemberPersona {
-  return PERSONA_SPECS[name].kind === 'member';
-}
-
 /** Tier order as the subscription_tier enum declares it (free < pro < enterprise); policies compare the same way. */
 export const TIER_ORDER: readonly Tier[] = ['free', 'pro', 'enterprise'];
 

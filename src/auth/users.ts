@@ -41,7 +41,10 @@ export async function createUser(env: ApiEnvironment, who: MemberPersona | NewUs
     userMetadata: wanted.userMetadata ?? { display_name: `Test ${label}` },
   });
   let ids = created.get(env);
-  if (!ids) created.set(env, (ids = new Set()));
+  if (!ids) {
+    ids = new Set();
+    created.set(env, ids);
+  }
   ids.add(signedUp.id);
   const tier = wanted.tier ?? 'free';
   const role = wanted.role ?? 'member';

@@ -394,7 +394,9 @@ export const migrateRedoCommand: Command = {
           watch(p, () => {
             clearTimeout(timer);
             // Editors write in bursts; one redo per save.
-            timer = setTimeout(() => void (running = running.then(async () => void (await once()))), 150);
+            timer = setTimeout(() => {
+              running = running.then(async () => void (await once()));
+            }, 150);
           }),
         );
         const stop = () => {

@@ -44,7 +44,13 @@ export const policiesDiffCommand: Command = {
         if (process.env.DATABASE_URL) {
           const s = await migratedScratchDatabase(process.env.DATABASE_URL, 'policies');
           const db = await openNodePostgres(s.url, { max: 1 });
-          scratch = { db, drop: async () => (await db.close(), await s.drop()) };
+          scratch = {
+            db,
+            drop: async () => {
+              await db.close();
+              await s.drop();
+            },
+          };
         } else scratch = await scratchAtHead();
       } else {
         // An in-memory target starts empty: bring it to head; it is a scratch database itself.

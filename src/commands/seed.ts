@@ -111,7 +111,7 @@ async function runScale(users: number, randomSeed: string, audit: boolean, targe
     io.out(
       `scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`,
     );
-    let result;
+    let result: Awaited<ReturnType<typeof loadScaleSeed>>;
     try {
       result = await loadScaleSeed(target.db, {
         users,

@@ -7,7 +7,7 @@ import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
 import { resolveSecret } from './serve.js';
-import { type Command } from './command.js';
+import type { Command } from './command.js';
 
 /**
  * `shipspeak-db token --user <persona|uuid>`: prints a user access token (stdout: the token only, so

@@ -183,7 +183,9 @@ async function run(cmd: string, args: string[]): Promise<string> {
     return stdout;
   } catch (e) {
     const err = e as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.stdout || err.message).trim()}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.stdout || err.message).trim()}`, {
+      cause: err,
+    });
   }
 }
 
@@ -480,7 +482,7 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
         ssl_min_protocol_version: quote('TLSv1.2'),
       });
     }
-    writeFileSync(conf, readFileSync(conf, 'utf8') + "\ninclude 'shipspeak.conf'\n");
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}\ninclude 'shipspeak.conf'\n`);
 
     const t1 = process.hrtime.bigint();
     let port = 0;
@@ -494,7 +496,7 @@ export async function startEphemeralCluster(opts: EphemeralClusterOptions = {}):
         // Another process took the port between our probe and the bind: pick another one.
         const lostRace = /could not (bind|create listen socket)|Address already in use/i.test(tail(logFile, 50));
         if (!lostRace || opts.port !== undefined || attempt >= 5) {
-          throw new Error(`${(e as Error).message}\n--- server log (${logFile}) ---\n${tail(logFile)}`);
+          throw new Error(`${(e as Error).message}\n--- server log (${logFile}) ---\n${tail(logFile)}`, { cause: e });
         }
       }
     }
@@ -576,14 +578,14 @@ let scratchCounter = 0;
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
-  u.pathname = '/' + encodeURIComponent(name);
+  u.pathname = `/${encodeURIComponent(name)}`;
   return u.toString();
 }
 
 async function adminQuery(superuserUrl: string, sql: string): Promise<void> {
   const client = new pg.Client(connectionConfig(superuserUrl));
   await client.connect().catch((e: Error) => {
-    throw new Error(`cannot connect to ${redactUrl(superuserUrl)}: ${e.message}`);
+    throw new Error(`cannot connect to ${redactUrl(superuserUrl)}: ${e.message}`, { cause: e });
   });
   try {
     await client.query(sql);

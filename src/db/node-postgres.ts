@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { PoolTimeoutError, type Database, type Queryable, type QueryResult } from './database.js';
 
-// Return int8 and numeric as JS numbers only where safe: keep bigint/numeric as strings (PostgREST does the
-// same for numeric precision); dates stay strings so both engines serialise alike.
+// node-postgres already returns int8 and numeric as strings (exact, as PostgREST keeps them); only the date
+// types need overriding, so they stay the server's text and both engines serialise alike.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);

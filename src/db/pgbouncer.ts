@@ -172,7 +172,7 @@ export async function startPgbouncer(o: PgbouncerOptions): Promise<RunningPgboun
   } catch (e) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(e as Error).message}${stderr ? `\n${stderr}` : ''}`);
+    throw new Error(`${(e as Error).message}${stderr ? `\n${stderr}` : ''}`, { cause: e });
   }
   let stopped: Promise<void> | undefined;
   return {

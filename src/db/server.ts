@@ -58,7 +58,7 @@ export async function resolveServer(options: ResolveServerOptions = {}): Promise
       await client.connect();
       version = (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     } catch (e) {
-      throw new Error(`DATABASE_URL ${redactUrl(external)} is not usable: ${(e as Error).message}`);
+      throw new Error(`DATABASE_URL ${redactUrl(external)} is not usable: ${(e as Error).message}`, { cause: e });
     } finally {
       await client.end().catch(() => undefined);
     }

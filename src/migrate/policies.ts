@@ -77,7 +77,10 @@ export async function readPolicies(db: Queryable): Promise<PolicySet> {
       from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' order by 1, 2`);
   const set: PolicySet = {};
-  for (const { table, ...def } of r.rows) (set[table] ??= []).push(def);
+  for (const { table, ...def } of r.rows) {
+    set[table] ??= [];
+    set[table].push(def);
+  }
   return set;
 }
 
@@ -175,7 +178,7 @@ export async function writePolicyMigration(
   let down = header('Restores the RLS policies that were in force before the matching up migration');
   for (const d of drift) {
     const file = files.get(d.table);
-    up += `\n-- public.${d.table}\n${dropAll(d.table, d.current)}${file ? file.sql.trimEnd() + '\n' : ''}`;
+    up += `\n-- public.${d.table}\n${dropAll(d.table, d.current)}${file ? `${file.sql.trimEnd()}\n` : ''}`;
     down += `\n-- public.${d.table}\n${dropAll(d.table, d.expected)}${d.current.map((p) => renderPolicy(d.table, p)).join('')}`;
   }
   const upPath = join(sqlDir, 'migrations', `${version}_${name}.sql`);

@@ -23,7 +23,7 @@ async function tool(binDir: string, name: string, args: string[]): Promise<strin
     return stdout;
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    throw new Error(`${name} failed: ${(err.stderr || err.message).trim()}`);
+    throw new Error(`${name} failed: ${(err.stderr || err.message).trim()}`, { cause: err });
   }
 }
 

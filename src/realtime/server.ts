@@ -6,8 +6,8 @@ import { assertSecret } from '../auth/tokens.js';
 import { verifyJwt, type JwtClaims } from '../rest/jwt.js';
 import { deletedRowVisible, rowVisible } from './authorize.js';
 import { loadPublishedTables, type Change, type ChangeSource, type PublishedTable } from './changes.js';
-import { FilterError, matchesFilter, parseFilter, type Filter } from './filters.js';
-import { decodeFrame, encodeFrame, FrameError, type Frame, type Vsn } from './protocol.js';
+import { type FilterError, matchesFilter, parseFilter, type Filter } from './filters.js';
+import { decodeFrame, encodeFrame, type FrameError, type Frame, type Vsn } from './protocol.js';
 
 /**
  * Supabase Realtime's postgres_changes for `shipspeak-db serve`: the Phoenix channel protocol realtime-js
@@ -257,7 +257,7 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
     });
   }
 
-  function matches(b: Binding, ch: Channel, change: Change): boolean {
+  function matches(b: Binding, change: Change): boolean {
     if (b.schema !== '*' && b.schema !== change.schema) return false;
     if (b.table !== undefined && b.table !== '*' && b.table !== change.table) return false;
     if (b.event !== '*' && b.event !== change.type) return false;
@@ -265,9 +265,10 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
   }
 
   async function dispatch(change: Change): Promise<void> {
-    const t =
-      published.get(`${change.schema}.${change.table}`) ??
-      (published = await loadPublishedTables(cfg.db)).get(`${change.schema}.${change.table}`);
+    const key = `${change.schema}.${change.table}`;
+    // A table published after start-up: reload the publication once for it.
+    if (!published.has(key)) published = await loadPublishedTables(cfg.db);
+    const t = published.get(key);
     if (!t) return;
     const pkOnly = (r: Record<string, unknown> | null) => (r ? Object.fromEntries(t.pk.map((k) => [k, r[k]])) : {});
     const data = {
@@ -287,7 +288,7 @@ export function createRealtime(cfg: RealtimeConfig): Realtime {
           close(c, ch, 'Token has expired 0 seconds ago');
           continue;
         }
-        const ids = ch.bindings.filter((b) => matches(b, ch, change)).map((b) => b.id);
+        const ids = ch.bindings.filter((b) => matches(b, change)).map((b) => b.id);
         if (ids.length === 0) continue;
         const who = `${ch.role}\u0000${JSON.stringify(ch.claims)}`;
         if (!verdicts.has(who)) {

@@ -8,7 +8,7 @@ import { provenance, writeResults, type CheckRecord } from './results.js';
  * landed file (src/migrate/manifest.ts). An edited landed migration fails `change:manifest`.
  */
 export function changeRecords(root: string = SQL_DIR): CheckRecord[] {
-  let files;
+  let files: ReturnType<typeof loadMigrations>;
   try {
     files = loadMigrations(root);
   } catch (e) {

@@ -69,7 +69,11 @@ export function loadResults(dir: string): LoadedResults {
       continue;
     }
     const seen = new Set<string>();
-    const dup = rf.records.find((r) => (seen.has(r.id) ? true : (seen.add(r.id), false)));
+    const dup = rf.records.find((r) => {
+      if (seen.has(r.id)) return true;
+      seen.add(r.id);
+      return false;
+    });
     if (dup) {
       out.problems.push({
         kind: 'corrupt',

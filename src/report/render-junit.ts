@@ -4,6 +4,7 @@ import type { Compliance } from './compliance.js';
 const esc = (s: string) =>
   s
     .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these control characters; this removes them
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 export function renderJunit(c: Compliance): string {

@@ -536,7 +536,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
   const resolution = prefs.resolution;
   const conflictCols = q.onConflict ?? (resolution ? t.pk : undefined);
   const onConflict =
-    resolution && conflictCols && conflictCols.length
+    resolution && conflictCols?.length
       ? { columns: conflictCols, action: resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const) }
       : undefined;
   const ret = prefs.return ?? 'minimal';
@@ -558,7 +558,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
       ctx.method,
     );
   }
-  const has = (o: Record<string, unknown>, c: string) => Object.prototype.hasOwnProperty.call(o, c);
+  const has = (o: Record<string, unknown>, c: string) => Object.hasOwn(o, c);
   const body: BodyText = {
     text: payload.text,
     kind: Array.isArray(payload.value) ? 'array' : 'object',

@@ -1,5 +1,5 @@
 import { compactVerify, errors as joseErrors } from 'jose';
-import { ApiError, jwtError } from './errors.js';
+import { type ApiError, jwtError } from './errors.js';
 
 /**
  * JWT verification with PostgREST's semantics (src/PostgREST/Auth/Jwt.hs): signature first (PGRST301 on any
@@ -41,7 +41,10 @@ function hmacKey(secret: Uint8Array, alg: string | undefined): Promise<CryptoKey
   // Any other algorithm: hand jose the raw bytes and let it refuse exactly as it did before.
   if (hash === undefined) return secret;
   let byAlg = importedKeys.get(secret);
-  if (!byAlg) importedKeys.set(secret, (byAlg = new Map()));
+  if (!byAlg) {
+    byAlg = new Map();
+    importedKeys.set(secret, byAlg);
+  }
   let key = byAlg.get(alg!);
   if (!key) {
     key = crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash }, false, ['verify']);

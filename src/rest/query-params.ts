@@ -161,14 +161,20 @@ class Scanner {
   }
 }
 
+/** A JSON path key after -> or ->>: a name, or a negative array index (`-1`). */
+function jsonKey(sc: Scanner): string {
+  if (!sc.peek('-')) return sc.ident();
+  sc.eat('-');
+  return `-${sc.ident()}`;
+}
+
 function parseField(sc: Scanner): Field {
   const name = sc.ident();
   const json: JsonStep[] = [];
   for (;;) {
     const op = sc.eat('->>') ? '->>' : sc.eat('->') ? '->' : null;
     if (!op) break;
-    const key = sc.peek('-') ? (sc.eat('-'), `-${sc.ident()}`) : sc.ident();
-    json.push({ op, key });
+    json.push({ op, key: jsonKey(sc) });
   }
   return { name, json };
 }
@@ -234,7 +240,7 @@ function parseItem(sc: Scanner): SelectItem {
   for (;;) {
     const op = sc.eat('->>') ? '->>' : sc.eat('->') ? '->' : null;
     if (!op) break;
-    json.push({ op, key: sc.peek('-') ? (sc.eat('-'), `-${sc.ident()}`) : sc.ident() });
+    json.push({ op, key: jsonKey(sc) });
   }
   let cast: string | undefined;
   if (sc.eat('::')) {
@@ -400,7 +406,10 @@ export function parseQueryParams(search: URLSearchParams, isArg: (name: string) 
   const q: QueryParams = { select: [{ kind: 'star' }], levels: new Map(), args: new Map() };
   const level = (path: string): LevelParams => {
     let l = q.levels.get(path);
-    if (!l) q.levels.set(path, (l = { conditions: [], order: [] }));
+    if (!l) {
+      l = { conditions: [], order: [] };
+      q.levels.set(path, l);
+    }
     return l;
   };
   level('');

@@ -74,10 +74,12 @@ async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: num
 
 async function send(res: ServerResponse, response: Response, closing: boolean): Promise<void> {
   const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
   if (body) headers['content-length'] = String(body.length);
-  if (closing) headers['connection'] = 'close';
+  if (closing) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body ?? undefined);
 }

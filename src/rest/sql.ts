@@ -109,7 +109,8 @@ export function render(fragment: Sql, params: unknown[] = []): Statement {
         let k = numbers.get(n.slot);
         if (k === undefined) {
           values.push(n.slot.value);
-          numbers.set(n.slot, (k = values.length));
+          k = values.length;
+          numbers.set(n.slot, k);
         }
         out += `$${k}`;
         return;

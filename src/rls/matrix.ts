@@ -117,9 +117,3 @@ export function matrixCells(matrix: Matrix): Cell[] {
   }
   return cells;
 }
-
-export function expectedOutcome(matrix: Matrix, table: string, persona: Persona, operation: Operation): Outcome {
-  const entry = matrix.tables[table];
-  if (!entry) throw new Error(`matrix has no table ${table}`);
-  return entry.expected[persona][operation];
-}

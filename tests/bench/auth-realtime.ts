@@ -64,7 +64,10 @@ async function bench(label: 'pglite' | 'postgresql', running: Running): Promise<
   for (let i = 0; i < N_CHANGES; i++) {
     const got = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`change ${i} not delivered in 30 s`)), 30_000);
-      resolveNext = (at) => (clearTimeout(timer), resolve(at));
+      resolveNext = (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      };
     });
     const t0 = performance.now();
     const r = await service

@@ -104,10 +104,10 @@ describePg('supabase db advisors (official linter) on the migrated schema', () =
     const unexplained = info.filter((f) => !INFO_ALLOW_LIST.some((a) => a.name === f.name && a.applies(f)));
     expect(unexplained.map(describeFinding)).toEqual([]);
     const counts = Object.entries(
-      findings.reduce<Record<string, number>>(
-        (acc, f) => ({ ...acc, [`${f.level} ${f.name}`]: (acc[`${f.level} ${f.name}`] ?? 0) + 1 }),
-        {},
-      ),
+      findings.reduce<Record<string, number>>((acc, f) => {
+        acc[`${f.level} ${f.name}`] = (acc[`${f.level} ${f.name}`] ?? 0) + 1;
+        return acc;
+      }, {}),
     );
     console.log(
       `[figures] advisors at head: ${findings.length} findings (${counts.map(([k, n]) => `${k} x${n}`).join(', ') || 'none'})`,

@@ -64,7 +64,7 @@ for (const engine of enginesUnderTest(async (db) => {
           [table, `${table}_${column}_finite`],
         );
         const c = r.rows[0];
-        if (!c || !c.validated || !c.def.includes(column)) missing.push(`${table}.${column}`);
+        if (!c?.validated || !c.def.includes(column)) missing.push(`${table}.${column}`);
       }
       expect(missing).toEqual([]);
     });

@@ -38,7 +38,7 @@ function mutations(value: unknown): unknown[] {
   const out: unknown[] = [42, 'text', null, [], {}];
   const walk = (v: unknown, rebuild: (x: unknown) => unknown) => {
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, (x) => rebuild(v.map((y, j) => (j === i ? x : y)))));
+      for (const [i, item] of v.entries()) walk(item, (x) => rebuild(v.map((y, j) => (j === i ? x : y))));
       if (v.length) out.push(rebuild([...v, v[0]]));
     } else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;

@@ -63,6 +63,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
   });
 
   it('rejects a matrix with an unknown persona, operation or outcome', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the test plants arbitrary bad values into the matrix JSON
     const good = JSON.parse(JSON.stringify(loadMatrix())) as Record<string, any>;
     const withPersona = structuredClone(good);
     withPersona.tables.profiles.expected.hacker = withPersona.tables.profiles.expected.anon;

@@ -996,16 +996,16 @@ describe('catalog rules', () => {
         group by 1 order by 1`,
     );
     const byTable = Object.fromEntries(r.rows.map((x) => [x.t, x.fks.join(' | ')]));
-    expect(byTable['meeting_transcripts']).toContain(
+    expect(byTable.meeting_transcripts).toContain(
       'FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE',
     );
-    expect(byTable['meeting_analyses']).toContain(
+    expect(byTable.meeting_analyses).toContain(
       'FOREIGN KEY (meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE CASCADE',
     );
-    expect(byTable['practice_sessions']).toContain(
+    expect(byTable.practice_sessions).toContain(
       'FOREIGN KEY (source_meeting_id, user_id) REFERENCES meetings(id, user_id) ON DELETE SET NULL (source_meeting_id)',
     );
-    expect(byTable['session_feedback']).toContain(
+    expect(byTable.session_feedback).toContain(
       'FOREIGN KEY (session_id, user_id) REFERENCES practice_sessions(id, user_id) ON DELETE CASCADE',
     );
   });

@@ -4,8 +4,8 @@
  * one's warm caches do not flatter the next. Each prints p50/p95/p99 and writes its verdicts as evidence
  * records (reports/results/perf-*.json, src/bench/stats.ts): a benchmark exits non-zero only when it misses a
  * gate — a side-by-side ratio or a wide ceiling — never on an absolute target, which the report judges.
- * Heavier runs live in their own scripts: `npm run bench:throughput` (tests/perf/throughput) and
- * `npm run k6` (tests/perf/k6, through real k6 or tests/perf/k6-runner).
+ * Heavier runs live in their own scripts: `npm run bench:throughput` (tests/perf/throughput); the k6 scripts
+ * (tests/perf/k6) run through `npm run k6` or real k6, not through this runner.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

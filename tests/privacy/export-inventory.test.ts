@@ -37,6 +37,7 @@ for (const engine of migratedEngines({ seed: true })) {
       for (const user of SEEDED_USERS) {
         const doc = (
           await asRole(db, 'authenticated', user.id, (tx) =>
+            // biome-ignore lint/suspicious/noExplicitAny: the export document is walked by path below
             tx.query<{ d: any }>('select public.export_my_data() as d'),
           )
         ).rows[0]!.d;

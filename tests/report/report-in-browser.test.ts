@@ -114,6 +114,7 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
       files.find((f) => f.endsWith('.html'))!,
     );
     expect(await page.$eval('#summary h2', (e) => e.textContent)).toBe(`Verdict: ${c.verdict.toUpperCase()}`);
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text a reader sees (layout-aware), which is what this checks
     const summary = await page.$eval('#summary', (e) => (e as HTMLElement).innerText);
     expect(summary).toContain(`${c.summary.records.pass} checks passed`);
     const rows = await page.$$eval('tr.control', (trs) =>

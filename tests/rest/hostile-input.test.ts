@@ -269,7 +269,9 @@ describePg('database unreachable → 503 PGRST001 without its address [postgres]
     const db = await openNodePostgres(url.toString(), { max: 2 });
     const gw = createGateway({ db, jwtSecret: JWT_SECRET });
     try {
-      await new Promise<void>((r) => proxy.close(() => r()) && [...sockets].forEach((s) => s.destroy()));
+      const closed = new Promise<void>((r) => proxy.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
       const res = await gw.handle(new Request(`${SUPABASE_URL}/rest/v1/items`));
       const text = await res.text();
       expect(res.status).toBe(503);

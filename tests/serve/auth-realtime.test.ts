@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js';
+import { once } from 'node:events';
+import type { RealtimeChannel, RealtimePostgresChangesPayload, Session, SupabaseClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -175,7 +176,7 @@ function authRealtimeSuite(
     it('signIn, refresh (rotation: the old refresh token is refused afterwards, and its reuse ends the session), signOut', async () => {
       const m = await signUp('rotate');
       const samples: number[] = [];
-      let session;
+      let session: Session | undefined;
       for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
         const r = await m.client.auth.signInWithPassword({ email: m.email, password: PASSWORD });
@@ -522,14 +523,14 @@ function authRealtimeSuite(
       const ws = new WebSocket(
         `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`,
       );
-      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      await once(ws, 'open');
       const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
       ws.send('this is not a phoenix frame');
       expect(await closed).toBe(1007);
       const heartbeat = new WebSocket(
         `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=2.0.0`,
       );
-      await new Promise((r, j) => (heartbeat.once('open', r), heartbeat.once('error', j)));
+      await once(heartbeat, 'open');
       const replyP = new Promise<unknown>((r) => heartbeat.once('message', (d) => r(JSON.parse(String(d)))));
       heartbeat.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
       expect(await replyP).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
@@ -537,7 +538,7 @@ function authRealtimeSuite(
       const v1 = new WebSocket(
         `${running.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${running.anonKey}&vsn=1.0.0`,
       );
-      await new Promise((r, j) => (v1.once('open', r), v1.once('error', j)));
+      await once(v1, 'open');
       const v1Reply = new Promise<unknown>((r) => v1.once('message', (d) => r(JSON.parse(String(d)))));
       v1.send(JSON.stringify({ topic: 'realtime:nobody', event: 'phx_leave', payload: {}, ref: '7', join_ref: null }));
       expect(await v1Reply).toEqual({

@@ -47,7 +47,10 @@ describe('Host allow-list', () => {
 
   it('guardHost answers 403 with a PostgREST-shaped JSON body and never calls the handler', async () => {
     let called = 0;
-    const guarded = guardHost(async () => (called++, new Response('ok')), []);
+    const guarded = guardHost(async () => {
+      called++;
+      return new Response('ok');
+    }, []);
     const res = await guarded(new Request('http://127.0.0.1:1/rest/v1/', { headers: { host: 'evil.example' } }));
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);

@@ -11,10 +11,9 @@ export function parseDuration(value: string | number, what = 'duration'): number
   const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001 };
   let ms = 0;
   let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
+  for (const m of s.matchAll(re)) {
     ms += Number(m[1]) * unit[m[2]!]!;
-    pos = re.lastIndex;
+    pos = m.index + m[0].length;
   }
   if (s === '' || pos !== s.length)
     throw new Error(`${what}: "${value}" is not a k6 duration (e.g. "30s", "1m30s", "500ms")`);

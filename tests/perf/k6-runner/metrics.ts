@@ -44,7 +44,10 @@ export class MetricStore {
 
   add(s: Sample): void {
     let list = this.samples.get(s.metric);
-    if (!list) this.samples.set(s.metric, (list = []));
+    if (!list) {
+      list = [];
+      this.samples.set(s.metric, list);
+    }
     list.push(s);
   }
 

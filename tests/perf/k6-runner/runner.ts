@@ -88,7 +88,9 @@ async function perform(req: HttpRequestMsg, store: MetricStore): Promise<HttpRes
       waiting = performance.now() - t0;
       body = await res.text();
       status = res.status;
-      res.headers.forEach((v, k) => (headers[canonicalHeader(k)] = v));
+      res.headers.forEach((v, k) => {
+        headers[canonicalHeader(k)] = v;
+      });
     } catch (e) {
       error = e instanceof Error ? `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}` : String(e);
       errorCode = 1000;
@@ -137,7 +139,10 @@ class StartBarrier {
     private readonly onRelease: () => void,
   ) {}
   arrive(go: () => void): void {
-    if (this.released) return go();
+    if (this.released) {
+      go();
+      return;
+    }
     this.waiting.push(go);
     if (this.waiting.length >= this.expected) this.release();
   }

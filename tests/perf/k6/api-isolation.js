@@ -72,10 +72,18 @@ export function setup() {
   }
   if (!Array.isArray(list) || list.length < 2) fail('K6_USERS must be a JSON array of at least two users');
   const users = /** @type {unknown[]} */ (list).map((u, i) => {
-    const token = typeof u === 'string' ? u : u && typeof u === 'object' && 'email' in u && 'password' in u ? signIn(/** @type {{ email: string, password: string }} */ (u)) : fail(`K6_USERS[${i}] is neither a token nor {email, password}`);
+    const token =
+      typeof u === 'string'
+        ? u
+        : u && typeof u === 'object' && 'email' in u && 'password' in u
+          ? signIn(/** @type {{ email: string, password: string }} */ (u))
+          : fail(`K6_USERS[${i}] is neither a token nor {email, password}`);
     const profiles = http.get(`${BASE}/rest/v1/profiles?select=id`, headers(token));
     const rows = profiles.status === 200 ? /** @type {{ id: string }[]} */ (profiles.json()) : [];
-    if (rows.length !== 1) fail(`K6_USERS[${i}]: profiles returned HTTP ${profiles.status} with ${rows.length} rows; expected the user's own profile only`);
+    if (rows.length !== 1)
+      fail(
+        `K6_USERS[${i}]: profiles returned HTTP ${profiles.status} with ${rows.length} rows; expected the user's own profile only`,
+      );
     const meetings = http.get(`${BASE}/rest/v1/meetings?select=id&limit=1`, headers(token));
     const own = meetings.status === 200 ? /** @type {{ id: string }[]} */ (meetings.json()) : [];
     if (own.length !== 1) fail(`K6_USERS[${i}] (${rows[0].id}) has no meeting to probe with; seed one first`);
@@ -92,14 +100,21 @@ export default function (data) {
   const other = data.users[(__VU + __ITER + 1) % n];
   const h = headers(me.token);
 
-  const list = http.get(`${BASE}/rest/v1/meetings?select=id,user_id,title,started_at&order=started_at.desc.nullslast,id&limit=20`, { ...h, tags: { name: 'meeting list' } });
+  const list = http.get(
+    `${BASE}/rest/v1/meetings?select=id,user_id,title,started_at&order=started_at.desc.nullslast,id&limit=20`,
+    { ...h, tags: { name: 'meeting list' } },
+  );
   check(list, {
     'meeting list: 200': (r) => r.status === 200,
     'meeting list: has rows': (r) => r.status === 200 && /** @type {unknown[]} */ (r.json()).length > 0,
-    'meeting list: only own rows': (r) => r.status === 200 && /** @type {{ user_id: string }[]} */ (r.json()).every((m) => m.user_id === me.id),
+    'meeting list: only own rows': (r) =>
+      r.status === 200 && /** @type {{ user_id: string }[]} */ (r.json()).every((m) => m.user_id === me.id),
   });
 
-  const probe = http.get(`${BASE}/rest/v1/meetings?select=id,user_id&id=eq.${other.meetingId}`, { ...h, tags: { name: 'other user meeting' } });
+  const probe = http.get(`${BASE}/rest/v1/meetings?select=id,user_id&id=eq.${other.meetingId}`, {
+    ...h,
+    tags: { name: 'other user meeting' },
+  });
   check(probe, {
     "other user's meeting: 200": (r) => r.status === 200,
     "other user's meeting: hidden": (r) => r.status === 200 && /** @type {unknown[]} */ (r.json()).length === 0,

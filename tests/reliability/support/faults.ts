@@ -23,7 +23,7 @@ export function steppedMigration(steps: number, holdSeconds = 60): string {
   ];
   for (let i = 2; i <= steps; i++)
     lines.push(work[(i - 2) % work.length]!.replace('drill_note', `drill_note_${i}`), sleep(i));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The URL with session settings passed as startup options (`-c name=value`). */

@@ -178,7 +178,7 @@ export function cacheNames(cache: SchemaCache): Set<string> {
     for (const c of t.columnOrder) names.add(c);
   }
   for (const f of cache.foreignKeys)
-    [f.name, f.schema, f.table, f.refSchema, f.refTable, ...f.columns, ...f.refColumns].forEach((x) => names.add(x));
+    for (const x of [f.name, f.schema, f.table, f.refSchema, f.refTable, ...f.columns, ...f.refColumns]) names.add(x);
   for (const rs of cache.routines.values()) {
     for (const r of rs) {
       names.add(r.schema).add(r.name);

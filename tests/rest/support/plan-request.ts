@@ -98,9 +98,7 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   const text: BodyText = {
     text: body.text,
     kind: Array.isArray(body.value) ? 'array' : 'object',
-    ...(prefs.missing === 'default'
-      ? { present: rows.map((o) => columns.map((c) => Object.prototype.hasOwnProperty.call(o, c))) }
-      : {}),
+    ...(prefs.missing === 'default' ? { present: rows.map((o) => columns.map((c) => Object.hasOwn(o, c))) } : {}),
   };
   const conflictCols = q.onConflict ?? (prefs.resolution ? table.pk : undefined);
   const onConflict =

@@ -20,7 +20,7 @@ import {
   type World,
 } from './world.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the matrix drives every table by name, so the client cannot be typed per table
 export type AnyClient = SupabaseClient<any, any, any>;
 export const untyped = (c: unknown) => c as AnyClient;
 

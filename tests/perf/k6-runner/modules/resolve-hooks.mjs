@@ -7,7 +7,9 @@ export function initialize(data) {
 export async function resolve(specifier, context, next) {
   if (Object.hasOwn(map, specifier)) return { url: map[specifier], shortCircuit: true };
   if (specifier === 'k6' || specifier.startsWith('k6/')) {
-    throw new Error(`module "${specifier}" is not implemented by the k6 runner (it has ${Object.keys(map).join(', ')}); run the script with real k6`);
+    throw new Error(
+      `module "${specifier}" is not implemented by the k6 runner (it has ${Object.keys(map).join(', ')}); run the script with real k6`,
+    );
   }
   return next(specifier, context);
 }

@@ -19,6 +19,7 @@ export default defineConfig({
             'tests/bootstrap/**/*.test.ts',
             'tests/db/**/*.test.ts',
             'tests/cli/**/*.test.ts',
+            'tests/docs/**/*.test.ts',
           ],
           globalSetup: ['tests/support/global-setup.ts'],
         },

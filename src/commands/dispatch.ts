@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILED, EXIT_USAGE, helpText, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
+import { docsCommand } from './docs.js';
 import { MIGRATE_COMMANDS } from './migrate.js';
 import { policiesDiffCommand, policiesMigrationCommand } from './policies.js';
 import { gateCommand, reportCommand } from './report.js';
@@ -25,13 +26,15 @@ const COMMANDS: Command[] = [
   reportCommand,
   gateCommand,
   statsCliCommand,
+  docsCommand,
 ];
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function overview(): string {
+/** The `shipspeak-db --help` text (also shown in docs/cli.md, kept there by `shipspeak-db docs`). */
+export function cliOverview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     'usage: shipspeak-db <command> [options]       (shipspeak-db <command> --help for its options)',
@@ -77,7 +80,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     if (args.length === 0 || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
       const topic = args[0] === 'help' && args.length > 1 ? findCommand(args.slice(1)).cmd : null;
-      io.out(topic ? helpText(topic) : overview());
+      io.out(topic ? helpText(topic) : cliOverview());
       return args.length === 0 ? EXIT_USAGE : 0;
     }
     if (args[0] === '--version' || args[0] === '-v') {

@@ -309,11 +309,11 @@ describe('signals reach the server however it is started', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/cli.md', () => {
   it('shows exactly what shipspeak-db --help prints', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const block = /<!-- cli-help:start -->\n```\n([\s\S]*?)\n```\n<!-- cli-help:end -->/.exec(readme);
-    expect(block, 'README.md has the cli-help block').not.toBeNull();
+    const page = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
+    const block = /<!-- generated:cli-help -->\n```\n([\s\S]*?)\n```\n<!-- \/generated -->/.exec(page);
+    expect(block, 'docs/cli.md has the cli-help block (regenerate: npm run db -- docs)').not.toBeNull();
     const help = await cliInProcess(['--help']);
     expect(help.code).toBe(0);
     expect(block![1]).toBe(help.out.trimEnd());

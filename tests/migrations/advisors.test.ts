@@ -1,7 +1,7 @@
 /**
  * Supabase's official database linter (`supabase db advisors`, the splinter lints) as a test, on a scratch
  * PostgreSQL 15 database migrated to head: no finding at WARN or ERROR, and every INFO finding must be on the
- * allow-list below with the reason it is acceptable (the README's security section repeats the list). A
+ * allow-list below with the reason it is acceptable (docs/security.md repeats the list). A
  * second scratch database with a planted table without RLS proves the linter is live, so a green run can
  * never come from a linter that saw nothing.
  */
@@ -24,7 +24,7 @@ interface Finding {
   metadata?: { schema?: string; name?: string; type?: string };
 }
 
-/** INFO findings we accept, each with the reason (kept in sync with the README security section). */
+/** INFO findings we accept, each with the reason (kept in sync with docs/security.md). */
 export const INFO_ALLOW_LIST: { name: string; applies: (f: Finding) => boolean; reason: string }[] = [
   {
     name: 'unused_index',

@@ -10,7 +10,7 @@
  *   - batch:  ROWS_PER_BATCH rows per multi-row INSERT statement, autocommit (seed/backfill shape). Printed,
  *     not gated: one audit entry per changed row costs about as much as the row itself (≈2 µs for the entry's
  *     heap and index insert + ≈3 µs building its jsonb, against ≈6 µs for the base row), so per-row auditing
- *     cannot reach 0.6× for bulk statements without changing what the log records; the README says so.
+ *     cannot reach 0.6× for bulk statements without changing what the log records; docs/audit-privacy.md says so.
  * A "batch" below is one INSERT statement (= one transaction); its latency is measured client-side
  * (round trip included). The audited side writes one audit.log entry per row (generated capture function:
  * redaction, pseudonym join, one INSERT ... SELECT per statement); hashing is not on the write path: the

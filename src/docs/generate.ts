@@ -40,9 +40,36 @@ export async function figures(db: Queryable, root: string): Promise<Record<strin
       `${matrix.operations.length} operations = ${matrixCells(matrix).length} cells`,
     'pgtap-files': String(readdirSync(join(root, 'tests/pgtap')).filter((f) => f.endsWith('.sql')).length),
     'cli-help': `\n\`\`\`\n${cliOverview()}\n\`\`\`\n`,
+    'column-privileges': await columnPrivileges(db),
     quotas: await quotas(db),
     retention: await retention(db),
   };
+}
+
+/**
+ * The columns `authenticated` may write, for the tables where it holds column privileges and not table
+ * privileges (the rest it cannot write at all, or writes under an admin-only policy, as modules).
+ */
+async function columnPrivileges(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ table: string; ins: string[]; upd: string[] }>(
+    `select c.relname as table,
+            array(select a.attname from pg_catalog.pg_attribute a
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                    and has_column_privilege('authenticated', c.oid, a.attnum, 'INSERT') order by a.attnum)::text[] as ins,
+            array(select a.attname from pg_catalog.pg_attribute a
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                    and has_column_privilege('authenticated', c.oid, a.attnum, 'UPDATE') order by a.attnum)::text[] as upd
+     from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p')
+       and not has_table_privilege('authenticated', c.oid, 'INSERT')
+       and not has_table_privilege('authenticated', c.oid, 'UPDATE')
+     order by c.relname`,
+  );
+  const list = (cols: string[]) => (cols.length ? cols.map((c) => `\`${c}\``).join(', ') : 'nothing');
+  const lines = ['| table | users may insert | users may update |', '|---|---|---|'];
+  for (const r of rows)
+    if (r.ins.length || r.upd.length) lines.push(`| \`${r.table}\` | ${list(r.ins)} | ${list(r.upd)} |`);
+  return `\n${lines.join('\n')}\n`;
 }
 
 /** The default meeting quotas of private.tier_quotas, in tier order: "free = 5, pro = 100, enterprise = unlimited". */

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openPGlite } from '../db/pglite.js';
-import { renderDocs } from '../docs/generate.js';
+import { syncDocs } from '../docs/generate.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { EXIT_FAILED, EXIT_OK, type Command } from './command.js';
@@ -24,13 +23,7 @@ export const docsCommand: Command = {
     try {
       await applyBootstrap(db);
       await migrateUp(db);
-      const stale: string[] = [];
-      for (const [file, text] of await renderDocs(db, ROOT)) {
-        const path = `${ROOT}${file}`;
-        if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
-        stale.push(file);
-        if (!values.check) writeFileSync(path, text);
-      }
+      const stale = await syncDocs(db, ROOT, { check: values.check === true });
       if (values.check) {
         io.out(stale.length ? `stale: ${stale.join(', ')} (run \`npm run db -- docs\`)` : 'docs up to date');
         return stale.length ? EXIT_FAILED : EXIT_OK;

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Queryable } from '../db/database.js';
 import { loadMatrix, matrixCells } from '../rls/matrix.js';
@@ -122,4 +122,19 @@ export async function renderDocs(db: Queryable, root: string): Promise<Map<strin
   }
   out.set(SCHEMA_DOC, await renderSchemaDoc(db));
   return out;
+}
+
+/**
+ * Brings the files under `root` up to date with `db` (a database at head) and returns the stale ones;
+ * with `check`, writes nothing and only returns them.
+ */
+export async function syncDocs(db: Queryable, root: string, { check = false } = {}): Promise<string[]> {
+  const stale: string[] = [];
+  for (const [file, text] of await renderDocs(db, root)) {
+    const path = join(root, file);
+    if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+    stale.push(file);
+    if (!check) writeFileSync(path, text);
+  }
+  return stale;
 }

@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { openPGlite } from '../../src/db/pglite.js';
-import { docFiles, fillBlocks, renderDocs, SCHEMA_DOC } from '../../src/docs/generate.js';
+import { runCli } from '../../src/commands/dispatch.js';
+import { docFiles, fillBlocks, renderDocs, SCHEMA_DOC, syncDocs } from '../../src/docs/generate.js';
 import { headingSlug, linkProblems } from '../../src/docs/links.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
@@ -64,6 +65,30 @@ describe('generated docs (schema.md and the generated figures)', () => {
     expect(blocks).toBeGreaterThanOrEqual(5);
   });
 
+  it('shipspeak-db docs rewrites a stale figure and a stale schema.md, and --check only names them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'docs-sync-'));
+    try {
+      for (const part of ['README.md', 'docs', 'tests/pgtap'])
+        cpSync(join(ROOT, part), join(root, part), { recursive: true });
+      mkdirSync(join(root, 'tests/rls'), { recursive: true });
+      cpSync(join(ROOT, 'tests/rls/matrix.json'), join(root, 'tests/rls/matrix.json'));
+      expect(await syncDocs(db, root, { check: true })).toEqual([]);
+      const security = join(root, 'docs/security.md');
+      const current = readFileSync(security, 'utf8');
+      const typed = current.replace(/(<!-- generated:policies -->)\d+/, '$1999');
+      expect(typed).not.toBe(current);
+      writeFileSync(security, typed);
+      writeFileSync(join(root, SCHEMA_DOC), '# edited by hand\n');
+      expect(await syncDocs(db, root, { check: true })).toEqual(['docs/security.md', SCHEMA_DOC]);
+      expect(readFileSync(security, 'utf8')).toBe(typed); // --check wrote nothing
+      expect(await syncDocs(db, root)).toEqual(['docs/security.md', SCHEMA_DOC]);
+      expect(readFileSync(security, 'utf8')).toBe(current);
+      expect(readFileSync(join(root, SCHEMA_DOC), 'utf8')).toBe(rendered.get(SCHEMA_DOC));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('a typed figure that disagrees with the source is rewritten, and an unknown block is refused', () => {
     const stale = 'each of the <!-- generated:policies -->0<!-- /generated --> policies';
     expect(fillBlocks('x.md', stale, { policies: '7' })).toBe(
@@ -72,6 +97,20 @@ describe('generated docs (schema.md and the generated figures)', () => {
     expect(() => fillBlocks('x.md', '<!-- generated:nope -->1<!-- /generated -->', { policies: '7' })).toThrow(
       /x\.md: unknown generated block "nope"/,
     );
+  });
+});
+
+describe('shipspeak-db docs', () => {
+  it('refuses an unknown flag or argument with exit 2 before opening any database', async () => {
+    for (const args of [
+      ['docs', '--write'],
+      ['docs', 'extra'],
+    ]) {
+      const err: string[] = [];
+      const code = await runCli(args, { out: () => undefined, err: (l) => err.push(l), ask: async () => null });
+      expect(code).toBe(2);
+      expect(err.join('\n')).toMatch(/--write|unexpected argument "extra"/);
+    }
   });
 });
 

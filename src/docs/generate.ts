@@ -29,6 +29,9 @@ export async function figures(db: Queryable, root: string): Promise<Record<strin
   const one = async (sql: string) => String((await db.query<{ n: number }>(sql)).rows[0]!.n);
   const matrix = loadMatrix(join(root, 'tests/rls/matrix.json'));
   const { cliOverview } = await import('../commands/dispatch.js');
+  const deps = (
+    JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  ).dependencies;
   return {
     policies: await one(`select count(*)::int as n from pg_catalog.pg_policies where schemaname = 'public'`),
     tables: await one(
@@ -41,6 +44,11 @@ export async function figures(db: Queryable, root: string): Promise<Record<strin
     'pgtap-files': String(readdirSync(join(root, 'tests/pgtap')).filter((f) => f.endsWith('.sql')).length),
     'cli-help': `\n\`\`\`\n${cliOverview()}\n\`\`\`\n`,
     'column-privileges': await columnPrivileges(db),
+    // Versions the docs name: of the packages, from package.json; of the PostgreSQL inside PGlite, from the
+    // database the docs are rendered from (always an in-memory PGlite, see src/commands/docs.ts).
+    'pglite-version': deps['@electric-sql/pglite']!,
+    'pglite-postgres': (await db.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v,
+    'supabase-js-version': deps['@supabase/supabase-js']!.replace(/^(\d+\.\d+)\..*$/, '$1'),
     quotas: await quotas(db),
     retention: await retention(db),
   };

@@ -68,7 +68,7 @@ describe('generated docs (schema.md and the generated figures)', () => {
   it('shipspeak-db docs rewrites a stale figure and a stale schema.md, and --check only names them', async () => {
     const root = mkdtempSync(join(tmpdir(), 'docs-sync-'));
     try {
-      for (const part of ['README.md', 'docs', 'tests/pgtap'])
+      for (const part of ['README.md', 'package.json', 'docs', 'tests/pgtap'])
         cpSync(join(ROOT, part), join(root, part), { recursive: true });
       mkdirSync(join(root, 'tests/rls'), { recursive: true });
       cpSync(join(ROOT, 'tests/rls/matrix.json'), join(root, 'tests/rls/matrix.json'));

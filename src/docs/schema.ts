@@ -151,7 +151,7 @@ export async function renderSchemaDoc(db: Queryable): Promise<string> {
     if (f.refSchema !== 'public') {
       const key = `${f.refSchema}.${f.refTable}`;
       const set = external.get(key) ?? new Set<string>();
-      f.refColumns.forEach((c) => set.add(c));
+      for (const c of f.refColumns) set.add(c);
       external.set(key, set);
     }
   for (const [key, cols] of [...external].sort(([a], [b]) => a.localeCompare(b))) {

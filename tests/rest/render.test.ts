@@ -177,6 +177,25 @@ describe('many-to-many, self-reference, computed fields and relationships (no da
   });
 });
 
+describe('embedding through a view (no database)', () => {
+  it("joins on the view's own columns mapped from the base table's keys, both directions and many-to-many", () => {
+    const m2o = statement({ target: 'children', search: 'select=id,parents_v(name)' });
+    expect(sqlShapeViolations(m2o, names)).toEqual([]);
+    expect(m2o.sql).toMatch(/from "public"\."parents_v" as "(t\d+)" where "\1"\."pid" = "t0"\."parent_id"/);
+    const o2m = statement({ target: 'parents_v', search: 'select=pid,children(id)' });
+    expect(o2m.sql).toMatch(/from "public"\."children" as "(t\d+)" where "\1"\."parent_id" = "t0"\."pid"/);
+    const m2m = statement({ target: 'parents_v', search: 'select=pid,tags(name)' });
+    expect(sqlShapeViolations(m2m, names)).toEqual([]);
+    expect(m2m.sql).toMatch(
+      /exists \(select 1 from "public"\."parent_tags" as "(t\d+)" where "\1"\."parent_id" = "t0"\."pid"/,
+    );
+    // A constraint name as target names the table, not the view carrying the key.
+    const byConstraint = statement({ target: 'children', search: 'select=id,children_parent_id_fkey(name)' });
+    expect(byConstraint.sql).toContain('from "public"."parents" as');
+    expect(refusal({ target: 'parents_v', search: 'select=pid,messages(id)' }).code).toBe('PGRST200');
+  });
+});
+
 describe('property: no accepted request renders SQL outside the allowed shape', () => {
   const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 3000);
   it(`${runs} generated requests (bounded to ~5 s)`, () => {

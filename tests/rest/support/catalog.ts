@@ -97,6 +97,8 @@ export const RAW_CATALOG: RawCatalog = {
     T('parent_tags', [col('parent_id', 'bigint', true), col('tag_id', 'integer', true)], ['parent_id', 'tag_id']),
     // A self-referencing table.
     T('staff', [col('id', 'integer', true), col('name', 'text', true), col('boss_id', 'integer')], ['id']),
+    // A view over parents showing its key (embeddable through the base table's foreign keys).
+    { ...T('parents_v', [col('pid', 'bigint'), col('name', 'text')], []), kind: 'view' as const, pk: null },
     // A hostile but legal catalog name: identifiers from the cache are quoted, so even this is safe.
     T('odd"name', [col('id', 'integer', true), col('we"ird col', 'text')], ['id']),
   ],
@@ -108,6 +110,24 @@ export const RAW_CATALOG: RawCatalog = {
     fk('parent_tags_parent_id_fkey', 'parent_tags', ['parent_id'], 'parents', ['id']),
     fk('parent_tags_tag_id_fkey', 'parent_tags', ['tag_id'], 'tags', ['id']),
     fk('staff_boss_id_fkey', 'staff', ['boss_id'], 'staff', ['id']),
+  ],
+  viewColumns: [
+    {
+      schema: n('public'),
+      view: n('parents_v'),
+      column: n('pid'),
+      baseSchema: n('public'),
+      baseTable: n('parents'),
+      baseColumn: n('id'),
+    },
+    {
+      schema: n('public'),
+      view: n('parents_v'),
+      column: n('name'),
+      baseSchema: n('public'),
+      baseTable: n('parents'),
+      baseColumn: n('name'),
+    },
   ],
   routines: [
     {

@@ -61,12 +61,16 @@ const nameText = (s: string) => (/^[A-Za-z0-9_]+$/.test(s) ? s : `"${s.replace(/
 const TABLES: Record<string, { cols: string[]; embeds: string[] }> = {
   parents: {
     cols: ['id', 'owner_id', 'name', 'score', 'tags', 'meta', 'created_at', 'parent_title'],
-    embeds: ['children', 'parent_details', 'tags', 'parent_kids'],
+    embeds: ['children', 'parent_details', 'tags', 'parent_kids', 'parents_v'],
   },
-  tags: { cols: ['id', 'name'], embeds: ['parents', 'parent_tags'] },
+  tags: { cols: ['id', 'name'], embeds: ['parents', 'parent_tags', 'parents_v'] },
+  parents_v: { cols: ['pid', 'name'], embeds: ['children', 'tags', 'parent_details'] },
   parent_tags: { cols: ['parent_id', 'tag_id'], embeds: ['parents', 'tags'] },
   staff: { cols: ['id', 'name', 'boss_id'], embeds: ['staff', 'boss_id'] },
-  children: { cols: ['id', 'parent_id', 'owner_id', 'label', 'position', 'done'], embeds: ['parents', 'parent_id'] },
+  children: {
+    cols: ['id', 'parent_id', 'owner_id', 'label', 'position', 'done'],
+    embeds: ['parents', 'parent_id', 'parents_v'],
+  },
   parent_details: { cols: ['parent_id', 'bio'], embeds: ['parents'] },
   items: { cols: ['id', 'name', 'category', 'price', 'note', 'created_at'], embeds: [] },
   people: { cols: ['id', 'name'], embeds: ['messages'] },

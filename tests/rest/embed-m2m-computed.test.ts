@@ -38,6 +38,12 @@ create table public.fx_admins (
   group_id int not null references public.fx_groups (id),
   unique (user_id, group_id)
 );
+-- A junction from a table to itself: two many-to-many readings, which PostgREST leaves ambiguous.
+create table public.fx_friends (
+  a int not null references public.fx_users (id),
+  b int not null references public.fx_users (id),
+  primary key (a, b)
+);
 create table public.fx_employees (id int primary key, name text not null, manager_id int references public.fx_employees (id));
 create view public.fx_films_v as select id, title from public.fx_films;
 create view public.fx_titles as select title from public.fx_films;
@@ -63,7 +69,7 @@ insert into public.fx_members values (1, 1), (1, 2), (2, 2);
 insert into public.fx_admins (user_id, group_id) values (1, 1);
 insert into public.fx_employees values (1, 'boss', null), (2, 'mid', 1), (3, 'low', 2), (4, 'low2', 2);
 grant select, insert, update, delete on public.fx_films, public.fx_actors, public.fx_roles, public.fx_reviews,
-  public.fx_users, public.fx_groups, public.fx_members, public.fx_admins, public.fx_employees, public.fx_films_v, public.fx_titles
+  public.fx_users, public.fx_groups, public.fx_members, public.fx_admins, public.fx_friends, public.fx_employees, public.fx_films_v, public.fx_titles
   to anon, authenticated;
 `;
 
@@ -155,6 +161,9 @@ describeEachEngine('many-to-many, self-reference, computed fields and relationsh
     );
     expect(body.hint).toContain("'fx_groups!fx_members'");
     expect(body.hint).toContain("'fx_groups!fx_admins'");
+    const selfM2m = await ctx().c.raw('/fx_users?select=id,fx_users!fx_friends(id)');
+    expect(selfM2m.status).toBe(300);
+    expect((await selfM2m.json()).code).toBe('PGRST201');
     const members = await ctx().c.anon.from('fx_users').select('id, fx_groups!fx_members(name)').order('id');
     expect(members.data).toEqual(
       await sqlJson(

@@ -29,6 +29,8 @@ export function relOfTable(t: Table): Rel {
 
 export interface FieldRef {
   column: Column;
+  /** A computed field: the function called with the row (`column` then only names it, for labels). */
+  computed?: { routine: RoutineInfo; table: Table };
   /** `->`/`->>` steps; keys are values (bound), an all-digits key indexes an array. */
   json: JsonStep[];
 }
@@ -48,13 +50,33 @@ export type SelectPlan =
       spread?: boolean;
     };
 
-export interface Relationship {
-  fk: ForeignKey;
-  target: Table;
-  /** many-to-one: the parent row holds the key; one-to-many: the embedded row does. */
-  direction: 'many-to-one' | 'one-to-many';
-  toOne: boolean;
-}
+export type Relationship =
+  | {
+      kind: 'fk';
+      fk: ForeignKey;
+      target: Table;
+      /** many-to-one: the parent row holds the key; one-to-many: the embedded row does. */
+      direction: 'many-to-one' | 'one-to-many';
+      toOne: boolean;
+    }
+  | {
+      /** Many-to-many through a junction table holding a foreign key to each side. */
+      kind: 'm2m';
+      junction: Table;
+      /** junction → the parent's table, and junction → the embedded table. */
+      fkSource: ForeignKey;
+      fkTarget: ForeignKey;
+      target: Table;
+      toOne: false;
+    }
+  | {
+      /** A computed relationship: the function called with the parent row gives the embedded rows. */
+      kind: 'computed';
+      routine: RoutineInfo;
+      source: Table;
+      target: Table;
+      toOne: boolean;
+    };
 
 export type CondPlan =
   | {
@@ -175,7 +197,18 @@ function column(rel: Rel, name: string): Column {
 }
 
 function field(rel: Rel, f: Field): FieldRef {
-  return { column: column(rel, f.name), json: f.json };
+  if (rel.columns.has(f.name)) return { column: rel.columns.get(f.name)!, json: f.json };
+  // A computed field is resolved only on a table's rows (or a function's rows of a table type), as PostgREST.
+  const routine = rel.table?.computedFields.get(f.name);
+  if (routine && rel.table) {
+    const type = routine.returnColumns ? 'record' : 'unknown';
+    return {
+      column: { name: routine.name, type, notNull: false, hasDefault: false },
+      computed: { routine, table: rel.table },
+      json: f.json,
+    };
+  }
+  throw columnNotFound(rel.name, f.name);
 }
 
 function castType(cache: SchemaCache, cast: string): TypeRef {
@@ -212,43 +245,117 @@ function order(rel: Rel, terms: OrderTerm[]): OrderPlan[] {
   }));
 }
 
+/**
+ * PostgREST's hint: the constraint name, or the single column of a one-column key on either side
+ * (`clients!client_id`, `clients!id`).
+ */
 function fkMatchesHint(fk: ForeignKey, hint: string | undefined): boolean {
-  return hint === undefined || fk.name === hint || (fk.columns.length === 1 && fk.columns[0] === hint);
+  return (
+    hint === undefined ||
+    fk.name === hint ||
+    (fk.columns.length === 1 && (fk.columns[0] === hint || fk.refColumns[0] === hint))
+  );
+}
+
+const sameCols = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+const within = (cols: string[], set: string[]) => cols.every((c) => set.includes(c));
+
+/**
+ * A junction for many-to-many (PostgREST): a table with two different foreign keys, one to each side, whose
+ * columns together lie within its primary key or one unique key (so a pair appears at most once).
+ */
+function junctions(ctx: Ctx, here: Table, targetName: string, schema: string): Relationship[] {
+  const out: Relationship[] = [];
+  const fks = ctx.cache.foreignKeys;
+  for (const a of fks) {
+    if (a.refSchema !== here.schema || a.refTable !== here.name || a.schema !== schema) continue;
+    const junction = ctx.cache.tables.get(qualified(a.schema, a.table));
+    if (!junction || junction.kind !== 'table') continue;
+    for (const b of fks) {
+      if (b === a || b.schema !== a.schema || b.table !== a.table) continue;
+      if (b.refSchema !== schema || b.refTable !== targetName) continue;
+      const both = [...a.columns, ...b.columns];
+      const keyed = [junction.pk, ...junction.uniques].some((k) => k.length > 0 && within(both, k));
+      if (!keyed) continue;
+      const target = ctx.cache.tables.get(qualified(b.refSchema, b.refTable));
+      if (target) out.push({ kind: 'm2m', junction, fkSource: a, fkTarget: b, target, toOne: false });
+    }
+  }
+  return out;
 }
 
 function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'embed' }>): Relationship {
   const here = rel.table;
   const schema = here?.schema ?? ctx.schema;
   if (!here) throw noRelationship(rel.name, item.name, schema, item.hint);
-  const fks = ctx.cache.foreignKeys;
+  // A computed relationship is found by its function's name, hint or not (PostgREST).
+  const computed = here.computedRels.get(item.name);
+  if (computed?.returnTable) {
+    const target = ctx.cache.tables.get(qualified(computed.returnTable.schema, computed.returnTable.name));
+    if (target)
+      return {
+        kind: 'computed',
+        routine: computed,
+        source: here,
+        target,
+        toOne: !computed.returnsSet || computed.rows === 1,
+      };
+  }
   const candidates: Relationship[] = [];
-  const sameCols = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  for (const fk of fks) {
+  const hint = item.hint;
+  for (const fk of ctx.cache.foreignKeys) {
     const fromHere = fk.schema === here.schema && fk.table === here.name;
     const toHere = fk.refSchema === here.schema && fk.refTable === here.name;
+    const single = fk.columns.length === 1 ? fk.columns[0] : undefined;
+    if (fromHere && toHere) {
+      // A self-reference is one key read both ways; PostgREST's convention: the table's name (with a hint, the
+      // key's column) is the one-to-many side, the key's column alone is the many-to-one side.
+      const o2m = item.name === here.name && (hint === undefined || (single !== undefined && single === hint));
+      const m2o = hint === undefined && single !== undefined && single === item.name;
+      if (o2m)
+        candidates.push({
+          kind: 'fk',
+          fk,
+          target: here,
+          direction: 'one-to-many',
+          toOne: here.uniques.some((u) => sameCols(u, fk.columns)),
+        });
+      if (m2o) candidates.push({ kind: 'fk', fk, target: here, direction: 'many-to-one', toOne: true });
+      continue;
+    }
     // many-to-one: this row holds the foreign key (by target table name, FK column name or constraint name).
     if (fromHere && fk.refSchema === schema) {
-      const byName = fk.refTable === item.name && fkMatchesHint(fk, item.hint);
-      const byColumn = item.hint === undefined && fk.columns.length === 1 && fk.columns[0] === item.name;
-      const byConstraint = item.hint === undefined && fk.name === item.name;
-      if (byName || byColumn || byConstraint) {
-        const target = ctx.cache.tables.get(qualified(fk.refSchema, fk.refTable));
-        if (target) candidates.push({ fk, target, direction: 'many-to-one', toOne: true });
-      }
+      const byName = fk.refTable === item.name && fkMatchesHint(fk, hint);
+      const byColumn = hint === undefined && single === item.name;
+      const byConstraint = hint === undefined && fk.name === item.name;
+      const target = ctx.cache.tables.get(qualified(fk.refSchema, fk.refTable));
+      // A constraint or column names a table, never a view carrying the key (PostgREST).
+      const byKey = (byColumn || byConstraint) && target?.kind === 'table';
+      if (target && (byName || byKey))
+        candidates.push({ kind: 'fk', fk, target, direction: 'many-to-one', toOne: true });
     }
     // one-to-many (or one-to-one when the child's FK columns are unique): the target row holds the key.
-    if (toHere && fk.schema === schema && fk.table === item.name && fkMatchesHint(fk, item.hint)) {
+    if (toHere && fk.schema === schema) {
+      const byName = fk.table === item.name && fkMatchesHint(fk, hint);
       const target = ctx.cache.tables.get(qualified(fk.schema, fk.table));
-      if (target)
-        candidates.push({
-          fk,
-          target,
-          direction: 'one-to-many',
-          toOne: target.uniques.some((u) => sameCols(u, fk.columns)),
-        });
+      const byConstraint = hint === undefined && fk.name === item.name && target?.kind === 'table';
+      if (byName || byConstraint) {
+        if (target)
+          candidates.push({
+            kind: 'fk',
+            fk,
+            target,
+            direction: 'one-to-many',
+            toOne: target.uniques.some((u) => sameCols(u, fk.columns)),
+          });
+      }
     }
   }
-  if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, item.hint);
+  // Many-to-many: by the embedded table's name; a hint names the junction table.
+  for (const m of junctions(ctx, here, item.name, schema)) {
+    if (m.kind === 'm2m' && (hint === undefined || m.junction.name === hint)) candidates.push(m);
+  }
+  if (candidates.length === 0) throw noRelationship(here.name, item.name, schema, hint);
   if (candidates.length > 1) throw ambiguousEmbed(here, item.name, candidates);
   return candidates[0]!;
 }
@@ -260,20 +367,32 @@ function relationship(ctx: Ctx, rel: Rel, item: Extract<SelectItem, { kind: 'emb
 function ambiguousEmbed(here: Table, target: string, candidates: Relationship[]): ApiError {
   const cols = (t: string, c: string[]) => `${t}(${c.join(', ')})`;
   const details = candidates.map((rs) => {
+    const embedding = `${here.name} with ${rs.target.name}`;
+    if (rs.kind === 'm2m') {
+      const { junction, fkSource: a, fkTarget: b } = rs;
+      return {
+        cardinality: 'many-to-many',
+        embedding,
+        relationship: `${junction.name} using ${cols(a.name, a.columns)} and ${cols(b.name, b.columns)}`,
+      };
+    }
+    if (rs.kind === 'computed') return { cardinality: 'computed', embedding, relationship: rs.routine.name };
     const { fk } = rs;
     const cardinality = rs.direction === 'many-to-one' ? 'many-to-one' : rs.toOne ? 'one-to-one' : 'one-to-many';
     const sides =
       rs.direction === 'many-to-one'
         ? `${cols(fk.table, fk.columns)} and ${cols(fk.refTable, fk.refColumns)}`
         : `${cols(fk.refTable, fk.refColumns)} and ${cols(fk.table, fk.columns)}`;
-    return { cardinality, embedding: `${here.name} with ${rs.target.name}`, relationship: `${fk.name} using ${sides}` };
+    return { cardinality, embedding, relationship: `${fk.name} using ${sides}` };
   });
+  const hintOf = (rs: Relationship) =>
+    rs.kind === 'm2m' ? rs.junction.name : rs.kind === 'fk' ? rs.fk.name : rs.routine.name;
   return new ApiError(
     300,
     'PGRST201',
     `Could not embed because more than one relationship was found for '${here.name}' and '${target}'`,
     details,
-    `Try changing '${target}' to one of the following: ${candidates.map((rs) => `'${target}!${rs.fk.name}'`).join(', ')}. Find the desired relationship in the 'details' key.`,
+    `Try changing '${target}' to one of the following: ${candidates.map((rs) => `'${target}!${hintOf(rs)}'`).join(', ')}. Find the desired relationship in the 'details' key.`,
   );
 }
 

@@ -17,7 +17,7 @@ import type {
   UpdatePlan,
 } from './plan.js';
 import type { Operator } from './query-params.js';
-import type { Table } from './schema-cache.js';
+import type { ForeignKey, Table } from './schema-cache.js';
 import {
   bind,
   empty,
@@ -53,8 +53,22 @@ class Aliases {
   }
 }
 
+/**
+ * The row of `alias` as a value of its table's row type, spelled column by column (`row(a.x, a.y)::tbl`) so it
+ * is that type whatever `alias` ranges over: the table, a function's rows of it, or a mutation's CTE.
+ */
+function rowValue(alias: Sql, table: Table): Sql {
+  const cols = join(
+    table.columnOrder.map((c) => sql`${alias}.${ident(c)}`),
+    comma,
+  );
+  return sql`row(${cols})::${qualifiedIdent(table)}`;
+}
+
 function fieldSql(alias: Sql, f: FieldRef): Sql {
-  let out = sql`${alias}.${ident(f.column.name)}`;
+  let out = f.computed
+    ? sql`${qualifiedIdent(f.computed.routine)}(${rowValue(alias, f.computed.table)})`
+    : sql`${alias}.${ident(f.column.name)}`;
   for (const step of f.json) {
     // An integer key indexes a JSON array; it is bound like any other value, never pasted into the SQL.
     const key = /^-?\d+$/.test(step.key) ? sql`${bind(step.key)}::int` : sql`${bind(step.key)}::text`;
@@ -169,16 +183,31 @@ function pagingSql(limit: number | undefined, offset: number | undefined): Sql {
 
 // ---------------------------------------------------------------------------------------------- embedding
 
-function joinSql(rs: Relationship, parent: Sql, child: Sql): Sql {
-  const { fk } = rs;
-  const pairs = fk.columns.map((c, i) => {
+function fkJoin(fk: ForeignKey, direction: 'many-to-one' | 'one-to-many', parent: Sql, child: Sql): Sql[] {
+  return fk.columns.map((c, i) => {
     const ref = fk.refColumns[i]!;
-    return rs.direction === 'many-to-one'
+    return direction === 'many-to-one'
       ? sql`${child}.${ident(ref)} = ${parent}.${ident(c)}`
       : sql`${child}.${ident(c)} = ${parent}.${ident(ref)}`;
   });
-  return join(pairs, and);
 }
+
+/**
+ * Where an embedded level's rows come from, as `child`, and the conditions tying them to the `parent` row:
+ * the foreign key's columns; for many-to-many, a junction row pairing the two (`exists`, so a pair never
+ * repeats a row); for a computed relationship, the function called with the parent row.
+ */
+function relSource(aliases: Aliases, rs: Relationship, parent: Sql, child: Sql): { from: Sql; conds: Sql[] } {
+  if (rs.kind === 'computed')
+    return { from: sql`${qualifiedIdent(rs.routine)}(${rowValue(parent, rs.source)}) as ${child}`, conds: [] };
+  const from = sql`${tableSql(rs.target)} as ${child}`;
+  if (rs.kind === 'fk') return { from, conds: fkJoin(rs.fk, rs.direction, parent, child) };
+  const { alias: j } = aliases.next();
+  const pairs = [...fkJoin(rs.fkSource, 'one-to-many', parent, j), ...fkJoin(rs.fkTarget, 'one-to-many', child, j)];
+  return { from, conds: [sql`exists (select 1 from ${tableSql(rs.junction)} as ${j} where ${join(pairs, and)})`] };
+}
+
+const whereClause = (conds: Sql[]): Sql => (conds.length ? sql` where ${join(conds, and)}` : empty);
 
 const tableSql = (t: Table | Rel): Sql => qualifiedIdent(t);
 
@@ -194,9 +223,10 @@ function outputs(aliases: Aliases, alias: Sql, item: SelectPlan): { expr: Sql; k
   // `...rel(cols)` (to-one): each column is a scalar subquery over the one related row, so types stay PostgreSQL's.
   return item.level.select.flatMap((sub) => {
     const { alias: ca } = aliases.next();
-    const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
+    const src = relSource(aliases, item.rel, alias, ca);
+    const where = whereClause([...src.conds, ...whereList(aliases, ca, item.level)]);
     return outputs(aliases, ca, sub).map((o) => ({
-      expr: sql`(select ${o.expr} from ${tableSql(item.rel.target)} as ${ca} where ${where} limit 1)`,
+      expr: sql`(select ${o.expr} from ${src.from}${where} limit 1)`,
       key: o.key,
     }));
   });
@@ -215,10 +245,9 @@ function whereList(aliases: Aliases, alias: Sql, level: LevelPlan): Sql[] {
   for (const item of level.select) {
     if (item.kind !== 'embed' || !item.inner) continue;
     const { alias: ca } = aliases.next();
+    const src = relSource(aliases, item.rel, alias, ca);
     const sub = whereList(aliases, ca, item.level);
-    conds.push(
-      sql`exists (select 1 from ${tableSql(item.rel.target)} as ${ca} where ${join([joinSql(item.rel, alias, ca), ...sub], and)})`,
-    );
+    conds.push(sql`exists (select 1 from ${src.from}${whereClause([...src.conds, ...sub])})`);
   }
   return conds;
 }
@@ -226,16 +255,17 @@ function whereList(aliases: Aliases, alias: Sql, level: LevelPlan): Sql[] {
 function embedSql(aliases: Aliases, alias: Sql, item: Extract<SelectPlan, { kind: 'embed' }>): Sql {
   const { alias: ca, n } = aliases.next();
   const sub = internal(`_pgrst_e${n}`);
-  const from = sql`${tableSql(item.rel.target)} as ${ca}`;
-  const where = join([joinSql(item.rel, alias, ca), ...whereList(aliases, ca, item.level)], and);
+  const src = relSource(aliases, item.rel, alias, ca);
+  const from = src.from;
+  const where = whereClause([...src.conds, ...whereList(aliases, ca, item.level)]);
   if (item.countLabel !== undefined) {
-    const inner = sql`select count(*) as ${label(item.countLabel)} from ${from} where ${where}`;
+    const inner = sql`select count(*) as ${label(item.countLabel)} from ${from}${where}`;
     return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
   }
   const list = selectList(aliases, ca, item.level.select);
   if (item.rel.toOne)
-    return sql`(select row_to_json(${sub}) from (select ${list} from ${from} where ${where} limit 1) ${sub})`;
-  const inner = sql`select ${list} from ${from} where ${where}${orderSql(ca, item.level.order)}${pagingSql(item.level.limit, item.level.offset)}`;
+    return sql`(select row_to_json(${sub}) from (select ${list} from ${from}${where} limit 1) ${sub})`;
+  const inner = sql`select ${list} from ${from}${where}${orderSql(ca, item.level.order)}${pagingSql(item.level.limit, item.level.offset)}`;
   return sql`(select coalesce(json_agg(${sub}), '[]') from (${inner}) ${sub})`;
 }
 

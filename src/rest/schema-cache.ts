@@ -24,6 +24,16 @@ export interface Table {
   pk: CachedName[];
   /** Column sets with a unique constraint or index (incl. the primary key): decides one-to-one. */
   uniques: CachedName[][];
+  /**
+   * Computed fields (PostgREST): non-set functions of the exposed schemas whose only parameter is this table's
+   * row type, selectable, filterable and orderable like columns (`select=*,full_name`).
+   */
+  computedFields: Map<string, RoutineInfo>;
+  /**
+   * Computed relationships: functions whose only parameter is this table's row type and that return rows of a
+   * table (`returns setof other` — to-one when not a set or declared `rows 1`), embeddable by function name.
+   */
+  computedRels: Map<string, RoutineInfo>;
 }
 
 export interface ForeignKey {
@@ -34,6 +44,21 @@ export interface ForeignKey {
   refSchema: CachedName;
   refTable: CachedName;
   refColumns: CachedName[];
+  /**
+   * Set when this key was carried over to a view (PostgREST: a view's columns resolved to their base table's
+   * columns): such a key is found by the embedded table's name only, never as a constraint/column target.
+   */
+  viaView?: true;
+}
+
+/** One view column that is a plain base table column, as the view's rewrite rule records it. */
+export interface ViewColumn {
+  schema: CachedName;
+  view: CachedName;
+  column: CachedName;
+  baseSchema: CachedName;
+  baseTable: CachedName;
+  baseColumn: CachedName;
 }
 
 export interface FunctionArg {
@@ -56,6 +81,8 @@ export interface RoutineInfo {
   returnColumns: Column[] | null;
   /** The table whose row type is returned, if any (allows embedding on RPC results). */
   returnTable: { schema: CachedName; name: CachedName } | null;
+  /** The planner's row estimate (`rows n`): `rows 1` makes a set-returning computed relationship to-one. */
+  rows: number;
 }
 
 export interface SchemaCache {
@@ -128,6 +155,24 @@ join pg_catalog.pg_class cf on cf.oid = con.confrelid
 join pg_catalog.pg_namespace nf on nf.oid = cf.relnamespace
 where con.contype = 'f' and ns.nspname = any($1::text[]) and nf.nspname = any($1::text[])`;
 
+// PostgREST's reading of views: the target list of a view's `_RETURN` rule records, for each output column that
+// is a plain column, its source table and attribute (resorigtbl/resorigcol). Only entries whose number and
+// name are the view's own column are kept, and only columns of tables (a view over a view is not followed).
+const VIEW_COLUMNS_SQL = `
+select coalesce(json_agg(json_build_object(
+  'schema', vn.nspname, 'view', vc.relname, 'column', va.attname,
+  'baseSchema', bn.nspname, 'baseTable', bc.relname, 'baseColumn', ba.attname)), '[]')::text as doc
+from pg_catalog.pg_class vc
+join pg_catalog.pg_namespace vn on vn.oid = vc.relnamespace
+join pg_catalog.pg_rewrite rw on rw.ev_class = vc.oid and rw.rulename = '_RETURN'
+cross join lateral regexp_matches(rw.ev_action::text,
+  ':resno (\\d+) :resname (\\S+) :ressortgroupref \\d+ :resorigtbl (\\d+) :resorigcol (\\d+) :resjunk false', 'g') m
+join pg_catalog.pg_attribute va on va.attrelid = vc.oid and va.attnum = m[1]::int2 and va.attname = m[2]
+join pg_catalog.pg_class bc on bc.oid = m[3]::oid and bc.relkind in ('r', 'p', 'f')
+join pg_catalog.pg_namespace bn on bn.oid = bc.relnamespace
+join pg_catalog.pg_attribute ba on ba.attrelid = bc.oid and ba.attnum = m[4]::int2
+where vc.relkind in ('v', 'm') and vn.nspname = any($1::text[]) and bn.nspname = any($1::text[])`;
+
 const ROUTINES_SQL = `
 select coalesce(json_agg(json_build_object(
   'schema', n.nspname,
@@ -144,6 +189,7 @@ select coalesce(json_agg(json_build_object(
                  'mode', coalesce(p.proargmodes[i], 'i')) order by i), '[]')
               from generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i),
   'nDefaults', p.pronargdefaults,
+  'rows', p.prorows,
   'retRelSchema', rn.nspname,
   'retRelName', rc.relname,
   'retRelKind', rc.relkind,
@@ -207,6 +253,8 @@ export interface RawRoutine {
   retRelName: CachedName | null;
   retRelKind: string | null;
   retColumns: Column[] | null;
+  /** pg_proc.prorows (absent in hand-built catalogs: 0, i.e. not `rows 1`). */
+  rows?: number;
 }
 
 async function doc<T>(db: Queryable, sql: string, schemaArray: string): Promise<T> {
@@ -217,14 +265,23 @@ async function doc<T>(db: Queryable, sql: string, schemaArray: string): Promise<
 export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise<SchemaCache> {
   // A text[] literal keeps the parameter portable across both engines' array serialisers.
   const schemaArray = `{${schemas.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-  const [rawTables, foreignKeys, rawRoutines, roles, rawTypes] = await Promise.all([
+  const [rawTables, foreignKeys, viewColumns, rawRoutines, roles, rawTypes] = await Promise.all([
     doc<RawTable[]>(db, TABLES_SQL, schemaArray),
     doc<ForeignKey[]>(db, FKS_SQL, schemaArray),
+    doc<ViewColumn[]>(db, VIEW_COLUMNS_SQL, schemaArray),
     doc<RawRoutine[]>(db, ROUTINES_SQL, schemaArray),
     doc<string[]>(db, ROLES_SQL, schemaArray),
     doc<RawType[]>(db, TYPES_SQL, schemaArray),
   ]);
-  return buildSchemaCache({ schemas, tables: rawTables, foreignKeys, routines: rawRoutines, roles, types: rawTypes });
+  return buildSchemaCache({
+    schemas,
+    tables: rawTables,
+    foreignKeys,
+    viewColumns,
+    routines: rawRoutines,
+    roles,
+    types: rawTypes,
+  });
 }
 
 /** The catalog's rows as the loader reads them; unit tests build a cache from such rows without a database. */
@@ -232,6 +289,8 @@ export interface RawCatalog {
   schemas: string[];
   tables: RawTable[];
   foreignKeys: ForeignKey[];
+  /** View columns that are base table columns (absent: no view takes part in embedding). */
+  viewColumns?: ViewColumn[];
   routines: RawRoutine[];
   roles: string[];
   types: RawType[];
@@ -252,6 +311,8 @@ export function buildSchemaCache(raw: RawCatalog): SchemaCache {
       columnOrder: t.columns.map((c) => c.name),
       pk: t.pk ?? [],
       uniques: t.uniques.filter((u): u is CachedName[] => Array.isArray(u)),
+      computedFields: new Map(),
+      computedRels: new Map(),
     });
   }
   const routines = new Map<string, RoutineInfo[]>();
@@ -282,11 +343,88 @@ export function buildSchemaCache(raw: RawCatalog): SchemaCache {
       returnColumns,
       returnTable:
         r.retRelName && r.retRelSchema && r.retRelKind !== 'c' ? { schema: r.retRelSchema, name: r.retRelName } : null,
+      rows: r.rows ?? 0,
     };
+    addComputed(tables, info);
     const key = qualified(r.schema, r.name);
     routines.set(key, [...(routines.get(key) ?? []), info]);
   }
-  return { schemas, tables, foreignKeys, routines, roles: new Set(roles), types: typeMap(rawTypes) };
+  return {
+    schemas,
+    tables,
+    foreignKeys: [...foreignKeys, ...viewForeignKeys(foreignKeys, raw.viewColumns ?? [])],
+    routines,
+    roles: new Set(roles),
+    types: typeMap(rawTypes),
+  };
+}
+
+/**
+ * Foreign keys carried over to views, as PostgREST does: a view exposing every column of a key's side (each
+ * view column one base column, unambiguously) stands in for that side's table, so each key also joins
+ * view → table, table → view and view → view.
+ */
+function viewForeignKeys(fks: ForeignKey[], viewColumns: ViewColumn[]): ForeignKey[] {
+  // view → base table → base column → view columns showing it
+  const byView = new Map<string, ViewColumn[]>();
+  for (const vc of viewColumns) {
+    const key = qualified(vc.schema, vc.view);
+    byView.set(key, [...(byView.get(key) ?? []), vc]);
+  }
+  /** Every view showing all of `cols` of `schema.table`, with the view's name for each. */
+  const sides = (schema: string, table: string, cols: CachedName[]) => {
+    const out: { schema: CachedName; name: CachedName; cols: CachedName[] }[] = [];
+    for (const vcs of byView.values()) {
+      const mapped = cols.map((c) => {
+        const hits = vcs.filter((v) => v.baseSchema === schema && v.baseTable === table && v.baseColumn === c);
+        return hits.length === 1 ? hits[0]!.column : null;
+      });
+      if (mapped.every((m): m is CachedName => m !== null))
+        out.push({ schema: vcs[0]!.schema, name: vcs[0]!.view, cols: mapped });
+    }
+    return out;
+  };
+  const out: ForeignKey[] = [];
+  for (const fk of fks) {
+    const from = [{ schema: fk.schema, name: fk.table, cols: fk.columns }, ...sides(fk.schema, fk.table, fk.columns)];
+    const to = [
+      { schema: fk.refSchema, name: fk.refTable, cols: fk.refColumns },
+      ...sides(fk.refSchema, fk.refTable, fk.refColumns),
+    ];
+    for (const [i, f] of from.entries())
+      for (const [j, t] of to.entries()) {
+        if (i === 0 && j === 0) continue;
+        out.push({
+          name: fk.name,
+          schema: f.schema,
+          table: f.name,
+          columns: f.cols,
+          refSchema: t.schema,
+          refTable: t.name,
+          refColumns: t.cols,
+          viaView: true,
+        });
+      }
+  }
+  return out;
+}
+
+/**
+ * A function with exactly one parameter, of a cached table's row type, is a computed field of that table (a
+ * scalar or composite result) or a computed relationship (rows of a table), as PostgREST reads them. The first
+ * one found under a name wins; a real column of the same name always shadows a computed field (planning
+ * looks columns up first, like PostgreSQL's `t.name` notation).
+ */
+function addComputed(tables: Map<string, Table>, r: RoutineInfo): void {
+  const only = r.args.length === 1 ? r.args[0]! : undefined;
+  if (!only || r.returnsVoid) return;
+  const owner = tables.get(qualified(only.typeRef.schema, only.typeRef.name));
+  if (!owner) return;
+  if (r.returnTable && tables.has(qualified(r.returnTable.schema, r.returnTable.name))) {
+    if (!owner.computedRels.has(r.name)) owner.computedRels.set(r.name, r);
+  } else if (!r.returnsSet && !owner.computedFields.has(r.name)) {
+    owner.computedFields.set(r.name, r);
+  }
 }
 
 export interface RawType {

@@ -126,6 +126,76 @@ describe('parse → plan → render', () => {
   });
 });
 
+describe('many-to-many, self-reference, computed fields and relationships (no database)', () => {
+  it('renders many-to-many as an exists over the junction, with cache identifiers and bound values only', () => {
+    const s = statement({ target: 'parents', search: 'select=id,tags(name)&tags.name=eq.x&tags.order=name' });
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    expect(s.sql).toMatch(
+      /from "public"\."tags" as "(t\d+)" where exists \(select 1 from "public"\."parent_tags" as "t\d+" where "t\d+"\."parent_id" = "t0"\."id" and "t\d+"\."tag_id" = "\1"\."id"\)/,
+    );
+    expect(s.params).toContain('x');
+    const back = statement({ target: 'tags', search: 'select=id,parents!parent_tags(id)' });
+    expect(sqlShapeViolations(back, names)).toEqual([]);
+    expect(back.sql).toContain('"public"."parent_tags"');
+    expect(refusal({ target: 'tags', search: 'select=id,parents!children(id)' }).code).toBe('PGRST200');
+  });
+
+  it('a self-reference: the column is many-to-one, the table name (hint: the column) is one-to-many', () => {
+    const s = statement({ target: 'staff', search: 'select=id,boss:boss_id(name),reports:staff!boss_id(name)' });
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    expect(s.sql).toMatch(
+      /select row_to_json\([^)]*\) from \(select "t\d+"\."name" as "name" from "public"\."staff" as "(t\d+)" where "\1"\."id" = "t0"\."boss_id"/,
+    );
+    expect(s.sql).toMatch(
+      /coalesce\(json_agg\([^)]*\), '\[\]'\) from \(select "t\d+"\."name" as "name" from "public"\."staff" as "(t\d+)" where "\1"\."boss_id" = "t0"\."id"/,
+    );
+    expect(sqlShapeViolations(statement({ target: 'staff', search: 'select=id,staff(id)' }), names)).toEqual([]);
+  });
+
+  it('a computed field is the function applied to the row, in select, filter and order', () => {
+    const s = statement({
+      target: 'parents',
+      search: 'select=id,t:parent_title&parent_title=like.a*&order=parent_title.desc',
+    });
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    const call =
+      '"public"."parent_title"(row("t0"."id", "t0"."owner_id", "t0"."name", "t0"."score", "t0"."tags", "t0"."meta", "t0"."created_at")::"public"."parents")';
+    expect(s.sql).toContain(`${call} as "t"`);
+    expect(s.sql).toContain(`${call} like $`);
+    expect(s.sql).toContain(`order by ${call} desc`);
+    expect(s.params).toContain('a%');
+    // `*` stays the table's columns; a computed field of another table is unknown here.
+    expect(statement({ target: 'parents', search: 'select=*' }).sql).not.toContain('parent_title');
+    expect(refusal({ target: 'children', search: 'select=parent_title' }).code).toBe('42703');
+  });
+
+  it('a computed relationship selects from the function called with the parent row', () => {
+    const s = statement({ target: 'parents', search: 'select=id,parent_kids!inner(label)&parent_kids.done=is.true' });
+    expect(sqlShapeViolations(s, names)).toEqual([]);
+    expect(s.sql).toContain('from "public"."parent_kids"(row("t0"."id", ');
+    expect(s.sql).toContain('exists (select 1 from "public"."parent_kids"(row("t0"."id", ');
+  });
+});
+
+describe('embedding through a view (no database)', () => {
+  it("joins on the view's own columns mapped from the base table's keys, both directions and many-to-many", () => {
+    const m2o = statement({ target: 'children', search: 'select=id,parents_v(name)' });
+    expect(sqlShapeViolations(m2o, names)).toEqual([]);
+    expect(m2o.sql).toMatch(/from "public"\."parents_v" as "(t\d+)" where "\1"\."pid" = "t0"\."parent_id"/);
+    const o2m = statement({ target: 'parents_v', search: 'select=pid,children(id)' });
+    expect(o2m.sql).toMatch(/from "public"\."children" as "(t\d+)" where "\1"\."parent_id" = "t0"\."pid"/);
+    const m2m = statement({ target: 'parents_v', search: 'select=pid,tags(name)' });
+    expect(sqlShapeViolations(m2m, names)).toEqual([]);
+    expect(m2m.sql).toMatch(
+      /exists \(select 1 from "public"\."parent_tags" as "(t\d+)" where "\1"\."parent_id" = "t0"\."pid"/,
+    );
+    // A constraint name as target names the table, not the view carrying the key.
+    const byConstraint = statement({ target: 'children', search: 'select=id,children_parent_id_fkey(name)' });
+    expect(byConstraint.sql).toContain('from "public"."parents" as');
+    expect(refusal({ target: 'parents_v', search: 'select=pid,messages(id)' }).code).toBe('PGRST200');
+  });
+});
+
 describe('property: no accepted request renders SQL outside the allowed shape', () => {
   const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 3000);
   it(`${runs} generated requests (bounded to ~5 s)`, () => {

@@ -92,6 +92,13 @@ export const RAW_CATALOG: RawCatalog = {
       ],
       ['id'],
     ),
+    // Many-to-many: parents ↔ tags through a junction whose foreign keys make up its primary key.
+    T('tags', [col('id', 'integer', true), col('name', 'text', true)], ['id']),
+    T('parent_tags', [col('parent_id', 'bigint', true), col('tag_id', 'integer', true)], ['parent_id', 'tag_id']),
+    // A self-referencing table.
+    T('staff', [col('id', 'integer', true), col('name', 'text', true), col('boss_id', 'integer')], ['id']),
+    // A view over parents showing its key (embeddable through the base table's foreign keys).
+    { ...T('parents_v', [col('pid', 'bigint'), col('name', 'text')], []), kind: 'view' as const, pk: null },
     // A hostile but legal catalog name: identifiers from the cache are quoted, so even this is safe.
     T('odd"name', [col('id', 'integer', true), col('we"ird col', 'text')], ['id']),
   ],
@@ -100,6 +107,27 @@ export const RAW_CATALOG: RawCatalog = {
     fk('parent_details_parent_id_fkey', 'parent_details', ['parent_id'], 'parents', ['id']),
     fk('messages_recipient_id_fkey', 'messages', ['recipient_id'], 'people', ['id']),
     fk('messages_sender_id_fkey', 'messages', ['sender_id'], 'people', ['id']),
+    fk('parent_tags_parent_id_fkey', 'parent_tags', ['parent_id'], 'parents', ['id']),
+    fk('parent_tags_tag_id_fkey', 'parent_tags', ['tag_id'], 'tags', ['id']),
+    fk('staff_boss_id_fkey', 'staff', ['boss_id'], 'staff', ['id']),
+  ],
+  viewColumns: [
+    {
+      schema: n('public'),
+      view: n('parents_v'),
+      column: n('pid'),
+      baseSchema: n('public'),
+      baseTable: n('parents'),
+      baseColumn: n('id'),
+    },
+    {
+      schema: n('public'),
+      view: n('parents_v'),
+      column: n('name'),
+      baseSchema: n('public'),
+      baseTable: n('parents'),
+      baseColumn: n('name'),
+    },
   ],
   routines: [
     {
@@ -150,6 +178,42 @@ export const RAW_CATALOG: RawCatalog = {
         col('note', 'text'),
         col('created_at', 'timestamp with time zone'),
       ],
+    },
+    // A computed field of parents (one parameter of its row type, a scalar result) …
+    {
+      schema: n('public'),
+      name: n('parent_title'),
+      volatility: 's',
+      returnsSet: false,
+      returnsVoid: false,
+      nDefaults: 0,
+      allArgs: [{ name: n(''), type: 'parents', typeSchema: n('public'), typeName: n('parents'), mode: 'i' }],
+      retRelSchema: null,
+      retRelName: null,
+      retRelKind: null,
+      retColumns: null,
+    },
+    // … and a computed relationship (rows of children).
+    {
+      schema: n('public'),
+      name: n('parent_kids'),
+      volatility: 's',
+      returnsSet: true,
+      returnsVoid: false,
+      nDefaults: 0,
+      allArgs: [{ name: n(''), type: 'parents', typeSchema: n('public'), typeName: n('parents'), mode: 'i' }],
+      retRelSchema: n('public'),
+      retRelName: n('children'),
+      retRelKind: 'r',
+      retColumns: [
+        col('id', 'bigint'),
+        col('parent_id', 'bigint'),
+        col('owner_id', 'uuid'),
+        col('label', 'text'),
+        col('position', 'integer'),
+        col('done', 'boolean'),
+      ],
+      rows: 1000,
     },
   ],
   roles: ['anon', 'authenticated', 'service_role', 'authenticator', 'postgres'],

@@ -60,17 +60,33 @@ const nameText = (s: string) => (/^[A-Za-z0-9_]+$/.test(s) ? s : `"${s.replace(/
 
 const TABLES: Record<string, { cols: string[]; embeds: string[] }> = {
   parents: {
-    cols: ['id', 'owner_id', 'name', 'score', 'tags', 'meta', 'created_at'],
-    embeds: ['children', 'parent_details'],
+    cols: ['id', 'owner_id', 'name', 'score', 'tags', 'meta', 'created_at', 'parent_title'],
+    embeds: ['children', 'parent_details', 'tags', 'parent_kids', 'parents_v'],
   },
-  children: { cols: ['id', 'parent_id', 'owner_id', 'label', 'position', 'done'], embeds: ['parents', 'parent_id'] },
+  tags: { cols: ['id', 'name'], embeds: ['parents', 'parent_tags', 'parents_v'] },
+  parents_v: { cols: ['pid', 'name'], embeds: ['children', 'tags', 'parent_details'] },
+  parent_tags: { cols: ['parent_id', 'tag_id'], embeds: ['parents', 'tags'] },
+  staff: { cols: ['id', 'name', 'boss_id'], embeds: ['staff', 'boss_id'] },
+  children: {
+    cols: ['id', 'parent_id', 'owner_id', 'label', 'position', 'done'],
+    embeds: ['parents', 'parent_id', 'parents_v'],
+  },
   parent_details: { cols: ['parent_id', 'bio'], embeds: ['parents'] },
   items: { cols: ['id', 'name', 'category', 'price', 'note', 'created_at'], embeds: [] },
   people: { cols: ['id', 'name'], embeds: ['messages'] },
   messages: { cols: ['id', 'sender_id', 'recipient_id', 'body'], embeds: ['people', 'sender_id', 'recipient_id'] },
   'odd"name': { cols: ['id', 'we"ird col'], embeds: [] },
 };
-const HINTS = ['messages_sender_id_fkey', 'messages_recipient_id_fkey', 'sender_id', 'children_parent_id_fkey'];
+const HINTS = [
+  'messages_sender_id_fkey',
+  'messages_recipient_id_fkey',
+  'sender_id',
+  'children_parent_id_fkey',
+  'parent_tags',
+  'boss_id',
+];
+/** Embed names that are not table names: a computed relationship and a self-reference's column. */
+const VIA: Record<string, string> = { parent_kids: 'children', boss_id: 'staff' };
 const CASTS = [
   'text',
   'int4',
@@ -166,11 +182,13 @@ function makeSelectTree(table: string, depth: number): fc.Arbitrary<Tree> {
             const alias = spread ? undefined : alias0;
             const target = TABLES[name]
               ? name
-              : targetGuess === 'parent_id' || targetGuess === 'sender_id' || targetGuess === 'recipient_id'
-                ? table === 'children'
-                  ? 'parents'
-                  : 'people'
-                : targetGuess;
+              : VIA[name]
+                ? VIA[name]
+                : targetGuess === 'parent_id' || targetGuess === 'sender_id' || targetGuess === 'recipient_id'
+                  ? table === 'children'
+                    ? 'parents'
+                    : 'people'
+                  : targetGuess;
             const inner$ = fc.oneof(
               selectTree(target, depth - 1),
               fc.constant({ select: 'count', paths: [] }),

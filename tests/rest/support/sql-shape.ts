@@ -17,7 +17,7 @@ export const VOCABULARY = new Set(
    into values default on conflict do nothing update set excluded returning xmax delete json_populate_recordset
    json_populate_record json json_to_record cross join lateral to_json set_config n body total inserted
    to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery regconfig explain format string_agg
-   json_object_keys chr substring length`.split(/\s+/),
+   json_object_keys chr substring length row`.split(/\s+/),
 );
 const INTERNAL_WORD = /^(_?pgrst_[a-z0-9_]+|t\d+)$/;
 const INTERNAL_IDENT = /^(t\d+|_?pgrst_[a-z0-9_]+)$/;

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { PoolTimeoutError, type Database, type Queryable, type QueryResult } from './database.js';
+import type { Writable } from 'node:stream';
+import {
+  PoolTimeoutError,
+  type BatchEnd,
+  type Database,
+  type Queryable,
+  type QueryResult,
+  type Statement,
+} from './database.js';
 
 // Return int8 and numeric as JS numbers only where safe: keep bigint/numeric as strings (PostgREST does the
 // same for numeric precision); dates stay strings so both engines serialise alike.
@@ -63,15 +71,18 @@ export function redactUrl(url: string): string {
   return u.toString();
 }
 
+function result<T>(r: pg.QueryResult): QueryResult<T> {
+  return {
+    rows: r.rows as T[],
+    rowCount: r.rowCount ?? r.rows.length,
+    fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+  };
+}
+
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      const r = await target.query(sql, params);
-      return {
-        rows: r.rows as T[],
-        rowCount: r.rowCount ?? r.rows.length,
-        fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-      };
+      return result<T>(await target.query(sql, params));
     },
     async exec(sql: string): Promise<void> {
       await target.query(sql);
@@ -88,6 +99,58 @@ export interface NodePostgresOptions {
   acquisitionTimeoutMs?: number;
   /** Runs once on every new pooled connection (e.g. `set search_path`). */
   onConnect?: (client: pg.PoolClient) => Promise<void>;
+  /**
+   * node-postgres pipeline mode (default on): `batch` writes begin, its statements and (when known up front)
+   * commit/rollback at once — one round trip instead of one per statement. Off: `batch` runs them one by one.
+   * Pipeline mode refuses portals (pg-cursor, query streams, the `rows` option); nothing here uses them.
+   */
+  pipeline?: boolean;
+}
+
+/**
+ * A batch on a pipeline-mode client. Each statement carries its own Sync, so a failing one leaves the
+ * transaction aborted: the statements behind it fail with 25P02, and a COMMIT sent with them ends it as a
+ * rollback (PostgreSQL answers ROLLBACK) — an error never commits. Corked so the batch leaves in one write.
+ */
+async function pipelinedBatch(c: pg.PoolClient, statements: Statement[], end: BatchEnd): Promise<QueryResult[]> {
+  const fixed = typeof end === 'string' ? end : undefined;
+  const stream = (c as unknown as { connection?: { stream?: Writable } }).connection?.stream;
+  stream?.cork();
+  let sent: Promise<pg.QueryResult>[];
+  try {
+    sent = [
+      c.query('begin'),
+      ...statements.map((s) => c.query(s.sql, s.params ?? [])),
+      ...(fixed ? [c.query(fixed)] : []),
+    ];
+  } finally {
+    stream?.uncork();
+  }
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // Still inside the (aborted) transaction when its end was not sent with it, or when the failure came first.
+    // A failed rollback leaves the client outside 'I': onClient discards it.
+    if (c.getTransactionStatus() !== 'I') await c.query('rollback').catch(() => undefined);
+    throw failed.reason;
+  }
+  const values = settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value);
+  const results = values.slice(1, 1 + statements.length).map((r) => result<Record<string, unknown>>(r));
+  if (fixed) {
+    // Defensive: a COMMIT that PostgreSQL turned into a rollback without any statement failing.
+    if (fixed === 'commit' && values.at(-1)!.command !== 'COMMIT')
+      throw new Error(`the transaction was rolled back (server answered ${values.at(-1)!.command} to commit)`);
+    return results;
+  }
+  let verdict: 'commit' | 'rollback';
+  try {
+    verdict = (end as Exclude<BatchEnd, string>)(results);
+  } catch (e) {
+    await c.query('rollback').catch(() => undefined);
+    throw e;
+  }
+  await c.query(verdict);
+  return results;
 }
 
 /** node-postgres pool for DATABASE_URL or the ephemeral cluster. Transactions run concurrently. */
@@ -95,9 +158,11 @@ export async function openNodePostgres(
   url: string,
   options: NodePostgresOptions = {},
 ): Promise<Database & { pool: pg.Pool }> {
+  const pipeline = options.pipeline ?? true;
   const pool = new pg.Pool({
     ...connectionConfig(url),
     max: options.max ?? 10,
+    pipeline,
     ...(options.acquisitionTimeoutMs ? { connectionTimeoutMillis: options.acquisitionTimeoutMs } : {}),
   });
   // An idle client losing its server (cluster stopped) must not crash the process.
@@ -113,37 +178,49 @@ export async function openNodePostgres(
   });
   client.release();
   const base = wrap(pool);
+  const acquire = () =>
+    pool.connect().catch((e: Error) => {
+      if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message))
+        throw new PoolTimeoutError(options.acquisitionTimeoutMs);
+      throw e;
+    });
+  /** Runs `work` on a checked-out client; a client left inside a transaction is discarded, never reused. */
+  async function onClient<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await acquire();
+    // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on
+    // the checked-out client, which the pool does not listen for: without this the process crashes with an
+    // uncaught exception instead of the failing query rejecting (tests/reliability/runner-faults.test.ts).
+    const onError = () => undefined;
+    c.on('error', onError);
+    try {
+      return await work(c);
+    } finally {
+      c.off('error', onError);
+      // Claims and role are transaction-local: a client not back to idle (a failed rollback, a dead socket)
+      // must not serve the next request.
+      c.release(c.getTransactionStatus() !== 'I');
+    }
+  }
   return {
     engine: 'postgres',
     description: `PostgreSQL (${redactUrl(url)})`,
     pool,
     ...base,
-    async transaction(fn) {
-      const c = await pool.connect().catch((e: Error) => {
-        if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message))
-          throw new PoolTimeoutError(options.acquisitionTimeoutMs);
-        throw e;
-      });
-      // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on
-      // the checked-out client, which the pool does not listen for: without this the process crashes with an
-      // uncaught exception instead of the failing query rejecting (tests/reliability/runner-faults.test.ts).
-      const onError = () => undefined;
-      c.on('error', onError);
-      let broken = false;
-      try {
-        await c.query('begin');
-        const result = await fn(wrap(c));
-        await c.query('commit');
-        return result;
-      } catch (e) {
-        await c.query('rollback').catch(() => (broken = true));
-        throw e;
-      } finally {
-        c.off('error', onError);
-        // A client whose rollback failed is discarded, not returned to the pool.
-        c.release(broken);
-      }
-    },
+    transaction: (fn) =>
+      onClient(async (c) => {
+        try {
+          await c.query('begin');
+          const result = await fn(wrap(c));
+          await c.query('commit');
+          return result;
+        } catch (e) {
+          await c.query('rollback').catch(() => undefined);
+          throw e;
+        }
+      }),
+    ...(pipeline
+      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => pipelinedBatch(c, statements, end)) }
+      : {}),
     close: () => pool.end(),
   };
 }

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import type { Writable } from 'node:stream';
 import {
   PoolTimeoutError,
   type BatchEnd,
@@ -8,6 +7,7 @@ import {
   type QueryResult,
   type Statement,
 } from './database.js';
+import { queryBatch } from './pg-batch.js';
 
 // Return int8 and numeric as JS numbers only where safe: keep bigint/numeric as strings (PostgREST does the
 // same for numeric precision); dates stay strings so both engines serialise alike.
@@ -100,48 +100,32 @@ export interface NodePostgresOptions {
   /** Runs once on every new pooled connection (e.g. `set search_path`). */
   onConnect?: (client: pg.PoolClient) => Promise<void>;
   /**
-   * node-postgres pipeline mode (default on): `batch` writes begin, its statements and (when known up front)
-   * commit/rollback at once — one round trip instead of one per statement. Off: `batch` runs them one by one.
-   * Pipeline mode refuses portals (pg-cursor, query streams, the `rows` option); nothing here uses them.
+   * Default on: `batch` sends begin, its statements and (when known up front) commit/rollback in one exchange —
+   * one round trip instead of one per statement (pg-batch.ts). Off: `batch` is absent and runBatch runs the
+   * statements one by one in `transaction` (for a pooler that cannot take several statements before a Sync).
    */
   pipeline?: boolean;
 }
 
 /**
- * A batch on a pipeline-mode client. Each statement carries its own Sync, so a failing one leaves the
- * transaction aborted: the statements behind it fail with 25P02, and a COMMIT sent with them ends it as a
- * rollback (PostgreSQL answers ROLLBACK) — an error never commits. Corked so the batch leaves in one write.
+ * A batch in one round trip (pg-batch.ts): begin, the statements and — when known up front — commit or
+ * rollback, in one exchange with a single Sync. A failure skips everything behind it, so the transaction is
+ * left aborted: it is rolled back here, and a client that cannot be is discarded by onClient.
  */
-async function pipelinedBatch(c: pg.PoolClient, statements: Statement[], end: BatchEnd): Promise<QueryResult[]> {
+async function batchOn(c: pg.PoolClient, statements: Statement[], end: BatchEnd): Promise<QueryResult[]> {
   const fixed = typeof end === 'string' ? end : undefined;
-  const stream = (c as unknown as { connection?: { stream?: Writable } }).connection?.stream;
-  stream?.cork();
-  let sent: Promise<pg.QueryResult>[];
+  const all: Statement[] = [{ sql: 'begin' }, ...statements, ...(fixed ? [{ sql: fixed }] : [])];
+  let answered: pg.QueryResult[];
   try {
-    sent = [
-      c.query('begin'),
-      ...statements.map((s) => c.query(s.sql, s.params ?? [])),
-      ...(fixed ? [c.query(fixed)] : []),
-    ];
-  } finally {
-    stream?.uncork();
+    answered = await queryBatch(c, all);
+  } catch (e) {
+    // Always, not only when the status says so: node-postgres reports the error before the ReadyForQuery that
+    // tells the transaction's state has arrived. Queued behind it; outside a transaction it is a no-op warning.
+    await c.query('rollback').catch(() => undefined);
+    throw e;
   }
-  const settled = await Promise.allSettled(sent);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    // Still inside the (aborted) transaction when its end was not sent with it, or when the failure came first.
-    // A failed rollback leaves the client outside 'I': onClient discards it.
-    if (c.getTransactionStatus() !== 'I') await c.query('rollback').catch(() => undefined);
-    throw failed.reason;
-  }
-  const values = settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value);
-  const results = values.slice(1, 1 + statements.length).map((r) => result<Record<string, unknown>>(r));
-  if (fixed) {
-    // Defensive: a COMMIT that PostgreSQL turned into a rollback without any statement failing.
-    if (fixed === 'commit' && values.at(-1)!.command !== 'COMMIT')
-      throw new Error(`the transaction was rolled back (server answered ${values.at(-1)!.command} to commit)`);
-    return results;
-  }
+  const results = answered.slice(1, 1 + statements.length).map((r) => result<Record<string, unknown>>(r));
+  if (fixed) return results;
   let verdict: 'commit' | 'rollback';
   try {
     verdict = (end as Exclude<BatchEnd, string>)(results);
@@ -162,7 +146,6 @@ export async function openNodePostgres(
   const pool = new pg.Pool({
     ...connectionConfig(url),
     max: options.max ?? 10,
-    pipeline,
     ...(options.acquisitionTimeoutMs ? { connectionTimeoutMillis: options.acquisitionTimeoutMs } : {}),
   });
   // An idle client losing its server (cluster stopped) must not crash the process.
@@ -219,7 +202,7 @@ export async function openNodePostgres(
         }
       }),
     ...(pipeline
-      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => pipelinedBatch(c, statements, end)) }
+      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => batchOn(c, statements, end)) }
       : {}),
     close: () => pool.end(),
   };

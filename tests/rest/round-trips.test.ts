@@ -1,15 +1,17 @@
 /**
- * Database round trips per gateway request (issue #17 item 5): node-postgres pipeline mode lets one request's
- * begin, role/claims prelude, statement and commit travel together. Counted on the wire by a TCP relay
+ * Database round trips per gateway request (issue #17 item 5): one request's begin, role/claims prelude,
+ * statement and commit travel together as one extended-protocol exchange (src/db/pg-batch.ts). Counted on the wire by a TCP relay
  * (tests/support/round-trip-proxy.ts: a flight starts whenever the client sends after the server answered),
  * never by timing. The same requests on a pool with pipelining off show the count the relay sees without it,
  * so the relay can tell the two apart. Each case also checks what must not change: what commits, what rolls
  * back, and that the next request on the same single connection starts clean.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
+import { queryBatch } from '../../src/db/pg-batch.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { startRoundTripProxy, type RoundTripProxy } from '../support/round-trip-proxy.js';
 import { describePg, pgUrl } from '../support/pg.js';
@@ -23,7 +25,7 @@ interface Probe {
 const PROBE_SQL = `select current_user as usr, current_setting('role') as role,
   nullif(current_setting('request.jwt.claims', true), '') as claims`;
 
-describePg('gateway round trips per request (pipeline mode)', () => {
+describePg('gateway round trips per request (one exchange per transaction)', () => {
   let scratch: ScratchDatabase;
   let admin: Database;
   let proxy: RoundTripProxy;
@@ -72,7 +74,7 @@ describePg('gateway round trips per request (pipeline mode)', () => {
   const count = (name: string) =>
     sqlValue<number>(admin, 'select count(*)::int from public.parents where name = $1', [name]);
 
-  it('without pipelining the relay counts begin, prelude, statement and commit apart: four flights', async () => {
+  it('with --no-db-pipeline the relay counts begin, prelude, statement and commit apart: four flights', async () => {
     const r = await trips(plain, () => q.a.from('parents').select('id, name'));
     expect(r.result.error).toBeNull();
     expect(r.flights).toBe(4);
@@ -130,21 +132,50 @@ describePg('gateway round trips per request (pipeline mode)', () => {
     ).toBe(0);
   });
 
-  it('a statement that fails rolls back: in the same round trip when commit was sent with it', async () => {
-    // name is not null: the insert fails inside the pipelined transaction, and the commit behind it rolls back.
+  it('a statement that fails is rolled back in a second round trip; the commit sent behind it never runs', async () => {
+    // name is not null: the insert fails, PostgreSQL skips the commit written behind it, the gateway rolls back.
     const failed = await trips(piped, () => p.a.from('parents').insert({ owner_id: USER_A, score: 1 }));
-    expect([failed.result.error?.code, failed.flights]).toEqual(['23502', 1]);
-    // With a body to check, the end was not sent: the failure is answered, then rolled back.
+    expect([failed.result.error?.code, failed.flights]).toEqual(['23502', 2]);
     const failedRep = await trips(piped, () => p.a.from('parents').insert({ owner_id: USER_A }).select('id'));
     expect([failedRep.result.error?.code, failedRep.flights]).toEqual(['23502', 2]);
     // A policy refusal (another owner) commits nothing either.
     const refused = await trips(piped, () =>
       p.a.from('parents').insert({ name: 'rt-not-mine', owner_id: '22222222-2222-4222-8222-222222222222' }),
     );
-    expect([refused.result.error?.code, refused.flights]).toEqual(['42501', 1]);
+    expect([refused.result.error?.code, refused.flights]).toEqual(['42501', 2]);
     expect(await count('rt-not-mine')).toBe(0);
     // The connection is healthy afterwards.
     const after = await trips(piped, () => p.a.from('parents').select('id').limit(1));
     expect([after.result.error, after.flights]).toEqual([null, 1]);
+  });
+
+  it('one Sync per batch: nothing written behind a failed statement runs, even outside a transaction block', async () => {
+    // Had `begin` failed, the statements behind it would be outside any transaction, without role or claims.
+    // With one Sync for the whole batch PostgreSQL skips them; with a Sync each (node-postgres pipeline mode)
+    // the insert below would run and commit on its own.
+    await admin.exec(
+      `create table public.rt_probe (n int); comment on table public.rt_probe is 'round-trip test probe'`,
+    );
+    const pool = new pg.Pool({ connectionString: scratch.url, max: 1 });
+    try {
+      const c = await pool.connect();
+      try {
+        await expect(
+          queryBatch(c, [{ sql: 'select 1 / 0' }, { sql: 'insert into public.rt_probe values ($1)', params: [1] }]),
+        ).rejects.toMatchObject({ code: '22012' });
+        expect(c.getTransactionStatus()).toBe('I');
+        const ok = await queryBatch(c, [
+          { sql: 'insert into public.rt_probe values ($1)', params: [2] },
+          { sql: 'select count(*)::int as n from public.rt_probe' },
+        ]);
+        expect(ok.map((r) => r.command)).toEqual(['INSERT', 'SELECT']);
+        expect(ok[1]!.rows).toEqual([{ n: 1 }]);
+      } finally {
+        c.release();
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(await sqlValue<number[]>(admin, 'select array_agg(n) from public.rt_probe')).toEqual([2]);
   });
 });

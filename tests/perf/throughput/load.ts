@@ -14,7 +14,7 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   non2xx: number;
-  /** CPU time (user + system) the server process spent per request during the run, µs. */
+  /** CPU time (user + system) the server process spent per request during the run, less its idle rate, µs. */
   cpuUsPerRequest?: number;
   /** 1-minute load average when the run started. */
   load1?: number;

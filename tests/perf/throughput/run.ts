@@ -17,8 +17,7 @@
  * (default 5) per target after an unrecorded WARMUP (default 2 s) per target and case, targets interleaved
  * per case, ROUNDS times (default 1). Prints req/s, p50/p95/p99, the server process's CPU µs per request
  * (/proc/<pid>/stat, less its idle rate: far less sensitive to other load on the machine than req/s) and the
- * load average at the
- * start of each run; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
+ * load average at the start of each run; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
  * (≥ 2,000 req/s GET single row, real PostgREST on a t3a.nano) is a target record judged by the report.
  *
  *   npm run bench:throughput

@@ -12,6 +12,19 @@ export interface QueryResult<T = Record<string, unknown>> {
   fields: { name: string; dataTypeID: number }[];
 }
 
+/** One statement and its bind parameters. */
+export interface Statement {
+  sql: string;
+  params?: unknown[];
+}
+
+/**
+ * How a batch's transaction ends: fixed before any result is seen (a pipelining engine then sends it with the
+ * statements, one round trip in all), or decided from the results (one more round trip). The decision may
+ * throw: the transaction is rolled back and the throw re-thrown.
+ */
+export type BatchEnd = 'commit' | 'rollback' | ((results: QueryResult[]) => 'commit' | 'rollback');
+
 /** What can run SQL: the database itself or an open transaction. */
 export interface Queryable {
   /** One statement with `$1…$n` bind parameters. */
@@ -29,6 +42,12 @@ export interface Database extends Queryable {
    * Transactions on one Database may run concurrently (node-postgres pool) or serialised (PGlite).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `statements` in order in one transaction that ends as `end` says, and answers their results. Any
+   * failing statement rolls the transaction back and rejects with the first failure. Optional: engines
+   * without it get the same semantics from `transaction` (runBatch in ./batch.ts), one statement at a time.
+   */
+  batch?(statements: Statement[], end: BatchEnd): Promise<QueryResult[]>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { PoolTimeoutError, type Database, type Queryable, type QueryResult } from './database.js';
+import {
+  PoolTimeoutError,
+  type BatchEnd,
+  type Database,
+  type Queryable,
+  type QueryResult,
+  type Statement,
+} from './database.js';
+import { queryBatch } from './pg-batch.js';
 
 // node-postgres already returns int8 and numeric as strings (exact, as PostgREST keeps them); only the date
 // types need overriding, so they stay the server's text and both engines serialise alike.
@@ -63,15 +71,18 @@ export function redactUrl(url: string): string {
   return u.toString();
 }
 
+function result<T>(r: pg.QueryResult): QueryResult<T> {
+  return {
+    rows: r.rows as T[],
+    rowCount: r.rowCount ?? r.rows.length,
+    fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+  };
+}
+
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      const r = await target.query(sql, params);
-      return {
-        rows: r.rows as T[],
-        rowCount: r.rowCount ?? r.rows.length,
-        fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-      };
+      return result<T>(await target.query(sql, params));
     },
     async exec(sql: string): Promise<void> {
       await target.query(sql);
@@ -88,6 +99,42 @@ export interface NodePostgresOptions {
   acquisitionTimeoutMs?: number;
   /** Runs once on every new pooled connection (e.g. `set search_path`). */
   onConnect?: (client: pg.PoolClient) => Promise<void>;
+  /**
+   * Default on: `batch` sends begin, its statements and (when known up front) commit/rollback in one exchange —
+   * one round trip instead of one per statement (pg-batch.ts). Off: `batch` is absent and runBatch runs the
+   * statements one by one in `transaction` (for a pooler that cannot take several statements before a Sync).
+   */
+  pipeline?: boolean;
+}
+
+/**
+ * A batch in one round trip (pg-batch.ts): begin, the statements and — when known up front — commit or
+ * rollback, in one exchange with a single Sync. A failure skips everything behind it, so the transaction is
+ * left aborted: it is rolled back here, and a client that cannot be is discarded by onClient.
+ */
+async function batchOn(c: pg.PoolClient, statements: Statement[], end: BatchEnd): Promise<QueryResult[]> {
+  const fixed = typeof end === 'string' ? end : undefined;
+  const all: Statement[] = [{ sql: 'begin' }, ...statements, ...(fixed ? [{ sql: fixed }] : [])];
+  let answered: pg.QueryResult[];
+  try {
+    answered = await queryBatch(c, all);
+  } catch (e) {
+    // Always, not only when the status says so: node-postgres reports the error before the ReadyForQuery that
+    // tells the transaction's state has arrived. Queued behind it; outside a transaction it is a no-op warning.
+    await c.query('rollback').catch(() => undefined);
+    throw e;
+  }
+  const results = answered.slice(1, 1 + statements.length).map((r) => result<Record<string, unknown>>(r));
+  if (fixed) return results;
+  let verdict: 'commit' | 'rollback';
+  try {
+    verdict = (end as Exclude<BatchEnd, string>)(results);
+  } catch (e) {
+    await c.query('rollback').catch(() => undefined);
+    throw e;
+  }
+  await c.query(verdict);
+  return results;
 }
 
 /** node-postgres pool for DATABASE_URL or the ephemeral cluster. Transactions run concurrently. */
@@ -95,6 +142,7 @@ export async function openNodePostgres(
   url: string,
   options: NodePostgresOptions = {},
 ): Promise<Database & { pool: pg.Pool }> {
+  const pipeline = options.pipeline ?? true;
   const pool = new pg.Pool({
     ...connectionConfig(url),
     max: options.max ?? 10,
@@ -113,37 +161,49 @@ export async function openNodePostgres(
   });
   client.release();
   const base = wrap(pool);
+  const acquire = () =>
+    pool.connect().catch((e: Error) => {
+      if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message))
+        throw new PoolTimeoutError(options.acquisitionTimeoutMs);
+      throw e;
+    });
+  /** Runs `work` on a checked-out client; a client left inside a transaction is discarded, never reused. */
+  async function onClient<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await acquire();
+    // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on
+    // the checked-out client, which the pool does not listen for: without this the process crashes with an
+    // uncaught exception instead of the failing query rejecting (tests/reliability/runner-faults.test.ts).
+    const onError = () => undefined;
+    c.on('error', onError);
+    try {
+      return await work(c);
+    } finally {
+      c.off('error', onError);
+      // Claims and role are transaction-local: a client not back to idle (a failed rollback, a dead socket)
+      // must not serve the next request.
+      c.release(c.getTransactionStatus() !== 'I');
+    }
+  }
   return {
     engine: 'postgres',
     description: `PostgreSQL (${redactUrl(url)})`,
     pool,
     ...base,
-    async transaction(fn) {
-      const c = await pool.connect().catch((e: Error) => {
-        if (options.acquisitionTimeoutMs && /timeout exceeded when trying to connect/i.test(e.message))
-          throw new PoolTimeoutError(options.acquisitionTimeoutMs);
-        throw e;
-      });
-      // A connection the server ends mid-transaction (pg_terminate_backend, restart) also emits 'error' on
-      // the checked-out client, which the pool does not listen for: without this the process crashes with an
-      // uncaught exception instead of the failing query rejecting (tests/reliability/runner-faults.test.ts).
-      const onError = () => undefined;
-      c.on('error', onError);
-      let broken = false;
-      try {
-        await c.query('begin');
-        const result = await fn(wrap(c));
-        await c.query('commit');
-        return result;
-      } catch (e) {
-        await c.query('rollback').catch(() => (broken = true));
-        throw e;
-      } finally {
-        c.off('error', onError);
-        // A client whose rollback failed is discarded, not returned to the pool.
-        c.release(broken);
-      }
-    },
+    transaction: (fn) =>
+      onClient(async (c) => {
+        try {
+          await c.query('begin');
+          const result = await fn(wrap(c));
+          await c.query('commit');
+          return result;
+        } catch (e) {
+          await c.query('rollback').catch(() => undefined);
+          throw e;
+        }
+      }),
+    ...(pipeline
+      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => batchOn(c, statements, end)) }
+      : {}),
     close: () => pool.end(),
   };
 }

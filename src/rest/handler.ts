@@ -1,4 +1,5 @@
-import type { Database, Queryable } from '../db/database.js';
+import { runBatch } from '../db/batch.js';
+import type { Database, QueryResult, Statement } from '../db/database.js';
 import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotFound, toApiError } from './errors.js';
 import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
 import { appliedPreferences, parsePreferences, transactionEnd, type Preferences, type TxEnd } from './preferences.js';
@@ -70,11 +71,6 @@ interface Outcome {
   body: string | null;
   total?: number;
   inserted?: number;
-}
-
-/** Carries a finished request's outcome out of a transaction that is rolled back on purpose (`tx=rollback`). */
-class RolledBack {
-  constructor(readonly outcome: Outcome) {}
 }
 
 const DEFAULT_TX_END: TxEnd = 'commit-allow-override';
@@ -237,36 +233,35 @@ interface RequestCtx {
   prefs: Preferences;
 }
 
-/** The planner's row estimate from `explain (format json)` (PostgREST's `count=planned`). */
-async function plannedCount(tx: Queryable, plan: Plan): Promise<number> {
-  if (plan.kind !== 'read' && plan.kind !== 'call-scalar-set')
-    throw new Error(`no planned count for a ${plan.kind} plan`);
-  const stmt = renderPlannedCount(plan);
-  const r = await tx.query<{ 'QUERY PLAN': unknown }>(stmt.sql, stmt.params);
-  const raw = r.rows[0]!['QUERY PLAN'];
+/** The planner's row estimate from an `explain (format json)` result (PostgREST's `count=planned`). */
+function plannedRows(r: QueryResult): number {
+  const raw = (r.rows[0] as { 'QUERY PLAN': unknown })['QUERY PLAN'];
   const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
   return Math.round(doc[0]!.Plan['Plan Rows']);
 }
 
-/**
- * The count a read reports: `exact` is counted by the statement itself; `planned` is EXPLAIN's estimate;
- * `estimated` is exact up to the threshold (PostgREST: db-max-rows) and the estimate above it.
- */
-async function countFor(ctx: RequestCtx, tx: Queryable, plan: Plan, row: Outcome): Promise<number | undefined> {
-  const mode = ctx.prefs.count;
-  if (mode === undefined || mode === 'exact' || (plan.kind !== 'read' && plan.kind !== 'call-scalar-set'))
-    return row.total;
-  if (mode === 'planned') return plannedCount(tx, plan);
-  const limit = ctx.cfg.estimatedCountThreshold;
-  return limit !== undefined && row.total !== undefined && row.total > limit ? plannedCount(tx, plan) : row.total;
+/** Whether the statement's answer carries a body (whose size is checked), or only counts. */
+function hasBody(plan: Plan): boolean {
+  if (plan.kind === 'call-scalar') return !plan.isVoid;
+  return 'returning' in plan ? plan.returning.shape !== 'none' : plan.shape !== 'none';
 }
 
+/**
+ * One request's transaction as ONE batch: begin, the role/claims prelude, the optional time zone probe, the
+ * statement, the optional EXPLAIN for a planned/estimated count, and — whenever the answer cannot change it —
+ * commit (or rollback for `tx=rollback`), all sent together: one database round trip. The end waits for the
+ * answer (a second round trip) only where a check on the answer must undo the statement's writes: a singular
+ * mutation touching ≠ 1 row, or a mutation's returned body over the size limit. A read-only transaction
+ * (`transaction_read_only` is set by the prelude, and PostgreSQL refuses to lift it after the first query)
+ * cannot write, so a check failing after its commit has nothing to undo. Any error from the database rolls
+ * back. PostgREST's `count=estimated` planned figure is computed up front and used only above the threshold.
+ */
 async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
+  const counted = plan.kind === 'read' || plan.kind === 'call-scalar-set' ? plan : undefined;
+  const mode = counted ? ctx.prefs.count : undefined;
   // A planned count needs no exact count from the statement; an estimated one needs it to pick.
-  if ((plan.kind === 'read' || plan.kind === 'call-scalar-set') && ctx.prefs.count === 'planned')
-    plan = { ...plan, count: false };
-  const stmt = renderPlan(plan);
+  if (counted && mode === 'planned') plan = { ...counted, count: false };
   const rollback = transactionEnd(ctx.prefs, cfg.txEnd ?? DEFAULT_TX_END) === 'rollback';
   const prelude = renderPrelude({
     searchPath: [ctx.schema.name, ...['public', 'extensions'].filter((s) => s !== ctx.schema.name)],
@@ -278,30 +273,43 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
     readOnly,
     role: auth.role,
   });
-  const finalPlan = plan;
-  try {
-    return await cfg.db.transaction(async (tx: Queryable) => {
-      await tx.query(prelude.sql, prelude.params);
-      if (ctx.prefs.timezone !== undefined) {
-        const tz = renderTimezone(ctx.prefs.timezone);
-        // Not a zone PostgreSQL knows: not applied, so not echoed in Preference-Applied.
-        if ((await tx.query(tz.sql, tz.params)).rows.length === 0) delete ctx.prefs.timezone;
-      }
-      const r = await tx.query<Outcome>(stmt.sql, stmt.params);
-      const row = r.rows[0]!;
-      // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
-      if (singular && row.n !== 1) throw singularityError(row.n);
-      checkResponseSize(row.body, cfg.limits.maxResponseBytes);
-      const total = await countFor(ctx, tx, finalPlan, row);
-      const out: Outcome = { ...row, ...(total !== undefined ? { total } : {}) };
-      // Rolled back by throwing: every engine's transaction() rolls back on a throw, and the answer rides along.
-      if (rollback) throw new RolledBack(out);
-      return out;
-    });
-  } catch (e) {
-    if (e instanceof RolledBack) return e.outcome;
-    throw e;
-  }
+  const statements: Statement[] = [prelude];
+  const tzAt = ctx.prefs.timezone !== undefined ? statements.push(renderTimezone(ctx.prefs.timezone)) - 1 : -1;
+  const stmtAt = statements.push(renderPlan(plan)) - 1;
+  const explainAt =
+    counted && (mode === 'planned' || (mode === 'estimated' && cfg.estimatedCountThreshold !== undefined))
+      ? statements.push(renderPlannedCount(counted)) - 1
+      : -1;
+
+  const outcome = (results: QueryResult[]): Outcome => {
+    const row = results[stmtAt]!.rows[0] as unknown as Outcome;
+    // Thrown inside the transaction so a singular mutation touching ≠ 1 row is rolled back, as in PostgREST.
+    if (singular && row.n !== 1) throw singularityError(row.n);
+    checkResponseSize(row.body, cfg.limits.maxResponseBytes);
+    let total = row.total;
+    if (explainAt >= 0) {
+      const limit = cfg.estimatedCountThreshold;
+      if (mode === 'planned' || (limit !== undefined && row.total !== undefined && row.total > limit))
+        total = plannedRows(results[explainAt]!);
+    }
+    return { ...row, ...(total !== undefined ? { total } : {}) };
+  };
+  const end: 'commit' | 'rollback' = rollback ? 'rollback' : 'commit';
+  const decidedUpFront = rollback || readOnly || (!singular && !hasBody(plan));
+  let out: Outcome | undefined;
+  const results = await runBatch(
+    cfg.db,
+    statements,
+    decidedUpFront
+      ? end
+      : (rs) => {
+          out = outcome(rs);
+          return end;
+        },
+  );
+  // Not a zone PostgreSQL knows: not applied, so not echoed in Preference-Applied.
+  if (tzAt >= 0 && results[tzAt]!.rows.length === 0) delete ctx.prefs.timezone;
+  return out ?? outcome(results);
 }
 
 function respond(

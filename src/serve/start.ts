@@ -62,6 +62,8 @@ export interface ServeConfig {
   dbPool?: number;
   /** How long a request waits for a pooled connection before 504 PGRST003. Default 10 s. */
   poolAcquisitionTimeoutMs?: number;
+  /** node-postgres pipeline mode: one round trip per request (default on; src/db/node-postgres.ts). */
+  dbPipeline?: boolean;
   /** Host names answered besides the loopback names (DNS-rebinding guard). Default none. */
   allowedHosts?: string[];
   log: (line: string) => void;
@@ -114,7 +116,11 @@ const SEEDED: SnapshotKind = 'seeded-dev';
 async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Promise<Opened> {
   if (cfg.databaseUrl) {
     const db = await timed(steps, 'connect', () =>
-      openNodePostgres(cfg.databaseUrl!, { max: cfg.dbPool, acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs }),
+      openNodePostgres(cfg.databaseUrl!, {
+        max: cfg.dbPool,
+        acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs,
+        pipeline: cfg.dbPipeline ?? true,
+      }),
     );
     return { db, fresh: false, hashes: {} };
   }

@@ -9,7 +9,7 @@ export interface Recorded {
 /**
  * Wraps a Database so the statements of one gateway request can be captured and replayed elsewhere
  * (gateway-overhead.ts replays them in process; the throughput benchmark serves them over node-postgres).
- * `begin`/`commit` are not recorded: they belong to Database.transaction, not to the request.
+ * `begin`/`commit` are not recorded: they belong to Database.transaction (or .batch), not to the request.
  */
 export function recording(db: Database): { db: Database; take(): Recorded[] } {
   let log: Recorded[] = [];
@@ -20,8 +20,21 @@ export function recording(db: Database): { db: Database; take(): Recorded[] } {
     },
     exec: (sql) => q.exec(sql),
   });
+  const batch = db.batch?.bind(db);
   return {
-    db: { ...db, ...wrapQ(db), transaction: (fn) => db.transaction((tx) => fn(wrapQ(tx))) },
+    db: {
+      ...db,
+      ...wrapQ(db),
+      transaction: (fn) => db.transaction((tx) => fn(wrapQ(tx))),
+      ...(batch
+        ? {
+            batch: (statements, end) => {
+              for (const s of statements) log.push({ sql: s.sql, params: s.params ?? [] });
+              return batch(statements, end);
+            },
+          }
+        : {}),
+    },
     take() {
       const out = log;
       log = [];

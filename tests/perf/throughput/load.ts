@@ -14,6 +14,10 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** CPU time (user + system) the server process spent per request during the run, less its idle rate, µs. */
+  cpuUsPerRequest?: number;
+  /** 1-minute load average when the run started. */
+  load1?: number;
 }
 
 /** Drives `url` with `connections` keep-alive connections for `seconds` (autocannon, bounded in time). */

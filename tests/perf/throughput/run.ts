@@ -3,7 +3,9 @@
  * statements over plain node-postgres side by side in the same run.
  *
  * Targets (each its own process, each a node-postgres pool of POOL connections to the same database):
- *   serve      `shipspeak-db serve` on DATABASE_URL (the gateway: JWT, parse, plan, one transaction)
+ *   serve      `shipspeak-db serve` on DATABASE_URL (the gateway: JWT, parse, plan, one transaction in one
+ *              round trip — node-postgres pipeline mode, src/db/node-postgres.ts)
+ *   serve-4rt  the same with `--no-db-pipeline`: one round trip per statement (the gateway before pipelining)
  *   pg-bare    the request's statement alone (no transaction, no role switch)
  *   pg-tx      begin; role + claims prelude; statement; commit — what the gateway sends (4 round trips)
  *   pg-pipe    the same four written at once on a pipeline-mode client (1 round trip)
@@ -12,8 +14,10 @@
  * the gateway's (pg-bare: the same rows where the filter pins them, else the same count).
  *
  * Load: autocannon in this process, CONNECTIONS (default 8,32) keep-alive connections, DURATION seconds
- * (default 5) per target, targets interleaved per case, ROUNDS times (default 1). Prints req/s and
- * p50/p95/p99; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
+ * (default 5) per target after an unrecorded WARMUP (default 2 s) per target and case, targets interleaved
+ * per case, ROUNDS times (default 1). Prints req/s, p50/p95/p99, the server process's CPU µs per request
+ * (/proc/<pid>/stat, less its idle rate: far less sensitive to other load on the machine than req/s) and the
+ * load average at the start of each run; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
  * (≥ 2,000 req/s GET single row, real PostgREST on a t3a.nano) is a target record judged by the report.
  *
  *   npm run bench:throughput
@@ -22,7 +26,7 @@
  *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
  *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +49,7 @@ import { drive, type LoadResult } from './load.js';
 
 const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
+const WARMUP = Number(process.env.WARMUP ?? 2);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '8,32').split(',').map(Number);
 const ONLY = process.env.CASES?.split(',');
 const POOL = 10; // openNodePostgres's default, which serve uses
@@ -53,15 +58,28 @@ const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
 for (const [name, v] of [
   ['DURATION', DURATION],
   ['ROUNDS', ROUNDS],
+  ['WARMUP', WARMUP],
   ...CONNECTIONS.map((c) => ['CONNECTIONS', c] as const),
 ] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${String(v)})`);
 }
 
-const TARGETS = ['serve', 'pg-bare', 'pg-tx', 'pg-pipe'] as const;
+const TARGETS = ['serve', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe'] as const;
 type Target = (typeof TARGETS)[number];
 
-function startPgHttp(url: string, statementsFile: string): Promise<{ base: string; proc: ChildProcess }> {
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, µs (Linux /proc; fields 14 and 15 of stat). */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
+function startPgHttp(
+  url: string,
+  statementsFile: string,
+): Promise<{ base: string; proc: ChildProcess & { pid: number } }> {
   const script = fileURLToPath(new URL('./pg-http.ts', import.meta.url));
   const proc = spawn(process.execPath, ['--import', 'tsx', script, url, statementsFile, String(POOL)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,7 +89,7 @@ function startPgHttp(url: string, statementsFile: string): Promise<{ base: strin
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const m = /listening (\S+)/.exec(out);
-      if (m) resolve({ base: m[1]!, proc });
+      if (m) resolve({ base: m[1]!, proc: proc as ChildProcess & { pid: number } });
     });
     proc.once('exit', (code) => reject(new Error(`pg-http exited with ${code}: ${out}`)));
   });
@@ -138,10 +156,18 @@ async function main(): Promise<void> {
       120_000,
       prof,
     );
-    stopServe = () => serve.stop();
+    // The gateway before pipelining, in the same run: one database round trip per statement.
+    const serve4 = await startServe(
+      ['--port', '0', '--no-db-pipeline'],
+      childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
+      120_000,
+    );
+    stopServe = () => Promise.all([serve.stop(), serve4.stop()]);
+    const pidOf = (t: Target): number => (t === 'serve' ? serve.pid : t === 'serve-4rt' ? serve4.pid : pgHttp.proc.pid);
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;
       if (t === 'serve') return `${serve.url}/rest/v1${c.path}`;
+      if (t === 'serve-4rt') return `${serve4.url}/rest/v1${c.path}`;
       return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined' }[t]}/${key}`;
     };
 
@@ -171,16 +197,39 @@ async function main(): Promise<void> {
     console.log(
       `\nthroughput over loopback on ${server.description}; PostgreSQL ${version}; pool ${POOL} per target; autocannon ${DURATION} s per run, ${ROUNDS} round(s); user ${BENCH_USER.alias} (RLS)`,
     );
+    // Warm-up, not recorded: each target's JIT and pool reach steady state before anything is timed, so the
+    // CPU per request measures the steady state and not compilation.
+    for (const c of cases)
+      for (const t of TARGETS)
+        await drive(`${t}|${c.key}`, urlOf(t, c.key), CONNECTIONS[0]!, WARMUP, t.startsWith('serve') ? headers : {});
+    // What each server process burns with no request at all (timers, Realtime polling), µs per second: taken
+    // off its CPU per request, which would otherwise grow as req/s fall on a busy machine.
+    const idleUsPerSecond = new Map<number, number>();
+    for (const pid of new Set(TARGETS.map(pidOf))) {
+      const [c0, t0] = [cpuMicros(pid), performance.now()];
+      await new Promise((r) => setTimeout(r, 2000));
+      idleUsPerSecond.set(pid, ((cpuMicros(pid) - c0) * 1000) / (performance.now() - t0));
+    }
     const results: LoadResult[] = [];
     for (const connections of CONNECTIONS) {
       for (const c of cases) {
         for (let round = 0; round < ROUNDS; round++) {
           // Rotate the order each round so no target always runs first (cold) or last.
           const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
-          for (const t of order)
-            results.push({
-              ...(await drive(`${t}|${c.key}`, urlOf(t, c.key), connections, DURATION, t === 'serve' ? headers : {})),
-            });
+          for (const t of order) {
+            const load1 = loadavg()[0]!;
+            const cpu0 = cpuMicros(pidOf(t));
+            const t0 = performance.now();
+            const r = await drive(
+              `${t}|${c.key}`,
+              urlOf(t, c.key),
+              connections,
+              DURATION,
+              t.startsWith('serve') ? headers : {},
+            );
+            const idle = (idleUsPerSecond.get(pidOf(t))! * (performance.now() - t0)) / 1000;
+            results.push({ ...r, load1, cpuUsPerRequest: Math.max(0, cpuMicros(pidOf(t)) - cpu0 - idle) / r.requests });
+          }
         }
       }
     }
@@ -194,10 +243,12 @@ async function main(): Promise<void> {
           '',
           `**${c.title}**, ${connections} connections`,
           '',
-          '| target | req/s | p50 ms | p95 ms | p99 ms | errors | ÷ pg-tx |',
-          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+          '| target | req/s | p50 ms | p95 ms | p99 ms | CPU µs/req | errors | ÷ pg-tx | ÷ pg-pipe | load |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         );
-        console.log(`  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms   errors  non2xx   ÷ pg-tx`);
+        console.log(
+          `  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms  CPU µs/r   errors  non2xx   ÷ pg-tx ÷ pg-pipe     load`,
+        );
         const runs = (t: Target) =>
           results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
         const rps = (t: Target) => summarise(runs(t).map((r) => r.reqPerSec)).p50;
@@ -206,13 +257,15 @@ async function main(): Promise<void> {
           const lat = summarise(rs.flatMap((r) => [r.latency.p50])); // per-run p50s (one per round)
           const p95 = summarise(rs.map((r) => r.latency.p95)).p50;
           const p99 = summarise(rs.map((r) => r.latency.p99)).p50;
+          const cpu = summarise(rs.map((r) => r.cpuUsPerRequest!)).p50;
+          const load = summarise(rs.map((r) => r.load1!)).p50;
           const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
           const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
           console.log(
-            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))}`,
+            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${fmt(cpu, 0)}   ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))} ${fmt(rps(t) / rps('pg-pipe'))} ${fmt(load, 1)}`,
           );
           doc.push(
-            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} |`,
+            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${cpu.toFixed(0)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} | ${(rps(t) / rps('pg-pipe')).toFixed(2)} | ${load.toFixed(1)} |`,
           );
           const id = `throughput.${c.key}.c${connections}.${t}`;
           verdicts.measured(
@@ -225,6 +278,9 @@ async function main(): Promise<void> {
               p99Ms: p99,
               requests: rs.reduce((a, r) => a + r.requests, 0),
               ratioToPgTx: rps(t) / rps('pg-tx'),
+              ratioToPgPipe: rps(t) / rps('pg-pipe'),
+              cpuUsPerRequest: cpu,
+              loadAverage1m: load,
             },
             rs,
           );

@@ -32,6 +32,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-doc': { type: 'boolean', default: false },
     'doc-only': { type: 'boolean', default: false },
+    // The hot-query catalogue (tests/perf/queries.json): the npm script names it, so src/ reads nothing from tests/.
+    catalogue: { type: 'string' },
   },
   strict: true,
 });
@@ -50,6 +52,11 @@ const users = int('users', values.users);
 const sample = int('sample', values.sample);
 const rounds = int('rounds', values.rounds);
 const only = values.only?.split(',').filter(Boolean);
+if (!values.catalogue) {
+  console.error('--catalogue FILE is required (npm run bench passes tests/perf/queries.json)');
+  process.exit(2);
+}
+const catalogueFile = values.catalogue;
 
 const startedAt = new Date();
 const server = await resolveServer({ log: true });
@@ -78,7 +85,7 @@ try {
     `loaded ${seed.totalRows} rows in ${(seed.totalMs / 1000).toFixed(1)} s (${loadRate} rows/s, audit triggers on)`,
   );
 
-  const catalogue = loadCatalogue();
+  const catalogue = loadCatalogue(catalogueFile);
   const scale = `${users} users`;
   const limits: Limits = { ...HOT_QUERY_TARGETS, seqScans: true };
   const loadStart = loadavg();

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot } from '../../src/db/catalog-snapshot.js';
+import { catalogSnapshot } from '../../src/harness/catalog-snapshot.js';
 import {
   loadPolicyFiles,
   policyDrift,

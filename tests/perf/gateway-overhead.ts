@@ -11,7 +11,7 @@
 import { openDatabase } from '../../src/db/open.js';
 import { createGateway } from '../../src/rest/index.js';
 import { recording } from './support/recording.js';
-import { Verdicts } from '../../src/bench/stats.js';
+import { Verdicts } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 import { JWT_SECRET, SUPABASE_URL, USER_A, prepareFixture, token } from '../rest/support/fixture.js';
 

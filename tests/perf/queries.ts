@@ -13,6 +13,7 @@
  * Absolute targets at scale (p99 ≤ 5 ms, ratio ≤ 1.3 at 10k users) are measured by `npm run bench`.
  */
 import { loadCatalogue, runHotQueries } from '../../src/bench/hot-queries.js';
+import { HOT_QUERY_CATALOGUE } from '../paths.js';
 import { checksFor, describeMisses, hotQueryRecord, type Limits } from '../../src/bench/targets.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
@@ -46,7 +47,7 @@ try {
   const results = await runHotQueries({
     admin,
     timing,
-    catalogue: loadCatalogue(),
+    catalogue: loadCatalogue(HOT_QUERY_CATALOGUE),
     users: 25,
     rounds: 2,
     warmup: 10,

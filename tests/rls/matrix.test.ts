@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PERSONA_NAMES } from '../../src/auth/personas.js';
 import { attachEvidence } from '../../src/report/test-evidence.js';
-import { loadMatrix, OPERATIONS, PERSONAS } from '../../src/rls/matrix.js';
+import { loadMatrix, OPERATIONS, PERSONAS } from '../../src/harness/matrix.js';
 import { observe, selectTruth } from './support/cells.js';
 import { describeEachEnvironment } from './support/environments.js';
 import { buildWorld, destroyWorld, type World } from './support/world.js';
+import { MATRIX_PATH } from '../paths.js';
 
-const matrix = loadMatrix();
+const matrix = loadMatrix(MATRIX_PATH);
 
 describeEachEnvironment('isolation matrix through supabase-js', (ctx) => {
   let world: World;

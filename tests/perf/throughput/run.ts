@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { mintAccessToken } from '../../../src/auth/tokens.js';
-import { Verdicts, summarise } from '../../../src/bench/stats.js';
+import { Verdicts, summarise } from '../../../src/harness/stats.js';
 import { createScratchDatabase } from '../../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../../src/db/node-postgres.js';
 import { isUnavailable, resolveServer } from '../../../src/db/server.js';

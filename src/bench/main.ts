@@ -9,6 +9,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { positiveIntArg } from '../commands/command.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { createScratchDatabase } from '../db/ephemeral-cluster.js';
 import { findPgbouncer, PGBOUNCER_INSTALL_HINT, startPgbouncer } from '../db/pgbouncer.js';
@@ -42,11 +43,12 @@ if (values['doc-only']) {
   process.exit(0);
 }
 const int = (name: string, v: string | undefined) => {
-  if (!v || !/^\d+$/.test(v) || Number(v) < 1) {
-    console.error(`--${name} expects a positive whole number, got ${JSON.stringify(v)}`);
+  try {
+    return positiveIntArg(`--${name}`, v ?? '')!;
+  } catch (e) {
+    console.error((e as Error).message);
     process.exit(2);
   }
-  return Number(v);
 };
 const users = int('users', values.users);
 const sample = int('sample', values.sample);

@@ -5,9 +5,11 @@
  * loads and validates it; what each outcome means is documented in the file's "vocabulary".
  */
 import { readFileSync } from 'node:fs';
+import { PERSONA_NAMES, type PersonaName } from '../auth/personas.js';
 
-export const PERSONAS = ['anon', 'free_a', 'free_b', 'pro', 'admin', 'service_role'] as const;
-export type Persona = (typeof PERSONAS)[number];
+// The personas are defined once (src/auth/personas.ts); the matrix file must name exactly those (parseMatrix).
+export const PERSONAS: readonly PersonaName[] = PERSONA_NAMES;
+export type Persona = PersonaName;
 
 export const OPERATIONS = ['select', 'insert', 'update', 'delete'] as const;
 export type Operation = (typeof OPERATIONS)[number];

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LOCAL_JWT_SECRET } from '../harness/environment.js';
-import { mintAccessToken } from '../auth/tokens.js';
+import { mintUserToken } from '../auth/tokens.js';
 import type { Database } from '../db/database.js';
 import { createGateway } from '../rest/index.js';
 import {
@@ -149,7 +149,7 @@ export async function buildRequest(
   ctx: RequestContext,
   jwtSecret = LOCAL_JWT_SECRET,
 ): Promise<Request> {
-  const token = await mintAccessToken(jwtSecret, { sub: user.id, email: user.email });
+  const token = await mintUserToken(jwtSecret, { id: user.id, email: user.email });
   const qs = q.query ? `?${fillTemplate(q.query, user, ctx)}` : '';
   // PostgREST query strings keep their own syntax; only characters a URL cannot carry raw are escaped.
   const url = `http://bench.local/rest/v1${q.path}${qs.replace(/\+/g, '%2B')}`;

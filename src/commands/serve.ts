@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { mintAccessToken } from '../auth/tokens.js';
+import { mintUserToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
 import { EXIT_OK, positiveIntArg, UsageError, type Command } from './command.js';
 import { parseAllowedHosts } from '../serve/hosts.js';
@@ -129,11 +129,7 @@ async function personaTokens(running: Running, secret: string): Promise<string[]
   for (const p of PERSONA_USERS) {
     const user = await findAuthUser(running.db, p.id);
     if (!user) continue;
-    const token = await mintAccessToken(
-      secret,
-      { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata },
-      { expiresIn: 24 * 3600 },
-    );
+    const token = await mintUserToken(secret, user, { expiresIn: 24 * 3600 });
     lines.push(`  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`);
   }
   return lines;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertSecret, mintAccessToken, mintApiKey } from '../auth/tokens.js';
+import { assertSecret, mintApiKey, mintUserToken } from '../auth/tokens.js';
 import { ensureUser, parseUserSpec, type AuthUser, type UserSpec } from '../auth/signup.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { openPGlite } from '../db/pglite.js';
@@ -130,13 +130,7 @@ export async function tokenCommand(
   if (!(expiresIn > 0))
     throw new TokenError(`--expires-in must be a positive number of seconds (got ${JSON.stringify(args.expiresIn)})`);
   const user = await resolveUser(args, secret, spec, err);
-  out(
-    await mintAccessToken(
-      secret,
-      { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata },
-      { expiresIn },
-    ),
-  );
+  out(await mintUserToken(secret, user, { expiresIn }));
   return 0;
 }
 

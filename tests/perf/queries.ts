@@ -22,6 +22,7 @@ import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';
 import { loadScaleSeed } from '../../src/seed/scale.js';
+import { actAs } from '../../src/db/act-as.js';
 
 const GATE_USERS = Number(process.env.GATE_USERS ?? 300);
 const RATIO_CEILING = 4;
@@ -62,12 +63,7 @@ try {
   const month = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), 1));
   const next = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth() + 1, 1));
   const asService = async (sql: string, params: unknown[]) =>
-    admin.transaction(async (tx) => {
-      await tx.query(
-        `select set_config('request.jwt.claims', '{"role":"service_role"}', true), set_config('role', 'service_role', true)`,
-      );
-      return (await tx.query(sql, params)).rows;
-    });
+    actAs(admin, 'service_role', { role: 'service_role' }, async (tx) => (await tx.query(sql, params)).rows);
   const rollup = await asService(
     'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2',
     [month.toISOString().slice(0, 10)],

@@ -39,7 +39,7 @@ import { createGateway } from '../../../src/rest/index.js';
 import { provenance, writeResults } from '../../../src/report/results.js';
 import { loadSeed } from '../../../src/seed/load.js';
 import { childEnv, startServe } from '../../serve/support.js';
-import { recording, type Recorded } from '../support/recording.js';
+import { recordingDatabase, type CapturedStatement as Recorded } from '../../../src/bench/capture.js';
 import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
 import { drive, type LoadResult } from './load.js';
 
@@ -104,8 +104,8 @@ async function main(): Promise<void> {
       { expiresIn: 6 * 3600 },
     );
     const headers = { authorization: `Bearer ${token}`, apikey: token };
-    const rec = recording(db);
-    const gateway = createGateway({ db: rec.db, jwtSecret: SECRET });
+    const rec = recordingDatabase(db, { rollback: false });
+    const gateway = createGateway({ db: rec, jwtSecret: SECRET });
     const cases = CASES.filter((c) => !ONLY || ONLY.includes(c.key));
     const statements: Record<string, [Recorded, Recorded]> = {};
     const expected: Record<string, unknown[]> = {};

@@ -13,7 +13,7 @@ import { positiveIntArg } from '../commands/command.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { createScratchDatabase } from '../db/ephemeral-cluster.js';
 import { findPgbouncer, PGBOUNCER_INSTALL_HINT, startPgbouncer } from '../db/pgbouncer.js';
-import { isCI, isUnavailable, resolveServer } from '../db/server.js';
+import { isCI, isUnavailable, resolveServer } from '../db/resolve-postgres.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../report/results.js';

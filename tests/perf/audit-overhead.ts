@@ -23,7 +23,7 @@
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { Verdicts, summarise } from '../../src/harness/stats.js';

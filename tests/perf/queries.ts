@@ -17,7 +17,7 @@ import { HOT_QUERY_CATALOGUE } from '../paths.js';
 import { checksFor, describeMisses, hotQueryRecord, type Limits } from '../../src/bench/targets.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { isCI, isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isCI, isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';

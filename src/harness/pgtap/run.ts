@@ -6,7 +6,7 @@
  * assertion); arguments pick files.
  */
 import { existsSync } from 'node:fs';
-import { isUnavailable, resolveServer } from '../../db/server.js';
+import { isUnavailable, resolveServer } from '../../db/resolve-postgres.js';
 import { provenance, writeResults, type CheckRecord } from '../../report/results.js';
 import { selectFiles, testFiles } from './files.js';
 import { PG_PROVE, provePgtap, type PgtapData } from './suite.js';

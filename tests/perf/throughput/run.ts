@@ -32,7 +32,7 @@ import { mintAccessToken } from '../../../src/auth/tokens.js';
 import { Verdicts, summarise } from '../../../src/harness/stats.js';
 import { createScratchDatabase } from '../../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../../src/db/node-postgres.js';
-import { isUnavailable, resolveServer } from '../../../src/db/server.js';
+import { isUnavailable, resolveServer } from '../../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../../src/migrate/runner.js';
 import { createGateway } from '../../../src/rest/index.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot } from '../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot, type CatalogSnapshot } from '../../src/harness/catalog-snapshot.js';
 import {
   loadPolicyFiles,
   policyDrift,
@@ -32,6 +32,19 @@ function notesTree(): string {
       `comment on policy notes_select_own on public.notes is 'owners read their notes';\n`,
   );
   return root;
+}
+
+/**
+ * Applies the newest generated pair (no drift left), then reverts it and the pair before it, checking the
+ * catalog after each down: generated migrations must be exactly reversible.
+ */
+async function applyThenRevertBoth(root: string, afterFirst: CatalogSnapshot, beforeFirst: CatalogSnapshot) {
+  await migrateUp(db, { sqlDir: root });
+  expect(await policyDrift(db, root)).toEqual([]);
+  await migrateDown(db, { sqlDir: root, steps: 1 });
+  expect(await catalogSnapshot(db)).toEqual(afterFirst);
+  await migrateDown(db, { sqlDir: root, steps: 1 });
+  expect(await catalogSnapshot(db)).toEqual(beforeFirst);
 }
 
 describe('sql/policies enters the versioned pipeline through generated migrations', () => {
@@ -65,13 +78,7 @@ describe('sql/policies enters the versioned pipeline through generated migration
     expect(readFileSync(join(root, 'down/0003_notes_session_user.sql'), 'utf8')).toContain(
       'using ((owner = CURRENT_USER))',
     );
-    await migrateUp(db, { sqlDir: root });
-    expect(await policyDrift(db, root)).toEqual([]);
-
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withPolicies);
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withoutPolicies);
+    await applyThenRevertBoth(root, withPolicies, withoutPolicies);
   });
 
   it('renders policies whose names are SQL keywords (a policy named "select") as valid DDL in both directions', async () => {
@@ -99,12 +106,7 @@ describe('sql/policies enters the versioned pipeline through generated migration
     expect(readFileSync(join(root, 'down/0003_drop_keyword_names.sql'), 'utf8')).toContain(
       'create policy "select" on public."notes"',
     );
-    await migrateUp(db, { sqlDir: root });
-    expect(await policyDrift(db, root)).toEqual([]);
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withPolicies);
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withoutPolicies);
+    await applyThenRevertBoth(root, withPolicies, withoutPolicies);
   });
 
   it('writes nothing when the files and the database agree', async () => {

@@ -7,7 +7,7 @@ import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
 import { resolveSecret } from './serve.js';
-import { type Command } from './command.js';
+import { positiveIntArg, type Command } from './command.js';
 
 /**
  * `shipspeak-db token --user <persona|uuid>`: prints a user access token (stdout: the token only, so
@@ -126,9 +126,8 @@ export async function tokenCommand(
   const spec = parseUserSpec(args.user);
   const { secret } = resolveSecret(args.jwtSecret);
   assertSecret(secret);
-  const expiresIn = args.expiresIn === undefined ? 3600 : /^\d+$/.test(args.expiresIn) ? Number(args.expiresIn) : NaN;
-  if (!(expiresIn > 0))
-    throw new TokenError(`--expires-in must be a positive number of seconds (got ${JSON.stringify(args.expiresIn)})`);
+  // Seconds; a malformed value is a usage error (exit 2), checked by the one option parser.
+  const expiresIn = positiveIntArg('--expires-in', args.expiresIn, tokenCliCommand) ?? 3600;
   const user = await resolveUser(args, secret, spec, err);
   out(await mintUserToken(secret, user, { expiresIn }));
   return 0;

@@ -29,3 +29,18 @@ describe('serve --max-body-bytes', () => {
     expect(err.join('\n')).toContain('--max-body-bytes expects a positive whole number, got "lots"');
   });
 });
+
+describe('token --expires-in', () => {
+  it('a malformed value is a usage error (exit 2) naming the flag, before any database is opened', async () => {
+    for (const bad of ['0', 'soon', '1.5', '99999999999999999']) {
+      const err: string[] = [];
+      const code = await runCli(['token', '--user', 'pro', '--expires-in', bad], {
+        out: () => undefined,
+        err: (l: string) => void err.push(l),
+        ask: async () => null,
+      });
+      expect(code, bad).toBe(2);
+      expect(err.join('\n')).toContain(`--expires-in expects a positive whole number, got "${bad}"`);
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import { isPgError } from '../db/database.js';
-import { createAuthUser } from '../auth/signup.js';
-import { AUTH_USER_COLUMNS, type AuthUser } from '../auth/signup.js';
+import { AUTH_USER_COLUMNS, createAuthUser, UUID, type AuthUser } from '../auth/signup.js';
 import { AuthError, isObject, jsonResponse, readJsonObject } from './errors.js';
 import { bearerClaims, type Ctx } from './context.js';
 import { checkPassword, hashPassword } from './passwords.js';
@@ -17,7 +16,6 @@ import { checkEmail, requireUser, updateUser, userJson, type UserPatch } from '.
  *                                         referencing it cascades, the audit trail pseudonymises)
  * Creation is the signup INSERT into auth.users, so the signup trigger builds profile and progress rows.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PER_PAGE = 1000;
 
 function positiveInt(v: string | null, name: string, fallback: number): number {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import type { AuthUser } from '../auth/signup.js';
-import { mintAccessToken } from '../auth/tokens.js';
+import { mintUserToken } from '../auth/tokens.js';
 import { userJson } from './users.js';
 
 /** GoTrue's token response: what signUp (auto-confirmed), signInWithPassword and refreshSession receive. */
@@ -11,18 +11,11 @@ export async function sessionJson(
   session: { sessionId: string; refreshToken: string },
 ): Promise<Record<string, unknown>> {
   const now = Math.floor(Date.now() / 1000);
-  const accessToken = await mintAccessToken(
-    cfg.jwtSecret,
-    {
-      sub: user.id,
-      email: user.email,
-      app_metadata: user.app_metadata,
-      user_metadata: user.user_metadata,
-      session_id: session.sessionId,
-      is_anonymous: user.is_anonymous,
-    },
-    { expiresIn: cfg.accessTokenTtl, now },
-  );
+  const accessToken = await mintUserToken(cfg.jwtSecret, user, {
+    expiresIn: cfg.accessTokenTtl,
+    now,
+    sessionId: session.sessionId,
+  });
   return {
     access_token: accessToken,
     token_type: 'bearer',

@@ -35,7 +35,8 @@ export const PERSONA_USERS: readonly PersonaUser[] = [
   seedUser('admin', 'dave', '00000000-0000-4000-8000-00000000000d', 'Dave Admin'),
 ];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A user id as auth.users stores it (any UUID version); the one pattern the CLI and serve's Auth check ids with. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What `--user` names: a persona (or its seed alias), or any user id. */
 export type UserSpec = { kind: 'persona'; persona: PersonaUser } | { kind: 'uuid'; id: string };

@@ -8,10 +8,12 @@ import { SignJWT } from 'jose';
  */
 export const MIN_SECRET_LENGTH = 32;
 
+/** The one check of an HS256 secret, for minting (here) and verifying (the gateway's rest/jwt.ts) alike. */
 export function assertSecret(secret: string): Uint8Array {
-  if (secret.length < MIN_SECRET_LENGTH) {
+  const length = typeof secret === 'string' ? secret.length : 0;
+  if (length < MIN_SECRET_LENGTH) {
     throw new Error(
-      `JWT secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length}), as PostgREST and Supabase Auth require`,
+      `JWT secret must be at least ${MIN_SECRET_LENGTH} characters (got ${length}), as PostgREST and Supabase Auth require`,
     );
   }
   return new TextEncoder().encode(secret);
@@ -74,4 +76,37 @@ export async function mintAccessToken(secret: string, claims: UserClaims, option
     .setExpirationTime(now + (options.expiresIn ?? 3600));
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
   return jwt.sign(assertSecret(secret));
+}
+
+/** What a token needs to know of a user: their auth.users row, or as much of it as the caller has. */
+export interface TokenUser {
+  id: string;
+  email?: string | null;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+  is_anonymous?: boolean;
+}
+
+/**
+ * A user's access token: the one mapping from a user to Supabase Auth's claims (the CLI's `token`, serve's
+ * banner and its Auth sessions, and the harness all mint through here, so their tokens cannot drift apart).
+ */
+export function mintUserToken(
+  secret: string,
+  user: TokenUser,
+  options: MintOptions & { sessionId?: string } = {},
+): Promise<string> {
+  const { sessionId, ...mint } = options;
+  return mintAccessToken(
+    secret,
+    {
+      sub: user.id,
+      email: user.email,
+      app_metadata: user.app_metadata,
+      user_metadata: user.user_metadata,
+      ...(sessionId === undefined ? {} : { session_id: sessionId }),
+      ...(user.is_anonymous === undefined ? {} : { is_anonymous: user.is_anonymous }),
+    },
+    mint,
+  );
 }

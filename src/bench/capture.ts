@@ -20,11 +20,17 @@ export interface CapturedRequest {
 }
 
 /**
- * A Database that records what runs inside each transaction; `take()` returns and clears the record. Every
- * transaction is rolled back after it ran (its result still returned), so capturing an insert leaves no row
- * behind and the replay measures the same state.
+ * A Database that records what runs inside each transaction; `take()` returns and clears the record. By
+ * default every transaction is rolled back after it ran (its result still returned), so capturing an insert
+ * leaves no row behind and the replay measures the same state; `{ rollback: false }` commits as usual, for
+ * benchmarks that time the gateway on the recording database itself (tests/perf/gateway-overhead.ts).
+ * The one statement recorder of the repository: the hot-query catalogue, the gateway-overhead and the
+ * throughput benchmarks all capture through it.
  */
-export function recordingDatabase(db: Database): Database & { take(): CapturedStatement[] } {
+export function recordingDatabase(
+  db: Database,
+  options: { rollback?: boolean } = {},
+): Database & { take(): CapturedStatement[] } {
   let log: CapturedStatement[] = [];
   const recording = (q: Queryable): Queryable => ({
     query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
@@ -42,6 +48,7 @@ export function recordingDatabase(db: Database): Database & { take(): CapturedSt
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      if (options.rollback === false) return db.transaction((tx) => fn(recording(tx)));
       const rollback = new Error('capture rollback');
       let result: T | undefined;
       await db

@@ -8,9 +8,8 @@
  * pg_stat_statements (the N+1 check).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { LOCAL_JWT_SECRET } from '../auth/environment.js';
-import { mintAccessToken } from '../auth/tokens.js';
+import { LOCAL_JWT_SECRET } from '../harness/environment.js';
+import { mintUserToken } from '../auth/tokens.js';
 import type { Database } from '../db/database.js';
 import { createGateway } from '../rest/index.js';
 import {
@@ -22,9 +21,7 @@ import {
   type CapturedStatement,
   type ExplainResult,
 } from './capture.js';
-import { summarise, type Summary } from './stats.js';
-
-export const CATALOGUE_PATH = fileURLToPath(new URL('../../tests/perf/queries.json', import.meta.url));
+import { summarise, type Summary } from '../harness/stats.js';
 
 export type BenchUserKind = 'member' | 'uploader' | 'admin';
 
@@ -46,7 +43,7 @@ export interface CatalogueQuery {
 const USER_KINDS: readonly BenchUserKind[] = ['member', 'uploader', 'admin'];
 
 /** Reads and validates the catalogue; a malformed entry is an error naming the entry and the field. */
-export function loadCatalogue(path = CATALOGUE_PATH): CatalogueQuery[] {
+export function loadCatalogue(path: string): CatalogueQuery[] {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { queries?: unknown };
   if (!Array.isArray(doc.queries) || doc.queries.length === 0)
     throw new Error(`${path}: "queries" must be a non-empty array`);
@@ -152,7 +149,7 @@ export async function buildRequest(
   ctx: RequestContext,
   jwtSecret = LOCAL_JWT_SECRET,
 ): Promise<Request> {
-  const token = await mintAccessToken(jwtSecret, { sub: user.id, email: user.email });
+  const token = await mintUserToken(jwtSecret, { id: user.id, email: user.email });
   const qs = q.query ? `?${fillTemplate(q.query, user, ctx)}` : '';
   // PostgREST query strings keep their own syntax; only characters a URL cannot carry raw are escaped.
   const url = `http://bench.local/rest/v1${q.path}${qs.replace(/\+/g, '%2B')}`;

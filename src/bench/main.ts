@@ -9,10 +9,11 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { positiveIntArg } from '../commands/command.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { createScratchDatabase } from '../db/ephemeral-cluster.js';
 import { findPgbouncer, PGBOUNCER_INSTALL_HINT, startPgbouncer } from '../db/pgbouncer.js';
-import { isCI, isUnavailable, resolveServer } from '../db/server.js';
+import { isCI, isUnavailable, resolveServer } from '../db/resolve-postgres.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../report/results.js';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-doc': { type: 'boolean', default: false },
     'doc-only': { type: 'boolean', default: false },
+    // The hot-query catalogue (tests/perf/queries.json): the npm script names it, so src/ reads nothing from tests/.
+    catalogue: { type: 'string' },
   },
   strict: true,
 });
@@ -40,16 +43,22 @@ if (values['doc-only']) {
   process.exit(0);
 }
 const int = (name: string, v: string | undefined) => {
-  if (!v || !/^\d+$/.test(v) || Number(v) < 1) {
-    console.error(`--${name} expects a positive whole number, got ${JSON.stringify(v)}`);
+  try {
+    return positiveIntArg(`--${name}`, v ?? '')!;
+  } catch (e) {
+    console.error((e as Error).message);
     process.exit(2);
   }
-  return Number(v);
 };
 const users = int('users', values.users);
 const sample = int('sample', values.sample);
 const rounds = int('rounds', values.rounds);
 const only = values.only?.split(',').filter(Boolean);
+if (!values.catalogue) {
+  console.error('--catalogue FILE is required (npm run bench passes tests/perf/queries.json)');
+  process.exit(2);
+}
+const catalogueFile = values.catalogue;
 
 const startedAt = new Date();
 const server = await resolveServer({ log: true });
@@ -78,7 +87,7 @@ try {
     `loaded ${seed.totalRows} rows in ${(seed.totalMs / 1000).toFixed(1)} s (${loadRate} rows/s, audit triggers on)`,
   );
 
-  const catalogue = loadCatalogue();
+  const catalogue = loadCatalogue(catalogueFile);
   const scale = `${users} users`;
   const limits: Limits = { ...HOT_QUERY_TARGETS, seqScans: true };
   const loadStart = loadavg();

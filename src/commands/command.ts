@@ -96,10 +96,16 @@ export function versionArg(flag: string, v: string | boolean | undefined): strin
   return v.padStart(4, '0');
 }
 
-export function positiveIntArg(flag: string, v: string | boolean | undefined): number | undefined {
+/**
+ * The one parser of positive whole-number options (`--steps`, `--scale`, `--max-rows`, `--max-body-bytes` …):
+ * digits only, at least 1, exactly representable; anything else is a usage error (exit 2) naming the flag.
+ */
+export function positiveIntArg(flag: string, v: string | boolean | undefined, cmd?: Command): number | undefined {
   if (v === undefined || typeof v === 'boolean') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} expects a positive whole number, got "${v}"`);
-  return Number(v);
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag} expects a positive whole number, got "${v}"`, cmd);
+  return n;
 }
 
 export const DATA_DIR_OPTION: Options = { 'data-dir': { type: 'string' } };

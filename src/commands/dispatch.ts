@@ -8,7 +8,7 @@ import { seedCommand } from './seed.js';
 import { statsCliCommand } from './stats.js';
 import { serveCliCommand } from './serve.js';
 import { tokenCliCommand } from './token.js';
-import { typesCliCommand } from './types.js';
+import { typesCliCommand } from './gen-types.js';
 
 /**
  * `shipspeak-db <command> [options]`. Each command owns its options (src/commands/*.ts); the name is checked

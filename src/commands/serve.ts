@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
-import { mintAccessToken } from '../auth/tokens.js';
+import { mintUserToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
-import { EXIT_OK, UsageError, type Command } from './command.js';
+import { EXIT_OK, positiveIntArg, UsageError, type Command } from './command.js';
 import { parseAllowedHosts } from '../serve/hosts.js';
 import {
   DEFAULT_DB_POOL,
@@ -55,12 +55,6 @@ export function parseDuration(flag: string, value: string): number {
   return ms;
 }
 
-function positiveInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`${flag} must be a positive integer (got ${JSON.stringify(value)})`, serveCliCommand);
-  return Number(value);
-}
-
 /** Where the secret comes from: flag, then SHIPSPEAK_JWT_SECRET, then Supabase's public dev secret. */
 export function resolveSecret(
   flag: string | undefined,
@@ -82,14 +76,7 @@ export function serveConfig(
   const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
   if (Number.isNaN(port))
     throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
-  const maxBodyBytes =
-    args.maxBodyBytes === undefined
-      ? DEFAULT_MAX_BODY_BYTES
-      : /^[1-9]\d{0,14}$/.test(args.maxBodyBytes)
-        ? Number(args.maxBodyBytes)
-        : NaN;
-  if (Number.isNaN(maxBodyBytes))
-    throw new ServeError(`--max-body-bytes must be a positive integer (got ${JSON.stringify(args.maxBodyBytes)})`);
+  const maxBodyBytes = positiveIntArg('--max-body-bytes', args.maxBodyBytes, serveCliCommand) ?? DEFAULT_MAX_BODY_BYTES;
   return {
     port,
     maxBodyBytes,
@@ -110,8 +97,8 @@ export function serveConfig(
         ? DEFAULT_LIMITS.maxRows
         : args.maxRows === 'none'
           ? null
-          : positiveInt('--max-rows', args.maxRows),
-    dbPool: args.dbPool === undefined ? DEFAULT_DB_POOL : positiveInt('--db-pool', args.dbPool),
+          : positiveIntArg('--max-rows', args.maxRows, serveCliCommand)!,
+    dbPool: positiveIntArg('--db-pool', args.dbPool, serveCliCommand) ?? DEFAULT_DB_POOL,
     poolAcquisitionTimeoutMs:
       args.dbPoolAcquisitionTimeout === undefined
         ? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS
@@ -145,11 +132,7 @@ async function personaTokens(running: Running, secret: string): Promise<string[]
   for (const p of PERSONA_USERS) {
     const user = await findAuthUser(running.db, p.id);
     if (!user) continue;
-    const token = await mintAccessToken(
-      secret,
-      { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata },
-      { expiresIn: 24 * 3600 },
-    );
+    const token = await mintUserToken(secret, user, { expiresIn: 24 * 3600 });
     lines.push(`  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`);
   }
   return lines;

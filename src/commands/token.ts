@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertSecret, mintAccessToken, mintApiKey } from '../auth/tokens.js';
+import { assertSecret, mintApiKey, mintUserToken } from '../auth/tokens.js';
 import { ensureUser, parseUserSpec, type AuthUser, type UserSpec } from '../auth/signup.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
 import { resolveSecret } from './serve.js';
-import type { Command } from './command.js';
+import { positiveIntArg, type Command } from './command.js';
 
 /**
  * `shipspeak-db token --user <persona|uuid>`: prints a user access token (stdout: the token only, so
@@ -126,17 +126,10 @@ export async function tokenCommand(
   const spec = parseUserSpec(args.user);
   const { secret } = resolveSecret(args.jwtSecret);
   assertSecret(secret);
-  const expiresIn = args.expiresIn === undefined ? 3600 : /^\d+$/.test(args.expiresIn) ? Number(args.expiresIn) : NaN;
-  if (!(expiresIn > 0))
-    throw new TokenError(`--expires-in must be a positive number of seconds (got ${JSON.stringify(args.expiresIn)})`);
+  // Seconds; a malformed value is a usage error (exit 2), checked by the one option parser.
+  const expiresIn = positiveIntArg('--expires-in', args.expiresIn, tokenCliCommand) ?? 3600;
   const user = await resolveUser(args, secret, spec, err);
-  out(
-    await mintAccessToken(
-      secret,
-      { sub: user.id, email: user.email, app_metadata: user.app_metadata, user_metadata: user.user_metadata },
-      { expiresIn },
-    ),
-  );
+  out(await mintUserToken(secret, user, { expiresIn }));
   return 0;
 }
 

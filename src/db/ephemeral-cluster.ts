@@ -21,6 +21,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { monitoringConf } from './monitoring-settings.js';
+import { quoteIdent } from './quote.js';
 import { connectionConfig, redactUrl } from './node-postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -607,13 +608,12 @@ export async function createScratchDatabase(
   if (!/^[a-z_][a-z0-9_]{0,30}$/.test(prefix))
     throw new Error(`scratch database prefix must match [a-z_][a-z0-9_]*: ${prefix}`);
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${++scratchCounter}`;
-  const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  const template = options.template ? ` template ${ident(options.template)}` : '';
-  await adminQuery(superuserUrl, `create database ${ident(name)}${template}`);
+  const template = options.template ? ` template ${quoteIdent(options.template)}` : '';
+  await adminQuery(superuserUrl, `create database ${quoteIdent(name)}${template}`);
   let dropped: Promise<void> | undefined;
   return {
     name,
     url: withDatabase(superuserUrl, name),
-    drop: () => (dropped ??= adminQuery(superuserUrl, `drop database if exists ${ident(name)} with (force)`)),
+    drop: () => (dropped ??= adminQuery(superuserUrl, `drop database if exists ${quoteIdent(name)} with (force)`)),
   };
 }

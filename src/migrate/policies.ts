@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, Queryable } from '../db/database.js';
+import { quoteIdent as ident, quoteLiteral as literal, quoteRole } from '../db/quote.js';
 import { MigrationError } from './errors.js';
 import { loadMigrations, SQL_DIR } from './files.js';
 import { splitStatements } from './split-statements.js';
@@ -84,15 +85,12 @@ export async function readPolicies(db: Queryable): Promise<PolicySet> {
   return set;
 }
 
-const ident = (s: string) => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /** A policy as DDL, from the catalog: what a down file needs to restore it exactly. */
 export function renderPolicy(table: string, p: PolicyDef): string {
   const lines = [
     `create policy ${ident(p.name)} on public.${ident(table)}`,
     `  as ${p.permissive} for ${p.cmd}`,
-    `  to ${p.roles.map(ident).join(', ')}`,
+    `  to ${p.roles.map(quoteRole).join(', ')}`,
   ];
   if (p.using !== null) lines.push(`  using (${p.using})`);
   if (p.check !== null) lines.push(`  with check (${p.check})`);

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { quoteIdent } from '../db/quote.js';
 
 /**
  * What an operator looks at first on a PostgreSQL database (the `shipspeak-db stats` command): the top
@@ -62,7 +63,7 @@ async function topStatements(
   order: 'total' | 'mean',
   top: number,
 ): Promise<StatementStat[]> {
-  const ident = `"${schema.replace(/"/g, '""')}"`;
+  const ident = quoteIdent(schema);
   const column = order === 'total' ? 's.total_exec_time' : 's.mean_exec_time';
   const r = await db.query<{
     queryid: string;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Queryable } from '../db/database.js';
+import { quoteQualified } from '../db/quote.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,7 @@ export async function tableFingerprints(
   );
   const out: Record<string, TableFingerprint> = {};
   for (const t of tables.rows) {
-    const ident = `"${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
+    const ident = quoteQualified(t.schema, t.name);
     const r = await db.query<{ n: string; h: string }>(
       `select count(*)::text as n, coalesce(md5(string_agg(x.r, E'\\n' order by x.r)), '') as h from (select t::text as r from ${ident} t) x`,
     );

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { isPgError } from '../db/database.js';
+import { actAs } from '../db/act-as.js';
 import type { JwtClaims } from '../rest/jwt.js';
 // Names come from the catalog (PublishedTable), quoted by the gateway's one quoting function.
 import { quoteIdent as ident } from '../rest/sql.js';
@@ -22,11 +23,7 @@ export interface Subscriber {
 
 async function asSubscriber(db: Database, who: Subscriber, sql: string, params: unknown[]): Promise<boolean> {
   try {
-    return await db.transaction(async (tx) => {
-      await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
-        who.role,
-        JSON.stringify(who.claims),
-      ]);
+    return await actAs(db, who.role, who.claims, async (tx) => {
       const r = await tx.query<{ ok: boolean }>(sql, params);
       return r.rows[0]?.ok === true;
     });

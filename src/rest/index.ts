@@ -5,7 +5,7 @@ import { createHandler } from './handler.js';
 import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
 import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
-import { listen, type RunningServer } from './server.js';
+import { listen, type RunningServer } from './http-server.js';
 import { TX_END_SETTINGS, type TxEnd } from './preferences.js';
 
 /**
@@ -118,4 +118,4 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-export type { RunningServer } from './server.js';
+export type { RunningServer } from './http-server.js';

@@ -1,4 +1,5 @@
 import { compactVerify, errors as joseErrors } from 'jose';
+import { assertSecret } from '../auth/tokens.js';
 import { type ApiError, jwtError } from './errors.js';
 
 /**
@@ -7,20 +8,13 @@ import { type ApiError, jwtError } from './errors.js';
  * `jose` only checks the signature here; the time and audience rules are PostgREST's own, applied by hand so
  * that e.g. a future `iat` or a non-numeric `exp` fail exactly as they do there.
  */
-export const MIN_SECRET_LENGTH = 32;
 const ALLOWED_SKEW_SECONDS = 30;
 const HS_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
 export type JwtClaims = Record<string, unknown>;
 
-export function secretKey(secret: string): Uint8Array {
-  if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(
-      `jwtSecret must be at least ${MIN_SECRET_LENGTH} characters long (PostgREST refuses shorter HS256 secrets); got ${typeof secret === 'string' ? secret.length : 0}`,
-    );
-  }
-  return new TextEncoder().encode(secret);
-}
+/** The gateway's HS256 key, after the one secret check (src/auth/tokens.ts) that minting uses too. */
+export const secretKey = (secret: string): Uint8Array => assertSecret(secret);
 
 export interface VerifyOptions {
   /** When set, an `aud` claim must contain it (PostgREST `jwt-aud`). */

@@ -270,7 +270,7 @@ function junctions(ctx: Ctx, here: Table, targetName: string, schema: string): R
   for (const a of fks) {
     if (a.refSchema !== here.schema || a.refTable !== here.name || a.schema !== schema) continue;
     const junction = ctx.cache.tables.get(qualified(a.schema, a.table));
-    if (!junction || junction.kind !== 'table') continue;
+    if (junction?.kind !== 'table') continue;
     for (const b of fks) {
       if (b === a || b.schema !== a.schema || b.table !== a.table) continue;
       if (b.refSchema !== schema || b.refTable !== targetName) continue;

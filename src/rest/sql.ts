@@ -10,6 +10,8 @@
  * turning a fragment into a string by accident (`${fragment}` in a plain template) throws at run time, so a
  * URL's text can only reach PostgreSQL as a quoted identifier or a bind parameter. render() numbers the binds.
  */
+import { quoteIdent } from '../db/quote.js';
+
 declare const cachedBrand: unique symbol;
 /** A name that came from the catalog through the schema cache (schema-cache.ts is the only producer). */
 export type CachedName = string & { readonly [cachedBrand]: true };
@@ -80,8 +82,8 @@ export function join(fragments: readonly Sql[], separator: Sql): Sql {
 
 export const empty = sql``;
 
-export const quoteIdent = (name: string): string =>
-  name.includes('"') ? `"${name.replace(/"/g, '""')}"` : `"${name}"`;
+// The one quoting function lives in src/db/quote.ts; re-exported for the gateway's renderer.
+export { quoteIdent };
 
 export interface Statement {
   sql: string;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Database, Queryable } from '../db/database.js';
+import { quoteIdent } from '../db/quote.js';
 
 /** fixtures/ at the repository root, found from this module so the CLI and tests work from any cwd. */
 const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -44,8 +45,4 @@ export async function countPublicRows(q: Queryable): Promise<Record<string, numb
     rows[name] = Number(r.rows[0]?.n ?? 0);
   }
   return rows;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

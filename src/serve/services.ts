@@ -4,7 +4,7 @@ import type { Handle } from '../rest/fetch-adapter.js';
 import { pgliteChangeSource } from '../realtime/capture-pglite.js';
 import { postgresChangeSource } from '../realtime/capture-postgres.js';
 import type { ChangeSource } from '../realtime/changes.js';
-import { createRealtime, type Realtime } from '../realtime/server.js';
+import { createRealtime, type Realtime } from '../realtime/websocket.js';
 
 /**
  * The Supabase services `serve` puts beside the data API, routed by URL prefix like Kong does in the

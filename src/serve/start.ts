@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from '../rest/limits.js';
 import { loadSeed, seedPath } from '../seed/load.js';
 import { guardHost, hostAllowed } from './hosts.js';
 import { startServices, type Services } from './services.js';
-import { listen, type RunningServer } from '../rest/server.js';
+import { listen, type RunningServer } from '../rest/http-server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { withRequestLog } from './request-log.js';
 import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';

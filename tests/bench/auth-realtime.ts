@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createAppClient, createServerClient } from '../../src/auth/client.js';
-import { formatMs, summarise, Verdicts } from '../../src/bench/stats.js';
+import { formatMs, summarise, Verdicts } from '../../src/harness/stats.js';
 import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';
 import { createScratchDatabase, startEphemeralCluster } from '../../src/db/ephemeral-cluster.js';
 import { DEV_JWT_SECRET, startServer, type Running } from '../../src/serve/start.js';

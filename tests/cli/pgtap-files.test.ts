@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { selectFiles, testFiles } from '../../src/pgtap/files.js';
+import { selectFiles, testFiles } from '../../src/harness/pgtap/files.js';
+import { PGTAP_DIR } from '../paths.js';
 
 /** `npm run test:pgtap -- <file>`: picking pgTAP files by name, and a clear error for a name that is not there. */
 describe('pgTAP file selection', () => {
-  const all = testFiles();
+  const all = testFiles(PGTAP_DIR);
 
   it('finds the committed files, and no argument means all of them', () => {
     expect(all.length).toBeGreaterThan(3);

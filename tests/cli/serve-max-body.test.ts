@@ -15,7 +15,7 @@ describe('serve --max-body-bytes', () => {
   it('refuses anything else before starting, naming the flag', async () => {
     for (const bad of ['0', '-1', '1e6', '1.5', 'abc', '', '99999999999999999']) {
       expect(() => serveConfig({ maxBodyBytes: bad }, log, {}), bad).toThrow(
-        /--max-body-bytes must be a positive integer/,
+        /--max-body-bytes expects a positive whole number/,
       );
     }
     const err: string[] = [];
@@ -24,7 +24,23 @@ describe('serve --max-body-bytes', () => {
       err: (l: string) => void err.push(l),
       ask: async () => null,
     });
-    expect(code).toBe(1);
-    expect(err.join('\n')).toContain('--max-body-bytes must be a positive integer (got "lots")');
+    // A malformed value is a usage error: exit 2, like every other option of every command.
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('--max-body-bytes expects a positive whole number, got "lots"');
+  });
+});
+
+describe('token --expires-in', () => {
+  it('a malformed value is a usage error (exit 2) naming the flag, before any database is opened', async () => {
+    for (const bad of ['0', 'soon', '1.5', '99999999999999999']) {
+      const err: string[] = [];
+      const code = await runCli(['token', '--user', 'pro', '--expires-in', bad], {
+        out: () => undefined,
+        err: (l: string) => void err.push(l),
+        ask: async () => null,
+      });
+      expect(code, bad).toBe(2);
+      expect(err.join('\n')).toContain(`--expires-in expects a positive whole number, got "${bad}"`);
+    }
   });
 });

@@ -16,7 +16,7 @@ import {
   pkgLibDir,
   startEphemeralCluster,
 } from '../../src/db/ephemeral-cluster.js';
-import { isCI } from '../../src/db/server.js';
+import { isCI } from '../../src/db/resolve-postgres.js';
 import { describePg, describeRequiring, pgUrl } from '../support/pg.js';
 
 const binDir = findPostgresBinaries();

@@ -11,6 +11,7 @@ import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { pgliteFactory } from '../support/pglite-template.js';
+import { actAs } from '../../src/db/act-as.js';
 
 const fresh = pgliteFactory(async (db) => {
   await applyBootstrap(db);
@@ -34,13 +35,7 @@ async function as<T>(
   sub: string | null,
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(`select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)`, [
-      JSON.stringify({ role, ...(sub ? { sub } : {}) }),
-      role,
-    ]);
-    return fn(tx);
-  });
+  return actAs(db, role, { role, ...(sub ? { sub } : {}) }, fn);
 }
 
 const monthly = (db: Database) =>

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isPgError, type Database } from '../../src/db/database.js';
+import { quoteIdent as q } from '../../src/db/quote.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { enginesUnderTest } from '../support/engines.js';
@@ -33,8 +34,6 @@ const COLUMNS_SQL = `
   where n.nspname = 'public' and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped
     and a.atttypid in ('pg_catalog.numeric'::pg_catalog.regtype, 'pg_catalog.float4'::pg_catalog.regtype, 'pg_catalog.float8'::pg_catalog.regtype)
   order by 1, 2`;
-
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 for (const engine of enginesUnderTest(async (db) => {
   await migrateUp(db);

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
-import { loadMatrix, matrixCells, OPERATIONS, parseMatrix, PERSONAS } from '../../src/rls/matrix.js';
+import { loadMatrix, matrixCells, OPERATIONS, parseMatrix, PERSONAS } from '../../src/harness/matrix.js';
 import { pgliteFactory } from '../support/pglite-template.js';
+import { MATRIX_PATH } from '../paths.js';
 
 const fresh = pgliteFactory(async (db) => {
   await applyBootstrap(db);
@@ -23,7 +24,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
   afterAll(async () => db?.close());
 
   it('loads, and names exactly the personas and operations the suites act out', () => {
-    const m = loadMatrix();
+    const m = loadMatrix(MATRIX_PATH);
     expect(Object.keys(m.personas).sort()).toEqual([...PERSONAS].sort());
     expect([...m.operations].sort()).toEqual([...OPERATIONS].sort());
     const cells = matrixCells(m);
@@ -34,7 +35,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
   });
 
   it('covers every relation in schema public at head, and names no relation that does not exist', async () => {
-    const m = loadMatrix();
+    const m = loadMatrix(MATRIX_PATH);
     const r = await db.query<{ name: string }>(
       `select c.relname as name from pg_catalog.pg_class c
         where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
@@ -47,7 +48,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
   });
 
   it("every owner_column is a uuid column bound by a foreign key (to auth.users or to the owner's parent row)", async () => {
-    const m = loadMatrix();
+    const m = loadMatrix(MATRIX_PATH);
     for (const [table, entry] of Object.entries(m.tables)) {
       if (entry.owner_column === null) continue;
       const r = await db.query<{ ok: boolean }>(
@@ -64,7 +65,7 @@ describe('tests/rls/matrix.json covers the public schema', () => {
 
   it('rejects a matrix with an unknown persona, operation or outcome', () => {
     // biome-ignore lint/suspicious/noExplicitAny: the test plants arbitrary bad values into the matrix JSON
-    const good = JSON.parse(JSON.stringify(loadMatrix())) as Record<string, any>;
+    const good = JSON.parse(JSON.stringify(loadMatrix(MATRIX_PATH))) as Record<string, any>;
     const withPersona = structuredClone(good);
     withPersona.tables.profiles.expected.hacker = withPersona.tables.profiles.expected.anon;
     expect(() => parseMatrix(withPersona)).toThrow(/expected must list exactly/);

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot } from '../../src/db/catalog-snapshot.js';
+import { catalogSnapshot, type CatalogSnapshot } from '../../src/harness/catalog-snapshot.js';
 import {
   loadPolicyFiles,
   policyDrift,
@@ -32,6 +32,19 @@ function notesTree(): string {
       `comment on policy notes_select_own on public.notes is 'owners read their notes';\n`,
   );
   return root;
+}
+
+/**
+ * Applies the newest generated pair (no drift left), then reverts it and the pair before it, checking the
+ * catalog after each down: generated migrations must be exactly reversible.
+ */
+async function applyThenRevertBoth(root: string, afterFirst: CatalogSnapshot, beforeFirst: CatalogSnapshot) {
+  await migrateUp(db, { sqlDir: root });
+  expect(await policyDrift(db, root)).toEqual([]);
+  await migrateDown(db, { sqlDir: root, steps: 1 });
+  expect(await catalogSnapshot(db)).toEqual(afterFirst);
+  await migrateDown(db, { sqlDir: root, steps: 1 });
+  expect(await catalogSnapshot(db)).toEqual(beforeFirst);
 }
 
 describe('sql/policies enters the versioned pipeline through generated migrations', () => {
@@ -65,13 +78,35 @@ describe('sql/policies enters the versioned pipeline through generated migration
     expect(readFileSync(join(root, 'down/0003_notes_session_user.sql'), 'utf8')).toContain(
       'using ((owner = CURRENT_USER))',
     );
+    await applyThenRevertBoth(root, withPolicies, withoutPolicies);
+  });
+
+  it('renders policies whose names are SQL keywords (a policy named "select") as valid DDL in both directions', async () => {
+    // The down file and the drift listing render policies from the catalog: a name that is a keyword, or not
+    // lower case, must come back quoted, or the generated migration pair cannot be applied.
+    const root = notesTree();
+    writeFileSync(
+      join(root, 'policies/notes.sql'),
+      `create policy "select" on public.notes as permissive for select to public using (owner = current_user);\n` +
+        `create policy "Owners Insert" on public.notes as permissive for insert to public with check (owner = current_user);\n`,
+    );
+    db = await fresh();
+    await migrateUp(db, { sqlDir: root });
+    const withoutPolicies = await catalogSnapshot(db);
+    await writePolicyMigration(db, 'keyword_names', root);
+    const down = readFileSync(join(root, 'down/0002_keyword_names.sql'), 'utf8');
+    expect(down).toContain('drop policy "select" on public."notes"');
     await migrateUp(db, { sqlDir: root });
     expect(await policyDrift(db, root)).toEqual([]);
+    const withPolicies = await catalogSnapshot(db);
 
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withPolicies);
-    await migrateDown(db, { sqlDir: root, steps: 1 });
-    expect(await catalogSnapshot(db)).toEqual(withoutPolicies);
+    // Rendering from the catalog (what the next generated down file holds) applies and restores the same policies.
+    writeFileSync(join(root, 'policies/notes.sql'), '');
+    await writePolicyMigration(db, 'drop_keyword_names', root);
+    expect(readFileSync(join(root, 'down/0003_drop_keyword_names.sql'), 'utf8')).toContain(
+      'create policy "select" on public."notes"',
+    );
+    await applyThenRevertBoth(root, withPolicies, withoutPolicies);
   });
 
   it('writes nothing when the files and the database agree', async () => {

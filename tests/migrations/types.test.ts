@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { generateTypes, TYPES_FILE } from '../../src/commands/types.js';
+import { generateTypes, TYPES_FILE } from '../../src/commands/gen-types.js';
 import { describePg, pgUrl } from '../support/pg.js';
 import { generateJsonbTypes, JSONB_TYPES_FILE } from '../../src/schema/jsonb-types.js';
 

@@ -23,10 +23,10 @@
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
-import { Verdicts, summarise } from '../../src/bench/stats.js';
+import { Verdicts, summarise } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);

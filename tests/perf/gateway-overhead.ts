@@ -10,19 +10,13 @@
  */
 import { openDatabase } from '../../src/db/open.js';
 import { createGateway } from '../../src/rest/index.js';
-import { recording } from './support/recording.js';
-import { Verdicts } from '../../src/bench/stats.js';
+import { recordingDatabase } from '../../src/bench/capture.js';
+import { summarise, Verdicts } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 import { JWT_SECRET, SUPABASE_URL, USER_A, prepareFixture, token } from '../rest/support/fixture.js';
 
 const N = Number(process.env.N ?? 2000);
 const WARMUP = Math.min(200, N);
-
-function percentiles(samples: number[]): { p50: number; p95: number; p99: number; mean: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { p50: at(50), p95: at(95), p99: at(99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < WARMUP; i++) await fn();
@@ -45,8 +39,8 @@ async function main(): Promise<void> {
     if (base.engine === 'pglite') await prepareFixture(base);
     else if (!(await base.query(`select to_regclass('public.items') is not null as ok`)).rows[0]?.ok)
       await prepareFixture(base);
-    const rec = recording(base);
-    const gateway = createGateway({ db: rec.db, jwtSecret: JWT_SECRET });
+    const rec = recordingDatabase(base, { rollback: false });
+    const gateway = createGateway({ db: rec, jwtSecret: JWT_SECRET });
     const userA = await token({ sub: USER_A, role: 'authenticated', extra: { aud: 'authenticated' } });
 
     const cases = [
@@ -86,10 +80,10 @@ async function main(): Promise<void> {
         base.transaction(async (tx) => {
           for (const s of statements) await tx.query(s.sql, s.params);
         });
-      const g = percentiles(await time(viaGateway));
+      const g = summarise(await time(viaGateway));
       rec.take();
-      const d = percentiles(await time(sameSql));
-      const b = percentiles(await time(() => base.query(c.bare.sql, c.bare.params)));
+      const d = summarise(await time(sameSql));
+      const b = summarise(await time(() => base.query(c.bare.sql, c.bare.params)));
       console.log(`\n${c.name}`);
       console.log(`  ${'path'.padEnd(44)}     p50      p95      p99     mean`);
       console.log(

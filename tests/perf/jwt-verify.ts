@@ -11,7 +11,7 @@
  */
 import { compactVerify } from 'jose';
 import { mintAccessToken } from '../../src/auth/tokens.js';
-import { Verdicts, summarise } from '../../src/bench/stats.js';
+import { Verdicts, summarise } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 import { secretKey, verifyJwt } from '../../src/rest/jwt.js';
 

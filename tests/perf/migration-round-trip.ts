@@ -13,7 +13,7 @@ import { openPGlite } from '../../src/db/pglite.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { loadMigrations } from '../../src/migrate/files.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
-import { Verdicts, formatMs, summarise } from '../../src/bench/stats.js';
+import { Verdicts, formatMs, summarise } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

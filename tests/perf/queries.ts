@@ -13,14 +13,16 @@
  * Absolute targets at scale (p99 ≤ 5 ms, ratio ≤ 1.3 at 10k users) are measured by `npm run bench`.
  */
 import { loadCatalogue, runHotQueries } from '../../src/bench/hot-queries.js';
+import { HOT_QUERY_CATALOGUE } from '../paths.js';
 import { checksFor, describeMisses, hotQueryRecord, type Limits } from '../../src/bench/targets.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { isCI, isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isCI, isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';
 import { loadScaleSeed } from '../../src/seed/scale.js';
+import { actAs } from '../../src/db/act-as.js';
 
 const GATE_USERS = Number(process.env.GATE_USERS ?? 300);
 const RATIO_CEILING = 4;
@@ -46,7 +48,7 @@ try {
   const results = await runHotQueries({
     admin,
     timing,
-    catalogue: loadCatalogue(),
+    catalogue: loadCatalogue(HOT_QUERY_CATALOGUE),
     users: 25,
     rounds: 2,
     warmup: 10,
@@ -61,12 +63,7 @@ try {
   const month = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), 1));
   const next = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth() + 1, 1));
   const asService = async (sql: string, params: unknown[]) =>
-    admin.transaction(async (tx) => {
-      await tx.query(
-        `select set_config('request.jwt.claims', '{"role":"service_role"}', true), set_config('role', 'service_role', true)`,
-      );
-      return (await tx.query(sql, params)).rows;
-    });
+    actAs(admin, 'service_role', { role: 'service_role' }, async (tx) => (await tx.query(sql, params)).rows);
   const rollup = await asService(
     'select kind, tier, users::text, events::text, total_quantity::text from public.admin_usage_monthly($1::date) order by 1, 2',
     [month.toISOString().slice(0, 10)],

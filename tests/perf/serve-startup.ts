@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Verdicts, summarise, type Summary } from '../../src/bench/stats.js';
+import { Verdicts, summarise, type Summary } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
 
 const BIN = fileURLToPath(new URL('../../bin/shipspeak-db.js', import.meta.url));

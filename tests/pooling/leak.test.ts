@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { localEnvironment } from '../../src/auth/environment.js';
+import { localEnvironment } from '../../src/harness/environment.js';
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';

@@ -3,6 +3,7 @@ import { PERSONA_USERS } from '../../src/auth/signup.js';
 import { migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { enginesUnderTest, type EngineUnderTest } from '../support/engines.js';
+import { actAs } from '../../src/db/act-as.js';
 
 /** Seeded users of fixtures/dev-seed.sql (alice, bob, carol, dave), as the CLI personas define them. */
 export const SEEDED_USERS = PERSONA_USERS.map(({ id, email }) => ({ id, email }));
@@ -26,12 +27,7 @@ export async function asRole<T>(
   sub: string | null,
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    const claims = JSON.stringify(sub ? { sub, role } : { role });
-    await tx.query(`select set_config('request.jwt.claims', $1, true)`, [claims]);
-    await tx.exec(`set local role ${role}`);
-    return fn(tx);
-  });
+  return actAs(db, role, sub ? { sub, role } : { role }, fn);
 }
 
 /** The SQLSTATE and message a promise rejects with (fails the test if it resolves). */

@@ -4,7 +4,7 @@
  * the seed; FUZZ_SEED=<seed> replays it.
  */
 import { expect, it } from 'vitest';
-import { summarise } from '../../src/bench/stats.js';
+import { summarise } from '../../src/harness/stats.js';
 import { describeEachEngine } from '../rest/support/engines.js';
 import { reliabilityEvidence } from './support/evidence.js';
 import { fuzzSeed, runFuzz } from './support/fuzz.js';

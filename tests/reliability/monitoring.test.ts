@@ -11,7 +11,7 @@ import pg from 'pg';
 import { runCli } from '../../src/commands/dispatch.js';
 import { findPostgresBinaries, startEphemeralCluster, type EphemeralCluster } from '../../src/db/ephemeral-cluster.js';
 import { AUTO_EXPLAIN_SETTINGS, LOGGING_SETTINGS, PGAUDIT_SETTINGS } from '../../src/db/monitoring-settings.js';
-import { isCI } from '../../src/db/server.js';
+import { isCI } from '../../src/db/resolve-postgres.js';
 import { describeRequiring } from '../support/pg.js';
 import { reliabilityEvidence } from './support/evidence.js';
 

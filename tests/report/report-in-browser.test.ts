@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testFiles } from '../../src/pgtap/files.js';
-import { provePgtap } from '../../src/pgtap/suite.js';
+import { testFiles } from '../../src/harness/pgtap/files.js';
+import { provePgtap } from '../../src/harness/pgtap/suite.js';
 import { buildReport, currentTree } from '../../src/report/build.js';
 import { loadCatalogue } from '../../src/report/catalogue.js';
 import { writeChangeResults } from '../../src/report/change-evidence.js';
@@ -22,6 +22,7 @@ import { provenance, REPORTS_DIR, RESULTS_DIR, writeResults } from '../../src/re
 import { describePg, pgUrl } from '../support/pg.js';
 import { launch, openFile } from './browser.js';
 import { passingEvidence, tempDir } from './support.js';
+import { PGTAP_DIR, PGTAP_SUITE } from '../paths.js';
 
 const PLANT = [
   'alter table public.meetings disable row level security;',
@@ -42,8 +43,8 @@ describePg('planted faults turn the right controls red; the HTML report in Chrom
   const tree = currentTree();
 
   beforeAll(async () => {
-    const files = testFiles().filter((f) => /\/(00_schema|30_matrix)\.sql$/.test(f));
-    const run = await provePgtap(pgUrl(), files, { plant: PLANT, echo: false });
+    const files = testFiles(PGTAP_DIR).filter((f) => /\/(00_schema|30_matrix)\.sql$/.test(f));
+    const run = await provePgtap(pgUrl(), files, PGTAP_SUITE, { plant: PLANT, echo: false });
     const m = run.records.find((r) => r.id === '30_matrix');
     matrixFile = {
       ran: Number(m?.figures?.ran ?? 0),

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMatrix } from '../../src/rls/matrix.js';
+import { loadMatrix } from '../../src/harness/matrix.js';
 import { untyped } from './support/tables.js';
 import { describeEachEnvironment } from './support/environments.js';
 import {
@@ -20,8 +20,9 @@ import {
   analysisRow,
   type World,
 } from './support/world.js';
+import { MATRIX_PATH } from '../paths.js';
 
-const matrix = loadMatrix();
+const matrix = loadMatrix(MATRIX_PATH);
 const TABLES = Object.keys(matrix.tables).sort();
 const QUOTA_MESSAGE = /^meeting quota exceeded: the free tier allows (\d+) meetings per calendar month$/;
 

@@ -6,7 +6,7 @@
  * to `Json`).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createUser, deleteCreatedUsers, serviceClient, type CreatedUser } from '../../src/auth/users.js';
+import { createUser, deleteCreatedUsers, serviceClient, type CreatedUser } from '../../src/harness/users.js';
 import type { ProfilePreferences } from '../../types/database.js';
 import { describeEachEnvironment } from './support/environments.js';
 import { moduleRow, must, sessionRow } from './support/world.js';

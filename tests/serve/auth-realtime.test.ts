@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { createAppClient, createServerClient } from '../../src/auth/client.js';
 import { MIN_BCRYPT_COST } from '../../src/auth-api/passwords.js';
 import { mintAccessToken } from '../../src/auth/tokens.js';
-import { summarise } from '../../src/bench/stats.js';
+import { summarise } from '../../src/harness/stats.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { provenance, writeResults, type CheckRecord } from '../../src/report/results.js';
 import { DEV_JWT_SECRET, startServer, type Running } from '../../src/serve/start.js';

@@ -74,9 +74,9 @@ describe('serve flags are validated before anything starts (exit 2)', () => {
   for (const [args, message] of [
     [['--statement-timeout', '8'], /--statement-timeout must be a duration with a unit/],
     [['--statement-timeout', '0s'], /--statement-timeout must be a duration/],
-    [['--max-rows', '0'], /--max-rows must be a positive integer/],
-    [['--max-rows', 'lots'], /--max-rows must be a positive integer/],
-    [['--db-pool', '0'], /--db-pool must be a positive integer/],
+    [['--max-rows', '0'], /--max-rows expects a positive whole number/],
+    [['--max-rows', 'lots'], /--max-rows expects a positive whole number/],
+    [['--db-pool', '0'], /--db-pool expects a positive whole number/],
     [['--db-pool-acquisition-timeout', '10'], /--db-pool-acquisition-timeout must be a duration with a unit/],
     [['--allowed-hosts', 'http://x.example'], /--allowed-hosts: "http:\/\/x.example" is not a host name/],
   ] as const) {

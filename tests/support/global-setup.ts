@@ -6,7 +6,7 @@
  * which turns "no PostgreSQL" into a failure in CI and a loud NOT RUN locally.
  */
 import type { TestProject } from 'vitest/node';
-import { isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -22,7 +22,7 @@
  * `pgUrl()` returns the URL for hooks and tests inside `describePg` (they only run when it exists).
  */
 import { describe, inject, it, type TestContext } from 'vitest';
-import { isCI } from '../../src/db/server.js';
+import { isCI } from '../../src/db/resolve-postgres.js';
 
 export type PgAvailability = { url: string } | { unavailable: string };
 

@@ -46,7 +46,9 @@ export async function startRoundTripProxy(upstreamUrl: string): Promise<RoundTri
   return {
     url: url.toString(),
     flights: () => flights,
-    reset: () => void (flights = 0),
+    reset: () => {
+      flights = 0;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Verdicts } from '../../../src/bench/stats.js';
+import { Verdicts } from '../../../src/harness/stats.js';
 import { provenance, writeResults } from '../../../src/report/results.js';
 import { childEnv, startServe } from '../../serve/support.js';
 import { runK6 } from '../k6-runner/runner.js';

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { summarise, type Summary } from '../../../src/bench/stats.js';
+import { summarise, type Summary } from '../../../src/harness/stats.js';
 
 /** What one autocannon run against one target measured. */
 export interface LoadResult {

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { connectionConfig } from '../../../src/db/node-postgres.js';
-import type { Recorded } from '../support/recording.js';
+import type { CapturedStatement as Recorded } from '../../../src/bench/capture.js';
 
 const [url, statementsFile, poolSize] = process.argv.slice(2);
 if (!url || !statementsFile || !poolSize) {

@@ -33,17 +33,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { mintAccessToken } from '../../../src/auth/tokens.js';
-import { Verdicts, summarise } from '../../../src/bench/stats.js';
+import { Verdicts, summarise } from '../../../src/harness/stats.js';
 import { createScratchDatabase } from '../../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../../src/db/node-postgres.js';
-import { isUnavailable, resolveServer } from '../../../src/db/server.js';
+import { isUnavailable, resolveServer } from '../../../src/db/resolve-postgres.js';
 import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
 import { migrateUp } from '../../../src/migrate/runner.js';
 import { createGateway } from '../../../src/rest/index.js';
 import { provenance, writeResults } from '../../../src/report/results.js';
 import { loadSeed } from '../../../src/seed/load.js';
 import { childEnv, startServe } from '../../serve/support.js';
-import { recording, type Recorded } from '../support/recording.js';
+import { recordingDatabase, type CapturedStatement as Recorded } from '../../../src/bench/capture.js';
 import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
 import { drive, type LoadResult } from './load.js';
 
@@ -122,8 +122,8 @@ async function main(): Promise<void> {
       { expiresIn: 6 * 3600 },
     );
     const headers = { authorization: `Bearer ${token}`, apikey: token };
-    const rec = recording(db);
-    const gateway = createGateway({ db: rec.db, jwtSecret: SECRET });
+    const rec = recordingDatabase(db, { rollback: false });
+    const gateway = createGateway({ db: rec, jwtSecret: SECRET });
     const cases = CASES.filter((c) => !ONLY || ONLY.includes(c.key));
     const statements: Record<string, [Recorded, Recorded]> = {};
     const expected: Record<string, unknown[]> = {};

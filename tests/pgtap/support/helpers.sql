@@ -1,4 +1,4 @@
--- pgTAP helpers (schema tests), applied once by src/pgtap/run.ts to the scratch database after the
+-- pgTAP helpers (schema tests), applied once by src/harness/pgtap/suite.ts to the scratch database after the
 -- migrations and before pg_prove runs tests/pgtap/*.sql. In the spirit of supabase-test-helpers:
 -- create users through auth.users (so the signup trigger runs), act as a persona exactly the way
 -- PostgREST does (set local role + request.jwt.claims), and go back to the superuser.

@@ -5,7 +5,7 @@
  * evidence, so a failing cell reads like "meetings.update.free_b: expected own, observed all".
  */
 import { PERSONA_SPECS, TIER_ORDER, tierAllows, type PersonaName } from '../../../src/auth/personas.js';
-import type { Operation } from '../../../src/rls/matrix.js';
+import type { Operation } from '../../../src/harness/matrix.js';
 import { probeFor, uniqueNumber, untyped, type TableProbe } from './tables.js';
 import type { Key, Row, World } from './world.js';
 

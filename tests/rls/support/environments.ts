@@ -10,7 +10,7 @@ import {
   remoteEnvironment,
   remoteSettingsFromEnv,
   type ApiEnvironment,
-} from '../../../src/auth/environment.js';
+} from '../../../src/harness/environment.js';
 import type { Database } from '../../../src/db/database.js';
 import { migrateUp } from '../../../src/migrate/runner.js';
 import { enginesUnderTest } from '../../support/engines.js';

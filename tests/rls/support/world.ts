@@ -5,7 +5,7 @@
  * and a pro published module and a draft. Everything is tracked so a real stack can be cleaned up.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiClient, ApiEnvironment } from '../../../src/auth/environment.js';
+import type { ApiClient, ApiEnvironment } from '../../../src/harness/environment.js';
 import { MEMBER_PERSONAS, type MemberPersona, type PersonaName } from '../../../src/auth/personas.js';
 import {
   anonClient,
@@ -13,7 +13,7 @@ import {
   deleteCreatedUsers,
   serviceClient,
   type CreatedUser,
-} from '../../../src/auth/users.js';
+} from '../../../src/harness/users.js';
 
 export type Row = Record<string, unknown>;
 export type Key = Record<string, string>;

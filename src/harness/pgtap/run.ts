@@ -1,15 +1,15 @@
 /**
- * `npm run test:pgtap`: the pgTAP suite (src/pgtap/suite.ts) on a real PostgreSQL 15 — DATABASE_URL, else an
+ * `npm run test:pgtap` (entry: tests/pgtap/run.ts, which names the files and data): the pgTAP suite (./suite.ts) on a real PostgreSQL 15 — DATABASE_URL, else an
  * ephemeral cluster from the local binaries; without either the run fails (in CI resolveServer itself throws).
  * Writes reports/results/pgtap.json on every path of a full run (a run of chosen files is a partial suite and
  * writes none). Exit status = pg_prove's. Output is quiet unless something fails (PGTAP_VERBOSE=1 shows every
  * assertion); arguments pick files.
  */
 import { existsSync } from 'node:fs';
-import { isUnavailable, resolveServer } from '../db/server.js';
-import { provenance, writeResults, type CheckRecord } from '../report/results.js';
-import { PGTAP_DIR, selectFiles, testFiles } from './files.js';
-import { PG_PROVE, provePgtap } from './suite.js';
+import { isUnavailable, resolveServer } from '../../db/resolve-postgres.js';
+import { provenance, writeResults, type CheckRecord } from '../../report/results.js';
+import { selectFiles, testFiles } from './files.js';
+import { PG_PROVE, provePgtap, type PgtapData } from './suite.js';
 
 let partial = false;
 
@@ -24,10 +24,16 @@ function writeEvidence(startedAt: Date, engine: string, records: CheckRecord[]):
   console.log(`[evidence] ${path}: ${records.length} records`);
 }
 
-async function main(): Promise<number> {
+/** Where the suite's SQL lives: the test files' directory, the helpers and the matrix. */
+export interface PgtapSuitePaths extends PgtapData {
+  dir: string;
+}
+
+/** Runs the suite (all files, or the ones `wanted` names) and returns pg_prove's exit status (2: a usage error). */
+export async function runPgtapSuite(paths: PgtapSuitePaths, wanted: string[]): Promise<number> {
   const started = performance.now();
   const startedAt = new Date();
-  partial = process.argv.length > 2;
+  partial = wanted.length > 0;
   if (!existsSync(PG_PROVE)) {
     console.error(
       `pg_prove not found at ${PG_PROVE}: install libtap-parser-sourcehandler-pgtap-perl and postgresql-15-pgtap (.ci/run does) or set PG_PROVE`,
@@ -47,13 +53,13 @@ async function main(): Promise<number> {
   }
   let files: string[];
   try {
-    files = selectFiles(testFiles(), process.argv.slice(2));
+    files = selectFiles(testFiles(paths.dir), wanted);
   } catch (e) {
     console.error(`test:pgtap: ${(e as Error).message}`);
     return 2;
   }
   if (files.length === 0) {
-    console.error(`no pgTAP files in ${PGTAP_DIR}`);
+    console.error(`no pgTAP files in ${paths.dir}`);
     return 1;
   }
   const server = await resolveServer({ log: true });
@@ -75,7 +81,7 @@ async function main(): Promise<number> {
   }
   console.log(`[pgtap] ${server.description}`);
   try {
-    const prove = await provePgtap(server.url, files, {
+    const prove = await provePgtap(server.url, files, paths, {
       keep: process.env.PGTAP_KEEP === '1' && server.source === 'DATABASE_URL',
     });
     writeEvidence(startedAt, server.description, prove.records);
@@ -90,11 +96,3 @@ async function main(): Promise<number> {
     await server.stop();
   }
 }
-
-main().then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    console.error(`test:pgtap: ${e.stack ?? e.message}`);
-    process.exit(1);
-  },
-);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { format } from 'prettier';
 import { fileURLToPath } from 'node:url';
-import { resolveServer } from '../db/server.js';
+import { resolveServer } from '../db/resolve-postgres.js';
 import { migratedScratchDatabase } from '../migrate/scratch.js';
 import { generateJsonbTypes, JSONB_TYPES_FILE } from '../schema/jsonb-types.js';
 import type { Command } from './command.js';

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AccessToken, ApiClient, ApiEnvironment } from './environment.js';
-import { PERSONA_SPECS, type AppRole, type MemberPersona, type Tier } from './personas.js';
+import { PERSONA_SPECS, type AppRole, type MemberPersona, type Tier } from '../auth/personas.js';
 
 export interface NewUser {
   email?: string;

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { CheckRecord } from '../report/results.js';
+import type { CheckRecord } from '../../report/results.js';
 
 /**
  * pg_prove's verbose TAP output → evidence records: one per assertion (`<file>/<n>`), one per file (plan

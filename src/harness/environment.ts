@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { createServerClient } from './client.js';
+import { createServerClient } from '../auth/client.js';
 import type { Database as Db } from '../db/database.js';
 import type { Database } from '../../types/database.js';
 import { createGateway, type Gateway, type RunningServer } from '../rest/index.js';
-import { mintAccessToken, mintApiKey } from './tokens.js';
-import { createAuthUser, setProfileAccess } from './signup.js';
-import type { AppRole, Tier } from './personas.js';
+import { mintApiKey, mintUserToken } from '../auth/tokens.js';
+import { createAuthUser, setProfileAccess } from '../auth/signup.js';
+import type { AppRole, Tier } from '../auth/personas.js';
 
 export type ApiClient = SupabaseClient<Database>;
 export type AccessToken = () => Promise<string>;
@@ -106,13 +106,7 @@ export async function localEnvironment(
       return {
         id,
         accessToken: () =>
-          mintAccessToken(jwtSecret, {
-            sub: id,
-            email,
-            app_metadata,
-            user_metadata: userMetadata,
-            session_id: sessionId,
-          }),
+          mintUserToken(jwtSecret, { id, email, app_metadata, user_metadata: userMetadata }, { sessionId }),
       };
     },
     setProfile: (userId, patch) => setProfileAccess(db, userId, patch),

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/ephemeral-cluster.js';
-import { isCI, isUnavailable, resolveServer } from '../../src/db/server.js';
+import { isCI, isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 
 const NO_BINARIES = { PATH: process.env.PATH, PG15_BIN_DIR: '/nonexistent/pg15/bin' };
 

@@ -1,16 +1,15 @@
 /**
- * The expected-outcome matrix (tests/rls/matrix.json): persona × table × operation → outcome. It is data so
+ * The expected-outcome matrix (its data is tests/rls/matrix.json; the caller names the file): persona × table × operation → outcome. It is data so
  * that two very different suites — pgTAP inside PostgreSQL and supabase-js through the API — assert the same
  * expectations, and so a reviewer can read the permission model without reading SQL. This module only
  * loads and validates it; what each outcome means is documented in the file's "vocabulary".
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PERSONA_NAMES, type PersonaName } from '../auth/personas.js';
 
-export const MATRIX_PATH = fileURLToPath(new URL('../../tests/rls/matrix.json', import.meta.url));
-
-export const PERSONAS = ['anon', 'free_a', 'free_b', 'pro', 'admin', 'service_role'] as const;
-export type Persona = (typeof PERSONAS)[number];
+// The personas are defined once (src/auth/personas.ts); the matrix file must name exactly those (parseMatrix).
+export const PERSONAS: readonly PersonaName[] = PERSONA_NAMES;
+export type Persona = PersonaName;
 
 export const OPERATIONS = ['select', 'insert', 'update', 'delete'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -101,7 +100,7 @@ export function parseMatrix(json: unknown, path = 'matrix'): Matrix {
   return m as Matrix;
 }
 
-export function loadMatrix(path: string = MATRIX_PATH): Matrix {
+export function loadMatrix(path: string): Matrix {
   return parseMatrix(JSON.parse(readFileSync(path, 'utf8')), path);
 }
 

@@ -1,5 +1,5 @@
 /**
- * The pgTAP suite (tests/pgtap/*.sql) on a real PostgreSQL 15.
+ * The pgTAP suite on a real PostgreSQL 15 (the files, helpers and matrix are the caller's: tests/pgtap/run.ts).
  *
  * Server: resolveServer() — DATABASE_URL, else an ephemeral cluster from the local binaries; without either
  * the run fails (in CI resolveServer itself throws). A scratch database gets the platform bootstrap, every
@@ -10,13 +10,16 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { migratedScratchDatabase } from '../migrate/scratch.js';
-import type { CheckRecord } from '../report/results.js';
-import { loadMatrix, matrixCells } from '../rls/matrix.js';
-import { PGTAP_DIR } from './files.js';
+import { migratedScratchDatabase } from '../../migrate/scratch.js';
+import type { CheckRecord } from '../../report/results.js';
+import { loadMatrix, matrixCells } from '../matrix.js';
 import { tapRecords } from './tap-records.js';
 
-const HELPERS = `${PGTAP_DIR}support/helpers.sql`;
+/** The data a run needs besides its test files: the SQL helpers and the expected-outcome matrix. */
+export interface PgtapData {
+  helpersPath: string;
+  matrixPath: string;
+}
 export const PG_PROVE = process.env.PG_PROVE ?? '/usr/bin/pg_prove';
 
 /** Quiet by default: a passing assertion or a plan line is not shown; failures, diagnostics and summaries are. */
@@ -71,6 +74,7 @@ export interface PgtapRun {
 export async function provePgtap(
   serverUrl: string,
   files: string[],
+  data: PgtapData,
   options: { plant?: string; echo?: boolean; keep?: boolean } = {},
 ): Promise<PgtapRun> {
   const scratch = await migratedScratchDatabase(serverUrl, 'pgtap', async (db) => {
@@ -81,8 +85,8 @@ export async function provePgtap(
     await db.exec(
       `alter database "${(await db.query<{ d: string }>('select current_database() as d')).rows[0]!.d}" set search_path = "$user", public, tap, extensions`,
     );
-    await db.exec(readFileSync(HELPERS, 'utf8'));
-    const matrix = loadMatrix();
+    await db.exec(readFileSync(data.helpersPath, 'utf8'));
+    const matrix = loadMatrix(data.matrixPath);
     const cells = matrixCells(matrix);
     await db.query(
       `insert into tests.matrix (tbl, persona, op, expected)

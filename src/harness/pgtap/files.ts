@@ -1,14 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-/** The pgTAP test files (tests/pgtap/*.sql), and picking some of them by name. */
-export const PGTAP_DIR = fileURLToPath(new URL('../../tests/pgtap/', import.meta.url));
-
-export function testFiles(dir: string = PGTAP_DIR): string[] {
+/** The pgTAP test files of a directory (the caller names it: tests/pgtap), and picking some of them by name. */
+export function testFiles(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort()
-    .map((f) => `${dir}${f}`);
+    .map((f) => join(dir, f));
 }
 
 /**

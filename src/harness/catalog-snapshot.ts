@@ -1,4 +1,4 @@
-import type { Queryable } from './database.js';
+import type { Queryable } from '../db/database.js';
 
 /**
  * A normalised, OID-free picture of everything a migration can create, keyed by object identity, so two

@@ -1,13 +1,16 @@
 import { defineConfig } from 'vitest/config';
+import { vitestJsonReporter } from './src/report/suite-runner.js';
 
-// One vitest project per suite so each npm script runs its suite alone; `npm test` chains them.
+// One vitest project per suite so each npm script runs its suite alone; `npm test` runs them all
+// (src/report/run-suites.ts).
 // Suites that need a real PostgreSQL get it from tests/support/global-setup.ts (DATABASE_URL or a
 // throw-away cluster started from the local binaries).
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     // Every test also becomes an evidence record in reports/results/vitest-<project>.json (the compliance report).
-    reporters: ['default', './src/report/vitest-reporter.ts'],
+    // Under `npm test` the runner also asks for vitest's JSON (its summary table counts come from it).
+    reporters: ['default', './src/report/vitest-reporter.ts', ...vitestJsonReporter()],
     hookTimeout: 120_000,
     projects: [
       {

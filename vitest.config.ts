@@ -5,6 +5,12 @@ import { vitestJsonReporter } from './src/report/suite-runner.js';
 // (src/report/run-suites.ts).
 // Suites that need a real PostgreSQL get it from tests/support/global-setup.ts (DATABASE_URL or a
 // throw-away cluster started from the local binaries).
+// vitest 4 runs (available cores − 1) files at once: 1 on the 2-core CI machine. The projects below spend
+// much of each file waiting on the PostgreSQL server, a child process or PGlite start-up, and every file works
+// on its own scratch database / PGlite / port, so they run PG_WORKERS files at once (TEST_PG_WORKERS to
+// change it; 1 = the old serial behaviour).
+const PG_WORKERS = Number(process.env.TEST_PG_WORKERS) || 3;
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -17,6 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'migrations',
+          maxWorkers: PG_WORKERS,
           include: [
             'tests/migrations/**/*.test.ts',
             'tests/bootstrap/**/*.test.ts',
@@ -30,6 +37,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'rls',
+          maxWorkers: PG_WORKERS,
           include: ['tests/rls/**/*.test.ts', 'tests/rest/**/*.test.ts', 'tests/pooling/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
@@ -38,6 +46,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'privacy',
+          maxWorkers: PG_WORKERS,
           include: ['tests/privacy/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
@@ -54,6 +63,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'serve',
+          maxWorkers: PG_WORKERS,
           include: ['tests/serve/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },

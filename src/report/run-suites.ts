@@ -3,7 +3,10 @@
  * suite list's one home is package.json's "test" script — through src/report/suite-runner.ts, `--jobs` at a
  * time and past failures, then builds the compliance report and runs its gate, and prints one summary table.
  *
- *   tsx src/report/run-suites.ts [--jobs N] [--no-report] [--cwd DIR] <npm script>...
+ *   tsx src/report/run-suites.ts [--jobs N] [--no-report] [--cwd DIR] <npm script>... [--then <npm script>...]...
+ *
+ * `--then` starts a stage that begins when every suite before it has ended: the benchmarks want the machine
+ * to themselves, and tests/report renders the real report from every other suite's evidence.
  *
  * Exit status: the gate's when it does not pass (1 fail, 2 stale/missing evidence), else 1 when any suite
  * failed, else 0; 130 after Ctrl-C (running suites are stopped, no further suite starts, no report).
@@ -12,28 +15,30 @@
 import { resolve } from 'node:path';
 import { runCli } from '../commands/dispatch.js';
 import { REPO_ROOT } from './results.js';
-import { runSuites, summaryTable } from './suite-runner.js';
+import { runSuites, summaryTable, type SuiteResult } from './suite-runner.js';
 
 interface Args {
   jobs: number;
   report: boolean;
   cwd: string;
-  suites: string[];
+  stages: string[][];
 }
 
 function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Args {
-  const a: Args = { jobs: 1, report: true, cwd: REPO_ROOT, suites: [] };
+  const a: Args = { jobs: 1, report: true, cwd: REPO_ROOT, stages: [[]] };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     if (x === '--jobs') a.jobs = Number(argv[++i]);
     else if (x === '--no-report') a.report = false;
     else if (x === '--cwd') a.cwd = resolve(argv[++i] ?? '');
+    else if (x === '--then') a.stages.push([]);
     else if (x.startsWith('-')) throw new Error(`unknown option ${x}`);
-    else a.suites.push(x);
+    else a.stages.at(-1)!.push(x);
   }
   if (env.TEST_JOBS) a.jobs = Number(env.TEST_JOBS);
   if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error(`--jobs / TEST_JOBS must be a whole number ≥ 1`);
-  if (a.suites.length === 0) throw new Error('no suites to run: name the npm scripts, e.g. typecheck test:rls');
+  if (a.stages.some((s) => s.length === 0))
+    throw new Error('no suites to run (or an empty --then stage): name the npm scripts, e.g. typecheck test:rls');
   return a;
 }
 
@@ -50,8 +55,10 @@ async function main(): Promise<number> {
   process.on('SIGTERM', stop);
 
   const t0 = Date.now();
-  console.log(`[test] ${args.suites.length} suites, ${args.jobs} at a time: ${args.suites.join(' ')}`);
-  const results = await runSuites({ cwd: args.cwd, suites: args.suites, jobs: args.jobs, signal: controller.signal });
+  console.log(`[test] ${args.jobs} suites at a time: ${args.stages.map((s) => s.join(' ')).join(' | then ')}`);
+  const results: SuiteResult[] = [];
+  for (const suites of args.stages)
+    results.push(...(await runSuites({ cwd: args.cwd, suites, jobs: args.jobs, signal: controller.signal })));
   const extra: { label: string; state: string; seconds: number }[] = [];
   let gated = 0;
   if (args.report && !controller.signal.aborted) {

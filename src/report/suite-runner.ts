@@ -7,14 +7,15 @@
  * Counts come from the suites' own machine-readable results, never from their console text:
  *   - vitest: the runner hands each suite a directory in SHIPSPEAK_VITEST_JSON_DIR; vitest.config.ts then adds
  *     vitest's JSON reporter writing one file per vitest process there (`vitestJsonReporter`).
- *   - anything else (pgTAP): the evidence records (reports/results/*.json) the suite wrote while it ran,
- *     excluding files a vitest process wrote (those are evidence inside vitest tests, already counted).
+ *   - programs that are not vitest (pgTAP, the benchmarks): the evidence records (reports/results/*.json)
+ *     written while the suite ran by a program its script names (or a sibling of one: tests/perf/run.ts runs
+ *     tests/perf/*.ts). Files a vitest process wrote are evidence inside vitest tests, already counted.
  * A suite with neither (typecheck) shows no counts, only its exit status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 export const VITEST_JSON_DIR_ENV = 'SHIPSPEAK_VITEST_JSON_DIR';
 
@@ -138,13 +139,30 @@ function evidenceCounts(
   return used.length > 0 ? { counts: c, files: used } : null;
 }
 
+/** The files a script runs with node or tsx. */
+function programs(script: string): string[] {
+  const tokens = script.split(/\s+/);
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (!/(^|\/)(node|tsx)$/.test(tokens[i]!)) continue;
+    let j = i + 1;
+    while (tokens[j]?.startsWith('-')) j += tokens[j] === '--import' ? 2 : 1;
+    const file = tokens[j];
+    if (file && /\.[cm]?[jt]s$/.test(file) && !/vitest/.test(file)) out.push(file);
+  }
+  return out;
+}
+
 function writtenByScript(command: string, cwd: string, script: string): boolean {
+  // Folders of the programs the script runs (`node|tsx [--import x] <file>`): tests/perf/run.ts runs its
+  // sibling benchmarks, each a writer. Arguments (a --config file) are not programs.
+  const named = programs(script).map((t) => dirname(resolve(cwd, t)));
   return command.split(/\s+/).some((t) => {
     if (!t || /vitest/.test(t)) return false;
     const abs = resolve(cwd, t);
     if (!existsSync(abs) || !statSync(abs).isFile()) return false;
     const rel = relative(cwd, abs).split(sep).join('/');
-    return script.includes(abs) || (!rel.startsWith('..') && script.includes(rel));
+    return script.includes(abs) || (!rel.startsWith('..') && script.includes(rel)) || named.includes(dirname(abs));
   });
 }
 
@@ -214,15 +232,17 @@ export async function runSuites(options: RunOptions): Promise<SuiteResult[]> {
         r.seconds = (t1 - t0) / 1000;
         r.state = aborted ? 'interrupted' : code === 0 ? 'ok' : 'failed';
         const v = vitestCounts(jsonDir);
-        if (v) {
-          r.counts = v;
-          r.source = 'vitest json';
-        } else {
-          const e = evidenceCounts(resultsDir, t0, t1 + 1000, cwd, scripts[suite] ?? '');
-          if (e) {
-            r.counts = e.counts;
-            r.source = e.files.map((f) => `results/${f}`).join(' ');
-          }
+        const e = evidenceCounts(resultsDir, t0, t1 + 1000, cwd, scripts[suite] ?? '');
+        const sources = [...(v ? ['vitest json'] : []), ...(e?.files.map((f) => `results/${f}`) ?? [])];
+        if (v || e) {
+          const add = (a: Counts | undefined, b: Counts | undefined): Counts => ({
+            tests: (a?.tests ?? 0) + (b?.tests ?? 0),
+            passed: (a?.passed ?? 0) + (b?.passed ?? 0),
+            failed: (a?.failed ?? 0) + (b?.failed ?? 0),
+            notRun: (a?.notRun ?? 0) + (b?.notRun ?? 0),
+          });
+          r.counts = add(v ?? undefined, e?.counts);
+          r.source = sources.join(' ');
         }
         rmSync(jsonDir, { recursive: true, force: true });
         const out = Buffer.concat(chunks).toString('utf8');

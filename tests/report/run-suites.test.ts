@@ -25,7 +25,8 @@ function table(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.trim().split(/\s{2,}/);
-    if (cells.length >= 2 && /^(fail|later|unit|evidence|sleep|total)$/.test(cells[0]!)) rows.set(cells[0]!, cells);
+    if (cells.length >= 2 && /^(fail|later|unit|evidence|sleep|needmark|total)$/.test(cells[0]!))
+      rows.set(cells[0]!, cells);
   }
   return rows;
 }
@@ -79,6 +80,8 @@ beforeAll(() => {
         unit: `node ${VITEST} run --config vitest.config.ts`,
         evidence: `node ${join(pkg, 'evidence.mjs')}`,
         sleep: `node -e "setTimeout(() => {}, 60000)"`,
+        slowmark: `node -e "setTimeout(() => require('fs').writeFileSync('mark', ''), 1500)"`,
+        needmark: `node -e "process.exit(require('fs').existsSync('mark') ? 0 : 1)"`,
       },
     }),
   );
@@ -112,9 +115,14 @@ describe.each([1, 3])('run-suites with --jobs %i', (jobs) => {
   });
 });
 
-it('exits 0 when every suite passes', () => {
-  const r = runRunner(['--jobs', '2', 'later', 'evidence']);
+it('exits 0 when every suite passes; a --then stage starts only after the stage before it ended', () => {
+  rmSync(join(pkg, 'mark'), { force: true });
+  const r = runRunner(['--jobs', '3', 'later', 'slowmark', 'evidence', '--then', 'needmark']);
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  expect(table(r.stdout).get('needmark')?.[1], r.stdout).toBe('ok');
+  // Without the barrier the same suites fail: needmark runs before slowmark has written its mark.
+  rmSync(join(pkg, 'mark'), { force: true });
+  expect(runRunner(['--jobs', '3', 'slowmark', 'needmark']).status).toBe(1);
 });
 
 it('Ctrl-C stops the running suite, starts no other and exits 130', async () => {

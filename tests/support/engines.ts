@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
@@ -34,17 +35,33 @@ export function postgresFactory(prepare: (db: Database) => Promise<void> = async
   };
 }
 
-/** Both engines every schema suite runs on: embedded PGlite and the real PostgreSQL 15. */
-export function enginesUnderTest(prepare?: (db: Database) => Promise<void>): EngineUnderTest[] {
+/**
+ * Both engines every schema suite runs on: embedded PGlite and the real PostgreSQL 15. `shareAs`: the PGlite
+ * state is built once per run and shared by every file using that name (see pgliteFactory).
+ */
+export function enginesUnderTest(
+  prepare?: (db: Database) => Promise<void>,
+  options: { shareAs?: string } = {},
+): EngineUnderTest[] {
   const a = pgAvailability();
+  // The wrapper's text is the same for every caller: the key carries the caller's own `prepare` text.
+  const shareAs =
+    options.shareAs &&
+    `${options.shareAs}-${createHash('sha256')
+      .update(prepare?.toString() ?? '')
+      .digest('hex')
+      .slice(0, 16)}`;
   return [
     {
       name: 'pglite',
       missing: null,
-      fresh: pgliteFactory(async (db) => {
-        await applyBootstrap(db);
-        await prepare?.(db);
-      }),
+      fresh: pgliteFactory(
+        async (db) => {
+          await applyBootstrap(db);
+          await prepare?.(db);
+        },
+        { shareAs },
+      ),
     },
     { name: 'postgres', missing: 'url' in a ? null : a.unavailable, fresh: postgresFactory(prepare) },
   ];

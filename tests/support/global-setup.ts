@@ -5,11 +5,13 @@
  * Test files should not read these values directly: use `tests/support/pg.ts` (`describePg`, `requirePg`),
  * which turns "no PostgreSQL" into a failure in CI and a loud NOT RUN locally.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { isUnavailable, resolveServer } from '../../src/db/server.js';
+import { dropTemplates } from './pg-template.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +21,8 @@ declare module 'vitest' {
     pgUnavailable: string;
     /** This run's folder for PGlite dumps shared between test files (tests/support/pglite-template.ts). */
     pgliteTemplateDir: string;
+    /** Name prefix of this run's PostgreSQL template databases (tests/support/pg-template.ts). */
+    pgTemplatePrefix: string;
   }
 }
 
@@ -49,12 +53,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('pgUrl', server.url);
   project.provide('pgUnavailable', '');
+  const templatePrefix = `tpl_${randomBytes(4).toString('hex')}`;
+  project.provide('pgTemplatePrefix', templatePrefix);
   const timing = server.cluster
     ? ` — initdb ${server.cluster.timings.initdbMs} ms, start ${server.cluster.timings.startMs} ms`
     : '';
   console.log(`[global-setup:${project.name}] ${server.description}${timing}`);
   return async () => {
     removeTemplates();
+    await dropTemplates(server.url, templatePrefix).catch((e: Error) =>
+      console.warn(`[global-setup:${project.name}] template databases ${templatePrefix}_* not dropped: ${e.message}`),
+    );
     await server.stop();
     const stopMs = server.cluster?.timings.stopMs;
     if (stopMs !== undefined) console.log(`[global-setup:${project.name}] ephemeral cluster stopped in ${stopMs} ms`);

@@ -45,8 +45,8 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // One file at a time: retention's per-policy loop is long, and 3 files gain little beside it.
           name: 'privacy',
-          maxWorkers: PG_WORKERS,
           include: ['tests/privacy/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },

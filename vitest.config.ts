@@ -7,8 +7,8 @@ import { vitestJsonReporter } from './src/report/suite-runner.js';
 // throw-away cluster started from the local binaries).
 // vitest 4 runs (available cores − 1) files at once: 1 on the 2-core CI machine. The projects below spend
 // much of each file waiting on the PostgreSQL server, a child process or PGlite start-up, and every file works
-// on its own scratch database / PGlite / port, so they run PG_WORKERS files at once (TEST_PG_WORKERS to
-// change it; 1 = the old serial behaviour).
+// on its own scratch database / PGlite / port, so rls runs PG_WORKERS files at once (TEST_PG_WORKERS to
+// change it; 1 = the old serial behaviour). migrations and serve are candidates too, not yet verified that way.
 const PG_WORKERS = Number(process.env.TEST_PG_WORKERS) || 3;
 
 export default defineConfig({
@@ -23,7 +23,6 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'migrations',
-          maxWorkers: PG_WORKERS,
           include: [
             'tests/migrations/**/*.test.ts',
             'tests/bootstrap/**/*.test.ts',
@@ -63,7 +62,6 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'serve',
-          maxWorkers: PG_WORKERS,
           include: ['tests/serve/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },

@@ -1,13 +1,22 @@
 import { defineConfig } from 'vitest/config';
+import { vitestJsonReporter } from './src/report/suite-runner.js';
 
-// One vitest project per suite so each npm script runs its suite alone; `npm test` chains them.
+// One vitest project per suite so each npm script runs its suite alone; `npm test` runs them all
+// (src/report/run-suites.ts).
 // Suites that need a real PostgreSQL get it from tests/support/global-setup.ts (DATABASE_URL or a
 // throw-away cluster started from the local binaries).
+// vitest 4 runs (available cores − 1) files at once: 1 on the 2-core CI machine. The projects below spend
+// much of each file waiting on the PostgreSQL server, a child process or PGlite start-up, and every file works
+// on its own scratch database / PGlite / port, so rls runs PG_WORKERS files at once (TEST_PG_WORKERS to
+// change it; 1 = the old serial behaviour). migrations and serve are candidates too, not yet verified that way.
+const PG_WORKERS = Number(process.env.TEST_PG_WORKERS) || 3;
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     // Every test also becomes an evidence record in reports/results/vitest-<project>.json (the compliance report).
-    reporters: ['default', './src/report/vitest-reporter.ts'],
+    // Under `npm test` the runner also asks for vitest's JSON (its summary table counts come from it).
+    reporters: ['default', './src/report/vitest-reporter.ts', ...vitestJsonReporter()],
     hookTimeout: 120_000,
     projects: [
       {
@@ -28,6 +37,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'rls',
+          maxWorkers: PG_WORKERS,
           include: ['tests/rls/**/*.test.ts', 'tests/rest/**/*.test.ts', 'tests/pooling/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },
@@ -35,6 +45,7 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // One file at a time: retention's per-policy loop is long, and 3 files gain little beside it.
           name: 'privacy',
           include: ['tests/privacy/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],

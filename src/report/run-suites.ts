@@ -1,56 +1,92 @@
 /**
- * `npm run report`: runs every suite of `npm test` (read from package.json's "test" script, so the list has
- * one home), continuing past a failing suite so its evidence still reaches the report, then builds the
- * compliance report and runs the gate. Exit status: the gate's when it does not pass, else 1 when any suite
- * failed, else 0.
+ * `npm test` (and `npm run report`, which is `npm test`): runs every suite named on the command line — the
+ * suite list's one home is package.json's "test" script — through src/report/suite-runner.ts, `--jobs` at a
+ * time and past failures, then builds the compliance report and runs its gate, and prints one summary table.
+ *
+ *   tsx src/report/run-suites.ts [--jobs N] [--no-report] [--cwd DIR] <npm script>... [--then <npm script>...]...
+ *
+ * `--then` starts a stage that begins when every suite before it has ended: the benchmarks want the machine
+ * to themselves, and tests/report renders the real report from every other suite's evidence.
+ *
+ * Exit status: the gate's when it does not pass (1 fail, 2 stale/missing evidence), else 1 when any suite
+ * failed, else 0; 130 after Ctrl-C (running suites are stopped, no further suite starts, no report).
+ * TEST_JOBS overrides --jobs (TEST_JOBS=1 runs the suites one after another).
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { runCli } from '../commands/dispatch.js';
 import { REPO_ROOT } from './results.js';
+import { runSuites, summaryTable, type SuiteResult } from './suite-runner.js';
 
-/** The `npm run <name>` steps of the test script, the final compliance step excepted (it runs last here). */
-export function suiteScripts(testScript: string): string[] {
-  return testScript
-    .split('&&')
-    .map((s) => /^\s*npm run ([\w:.-]+)\s*$/.exec(s)?.[1])
-    .filter((s): s is string => s !== undefined && s !== 'compliance');
+interface Args {
+  jobs: number;
+  report: boolean;
+  cwd: string;
+  stages: string[][];
+}
+
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Args {
+  const a: Args = { jobs: 1, report: true, cwd: REPO_ROOT, stages: [[]] };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    if (x === '--jobs') a.jobs = Number(argv[++i]);
+    else if (x === '--no-report') a.report = false;
+    else if (x === '--cwd') a.cwd = resolve(argv[++i] ?? '');
+    else if (x === '--then') a.stages.push([]);
+    else if (x.startsWith('-')) throw new Error(`unknown option ${x}`);
+    else a.stages.at(-1)!.push(x);
+  }
+  if (env.TEST_JOBS) a.jobs = Number(env.TEST_JOBS);
+  if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error(`--jobs / TEST_JOBS must be a whole number ≥ 1`);
+  if (a.stages.some((s) => s.length === 0))
+    throw new Error('no suites to run (or an empty --then stage): name the npm scripts, e.g. typecheck test:rls');
+  return a;
 }
 
 async function main(): Promise<number> {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const steps = suiteScripts(pkg.scripts.test ?? '');
-  if (steps.length === 0) throw new Error('package.json "test" runs no `npm run <suite>` step');
-  const ran: { step: string; code: number | null; seconds: number }[] = [];
-  for (const step of steps) {
-    console.log(`\n=== npm run ${step}`);
-    const t0 = performance.now();
-    const r = spawnSync('npm', ['run', step], { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
-    ran.push({ step, code: r.status, seconds: (performance.now() - t0) / 1000 });
-    if (r.signal) {
-      // Interrupted (Ctrl-C, kill): stop here rather than start the next suite.
-      console.error(`npm run ${step} ended by ${r.signal}: stopping`);
-      return 130;
-    }
+  const args = parseArgs(process.argv.slice(2));
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stop = (sig: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(130);
+    console.error(`\n[test] ${sig}: stopping the running suites (again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  const t0 = Date.now();
+  console.log(`[test] ${args.jobs} suites at a time: ${args.stages.map((s) => s.join(' ')).join(' | then ')}`);
+  const results: SuiteResult[] = [];
+  for (const suites of args.stages)
+    results.push(...(await runSuites({ cwd: args.cwd, suites, jobs: args.jobs, signal: controller.signal })));
+  const extra: { label: string; state: string; seconds: number }[] = [];
+  let gated = 0;
+  if (args.report && !controller.signal.aborted) {
+    const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l), ask: async () => null };
+    const r0 = Date.now();
+    console.log('\n===== shipspeak-db report =====');
+    const built = await runCli(['report'], io);
+    console.log('\n===== shipspeak-db gate =====');
+    gated = built === 0 ? await runCli(['gate'], io) : built;
+    extra.push({
+      label: 'compliance report + gate',
+      state: gated === 0 ? 'ok' : `exit ${gated}`,
+      seconds: (Date.now() - r0) / 1000,
+    });
   }
-  const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l), ask: async () => null };
-  console.log('\n=== shipspeak-db report');
-  const built = await runCli(['report'], io);
-  console.log('\n=== shipspeak-db gate');
-  const gated = built === 0 ? await runCli(['gate'], io) : built;
-  console.log('\n=== suites');
-  for (const r of ran)
-    console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} npm run ${r.step.padEnd(18)} ${r.seconds.toFixed(1)} s`);
-  console.log(`  gate: exit ${gated}; report: reports/compliance.html`);
+  console.log(`\n${summaryTable(results, extra)}`);
+  console.log(
+    `wall time ${((Date.now() - t0) / 1000).toFixed(1)} s${args.report ? '; report: reports/compliance.html' : ''}`,
+  );
+  if (controller.signal.aborted) return 130;
   if (gated !== 0) return gated;
-  return ran.some((r) => r.code !== 0) ? 1 : 0;
+  return results.some((r) => r.state !== 'ok') ? 1 : 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (e: Error) => {
-    console.error(`npm run report: ${e.stack ?? e.message}`);
+    console.error(`run-suites: ${e.stack ?? e.message}`);
     process.exit(1);
   },
 );

@@ -11,10 +11,14 @@ export const [ALICE, BOB] = SEEDED_USERS as [(typeof SEEDED_USERS)[number], (typ
 
 /** Both engines, each fresh database migrated to head (and, with `seed`, loaded with the dev seed). */
 export function migratedEngines(options: { seed?: boolean } = {}): EngineUnderTest[] {
-  return enginesUnderTest(async (db) => {
-    await migrateUp(db);
-    if (options.seed) await loadSeed(db);
-  });
+  return enginesUnderTest(
+    async (db) => {
+      await migrateUp(db);
+      if (options.seed) await loadSeed(db);
+    },
+    // One PGlite build per run for each variant (the name carries the captured option).
+    { shareAs: options.seed ? 'migrated-seeded' : 'migrated' },
+  );
 }
 
 /**

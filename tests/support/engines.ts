@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
+import { sharedTemplate } from './pg-template.js';
 import { pgliteFactory } from './pglite-template.js';
 import { pgAvailability } from './pg.js';
 
@@ -15,15 +17,27 @@ export interface EngineUnderTest {
   fresh: FreshDatabase;
 }
 
-/** One scratch database per call on the suite's PostgreSQL 15, bootstrapped, dropped on close. */
-export function postgresFactory(prepare: (db: Database) => Promise<void> = async () => undefined): FreshDatabase {
+/**
+ * One scratch database per call on the suite's PostgreSQL 15, bootstrapped, dropped on close. `shareAs`:
+ * copied from a template database built once per run (tests/support/pg-template.ts) instead.
+ */
+export function postgresFactory(
+  prepare: (db: Database) => Promise<void> = async () => undefined,
+  options: { shareAs?: string } = {},
+): FreshDatabase {
+  const build = async (db: Database) => {
+    await applyBootstrap(db);
+    await prepare(db);
+  };
+  let template: Promise<string | null> | undefined;
   return async () => {
     const a = pgAvailability();
     if (!('url' in a)) throw new Error(a.unavailable);
-    const scratch = await createScratchDatabase(a.url, 'suite');
+    if (options.shareAs) template ??= sharedTemplate(a.url, options.shareAs, build);
+    const from = template ? await template : null;
+    const scratch = await createScratchDatabase(a.url, 'suite', from ? { template: from } : {});
     const db = await openNodePostgres(scratch.url, { max: 4 });
-    await applyBootstrap(db);
-    await prepare(db);
+    if (!from) await build(db);
     return {
       ...db,
       close: async () => {
@@ -34,18 +48,35 @@ export function postgresFactory(prepare: (db: Database) => Promise<void> = async
   };
 }
 
-/** Both engines every schema suite runs on: embedded PGlite and the real PostgreSQL 15. */
-export function enginesUnderTest(prepare?: (db: Database) => Promise<void>): EngineUnderTest[] {
+/**
+ * Both engines every schema suite runs on: embedded PGlite and the real PostgreSQL 15. `shareAs`: each
+ * engine's starting state is built once per run and copied for every file using that name (a PGlite dump,
+ * a PostgreSQL template database; see pglite-template.ts and pg-template.ts).
+ */
+export function enginesUnderTest(
+  prepare?: (db: Database) => Promise<void>,
+  options: { shareAs?: string } = {},
+): EngineUnderTest[] {
   const a = pgAvailability();
+  // The wrapper's text is the same for every caller: the key carries the caller's own `prepare` text.
+  const shareAs =
+    options.shareAs &&
+    `${options.shareAs}-${createHash('sha256')
+      .update(prepare?.toString() ?? '')
+      .digest('hex')
+      .slice(0, 16)}`;
   return [
     {
       name: 'pglite',
       missing: null,
-      fresh: pgliteFactory(async (db) => {
-        await applyBootstrap(db);
-        await prepare?.(db);
-      }),
+      fresh: pgliteFactory(
+        async (db) => {
+          await applyBootstrap(db);
+          await prepare?.(db);
+        },
+        { shareAs },
+      ),
     },
-    { name: 'postgres', missing: 'url' in a ? null : a.unavailable, fresh: postgresFactory(prepare) },
+    { name: 'postgres', missing: 'url' in a ? null : a.unavailable, fresh: postgresFactory(prepare, { shareAs }) },
   ];
 }

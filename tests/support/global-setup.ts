@@ -5,8 +5,13 @@
  * Test files should not read these values directly: use `tests/support/pg.ts` (`describePg`, `requirePg`),
  * which turns "no PostgreSQL" into a failure in CI and a loud NOT RUN locally.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
+import { dropTemplates } from './pg-template.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +19,10 @@ declare module 'vitest' {
     pgUrl: string;
     /** Why there is no PostgreSQL ('' when there is one). */
     pgUnavailable: string;
+    /** This run's folder for PGlite dumps shared between test files (tests/support/pglite-template.ts). */
+    pgliteTemplateDir: string;
+    /** Name prefix of this run's PostgreSQL template databases (tests/support/pg-template.ts). */
+    pgTemplatePrefix: string;
   }
 }
 
@@ -24,6 +33,10 @@ function banner(lines: string[]): string {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // One folder per run, removed at the end: a dump never outlives the sources it was built from.
+  const templates = mkdtempSync(join(tmpdir(), `shipspeak-pglite-${project.name || 'default'}-`));
+  project.provide('pgliteTemplateDir', templates);
+  const removeTemplates = () => rmSync(templates, { recursive: true, force: true });
   // Throws in CI when PostgreSQL is missing: the run fails before any test is collected.
   const server = await resolveServer();
   if (isUnavailable(server)) {
@@ -36,15 +49,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ...server.unavailable.split('; '),
       ]),
     );
-    return async () => undefined;
+    return async () => removeTemplates();
   }
   project.provide('pgUrl', server.url);
   project.provide('pgUnavailable', '');
+  const templatePrefix = `tpl_${randomBytes(4).toString('hex')}`;
+  project.provide('pgTemplatePrefix', templatePrefix);
   const timing = server.cluster
     ? ` — initdb ${server.cluster.timings.initdbMs} ms, start ${server.cluster.timings.startMs} ms`
     : '';
   console.log(`[global-setup:${project.name}] ${server.description}${timing}`);
   return async () => {
+    removeTemplates();
+    await dropTemplates(server.url, templatePrefix).catch((e: Error) =>
+      console.warn(`[global-setup:${project.name}] template databases ${templatePrefix}_* not dropped: ${e.message}`),
+    );
     await server.stop();
     const stopMs = server.cluster?.timings.stopMs;
     if (stopMs !== undefined) console.log(`[global-setup:${project.name}] ephemeral cluster stopped in ${stopMs} ms`);

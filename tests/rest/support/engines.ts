@@ -15,7 +15,7 @@ export interface EngineCtx {
  * each on its own fresh database holding the bootstrap and the fixture.
  */
 export function describeEachEngine(name: string, body: (ctx: () => EngineCtx) => void): void {
-  for (const engine of enginesUnderTest(prepareFixture)) {
+  for (const engine of enginesUnderTest(prepareFixture, { shareAs: 'rest-fixture' })) {
     describeRequiring(`${name} [${engine.name}]`, engine.missing, () => {
       let ctx: EngineCtx | undefined;
       beforeAll(async () => {

@@ -62,9 +62,12 @@ export function describeEachEnvironment(
       register('remote', async () => ({ env: remoteEnvironment(remote), db: null })));
     return;
   }
-  for (const engine of enginesUnderTest(async (db) => {
-    await migrateUp(db);
-  })) {
+  for (const engine of enginesUnderTest(
+    async (db) => {
+      await migrateUp(db);
+    },
+    { shareAs: 'migrated' },
+  )) {
     describeRequiring(`${name} [${engine.name}]`, engine.missing, () =>
       register(engine.name, async () => {
         const db = await engine.fresh();

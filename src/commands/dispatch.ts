@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILED, EXIT_USAGE, helpText, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
-import { docsCommand } from './docs.js';
+import { docsCommand, provideCliHelp } from './docs.js';
 import { MIGRATE_COMMANDS } from './migrate.js';
 import { policiesDiffCommand, policiesMigrationCommand } from './policies.js';
 import { gateCommand, reportCommand } from './report.js';
@@ -45,6 +45,7 @@ export function cliOverview(): string {
     'Global: --help, --version, --verbose (stack of an unexpected error). Exit: 0 ok, 1 failed, 2 usage/configuration error.',
   ].join('\n');
 }
+provideCliHelp(cliOverview);
 
 /** `migrate up` → the two-word command; `seed` → the one-word one; the rest of argv is the command's. */
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } {

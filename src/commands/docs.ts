@@ -8,6 +8,15 @@ import { EXIT_FAILED, EXIT_OK, type Command } from './command.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
+ * The CLI's overview text for the docs' --help block. The dispatcher provides it (provideCliHelp) when it
+ * loads, because the dispatcher imports this command: importing the dispatcher here would be an import cycle.
+ */
+let cliHelp: (() => string) | undefined;
+export function provideCliHelp(overview: () => string): void {
+  cliHelp = overview;
+}
+
+/**
  * `docs` regenerates docs/schema.md and the generated figures of README.md and docs/*.md from a scratch
  * in-memory PGlite migrated to head (never a database of yours); `--check` only says which files are stale.
  */
@@ -23,7 +32,8 @@ export const docsCommand: Command = {
     try {
       await applyBootstrap(db);
       await migrateUp(db);
-      const stale = await syncDocs(db, ROOT, { check: values.check === true });
+      if (!cliHelp) throw new Error('docs: the CLI overview was not provided (load the command through dispatch.ts)');
+      const stale = await syncDocs(db, ROOT, { check: values.check === true, cliHelp: cliHelp() });
       if (values.check) {
         io.out(stale.length ? `stale: ${stale.join(', ')} (run \`npm run db -- docs\`)` : 'docs up to date');
         return stale.length ? EXIT_FAILED : EXIT_OK;

@@ -24,7 +24,7 @@ export function docFiles(root: string): string[] {
 }
 
 /** The value of every generated block, from the catalog of `db` (a database at head) and the repository. */
-export async function figures(db: Queryable, root: string): Promise<Record<string, string>> {
+export async function figures(db: Queryable, root: string, cliHelp: string): Promise<Record<string, string>> {
   const one = async (sql: string) => String((await db.query<{ n: number }>(sql)).rows[0]!.n);
   // The docs describe the proof too: the matrix's size is read from its data file (validated by the harness's
   // loader in the suites, so only its shape is used here; product code imports nothing from src/harness).
@@ -34,7 +34,6 @@ export async function figures(db: Queryable, root: string): Promise<Record<strin
     operations: string[];
   };
   const cellCount = Object.keys(matrix.tables).length * Object.keys(matrix.personas).length * matrix.operations.length;
-  const { cliOverview } = await import('../commands/dispatch.js');
   const deps = (
     JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
   ).dependencies;
@@ -48,7 +47,7 @@ export async function figures(db: Queryable, root: string): Promise<Record<strin
       `${Object.keys(matrix.tables).length} tables × ${Object.keys(matrix.personas).length} personas × ` +
       `${matrix.operations.length} operations = ${cellCount} cells`,
     'pgtap-files': String(readdirSync(join(root, 'tests/pgtap')).filter((f) => f.endsWith('.sql')).length),
-    'cli-help': `\n\`\`\`\n${cliOverview()}\n\`\`\`\n`,
+    'cli-help': `\n\`\`\`\n${cliHelp}\n\`\`\`\n`,
     'column-privileges': await columnPrivileges(db),
     // Versions the docs name: of the packages, from package.json; of the PostgreSQL inside PGlite, from the
     // database the docs are rendered from (always an in-memory PGlite, see src/commands/docs.ts).
@@ -126,9 +125,12 @@ export function fillBlocks(file: string, text: string, values: Record<string, st
   });
 }
 
-/** Every generated file as it should be: path (relative to root) → content. */
-export async function renderDocs(db: Queryable, root: string): Promise<Map<string, string>> {
-  const values = await figures(db, root);
+/**
+ * Every generated file as it should be: path (relative to root) → content. `cliHelp` is the CLI's overview
+ * (`cliOverview()`), passed in because the CLI contains the docs command (importing it here would be a cycle).
+ */
+export async function renderDocs(db: Queryable, root: string, cliHelp: string): Promise<Map<string, string>> {
+  const values = await figures(db, root, cliHelp);
   const out = new Map<string, string>();
   for (const file of docFiles(root)) {
     if (file === SCHEMA_DOC) continue;
@@ -142,9 +144,13 @@ export async function renderDocs(db: Queryable, root: string): Promise<Map<strin
  * Brings the files under `root` up to date with `db` (a database at head) and returns the stale ones;
  * with `check`, writes nothing and only returns them.
  */
-export async function syncDocs(db: Queryable, root: string, { check = false } = {}): Promise<string[]> {
+export async function syncDocs(
+  db: Queryable,
+  root: string,
+  { check = false, cliHelp }: { check?: boolean; cliHelp: string },
+): Promise<string[]> {
   const stale: string[] = [];
-  for (const [file, text] of await renderDocs(db, root)) {
+  for (const [file, text] of await renderDocs(db, root, cliHelp)) {
     const path = join(root, file);
     if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
     stale.push(file);

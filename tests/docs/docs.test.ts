@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { openPGlite } from '../../src/db/pglite.js';
 import { runCli } from '../../src/commands/dispatch.js';
+import { cliOverview } from '../../src/commands/dispatch.js';
 import { docFiles, fillBlocks, renderDocs, SCHEMA_DOC, syncDocs } from '../../src/docs/generate.js';
 import { headingSlug, linkProblems } from '../../src/docs/links.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
@@ -22,7 +23,7 @@ describe('generated docs (schema.md and the generated figures)', () => {
     db = await openPGlite();
     await applyBootstrap(db);
     await migrateUp(db);
-    rendered = await renderDocs(db, ROOT);
+    rendered = await renderDocs(db, ROOT, cliOverview());
   });
   afterAll(async () => db?.close());
 
@@ -72,16 +73,19 @@ describe('generated docs (schema.md and the generated figures)', () => {
         cpSync(join(ROOT, part), join(root, part), { recursive: true });
       mkdirSync(join(root, 'tests/rls'), { recursive: true });
       cpSync(join(ROOT, 'tests/rls/matrix.json'), join(root, 'tests/rls/matrix.json'));
-      expect(await syncDocs(db, root, { check: true })).toEqual([]);
+      expect(await syncDocs(db, root, { check: true, cliHelp: cliOverview() })).toEqual([]);
       const security = join(root, 'docs/security.md');
       const current = readFileSync(security, 'utf8');
       const typed = current.replace(/(<!-- generated:policies -->)\d+/, '$1999');
       expect(typed).not.toBe(current);
       writeFileSync(security, typed);
       writeFileSync(join(root, SCHEMA_DOC), '# edited by hand\n');
-      expect(await syncDocs(db, root, { check: true })).toEqual(['docs/security.md', SCHEMA_DOC]);
+      expect(await syncDocs(db, root, { check: true, cliHelp: cliOverview() })).toEqual([
+        'docs/security.md',
+        SCHEMA_DOC,
+      ]);
       expect(readFileSync(security, 'utf8')).toBe(typed); // --check wrote nothing
-      expect(await syncDocs(db, root)).toEqual(['docs/security.md', SCHEMA_DOC]);
+      expect(await syncDocs(db, root, { cliHelp: cliOverview() })).toEqual(['docs/security.md', SCHEMA_DOC]);
       expect(readFileSync(security, 'utf8')).toBe(current);
       expect(readFileSync(join(root, SCHEMA_DOC), 'utf8')).toBe(rendered.get(SCHEMA_DOC));
     } finally {

@@ -108,6 +108,18 @@ export function positiveIntArg(flag: string, v: string | boolean | undefined, cm
   return n;
 }
 
+/**
+ * A TCP port option: digits only, 0 to 65535, where 0 asks the system for any free port (serve prints the one
+ * it got). Anything else is a usage error (exit 2) naming the flag, like every other number option.
+ */
+export function portArg(flag: string, v: string | boolean | undefined, cmd?: Command): number | undefined {
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535)
+    throw new UsageError(`${flag} expects a port from 0 to 65535 (0: any free port), got "${v}"`, cmd);
+  return n;
+}
+
 export const DATA_DIR_OPTION: Options = { 'data-dir': { type: 'string' } };
 export const DATA_DIR_HELP =
   '--data-dir DIR   a persistent PGlite database in DIR (default: DATABASE_URL, else an in-memory PGlite)';

@@ -65,6 +65,16 @@ describe('usage errors exit 2, name the problem and open no database', () => {
     [['seed', '--name', '../etc'], /invalid seed name/],
     [['policies', 'migration'], /policies migration needs <name>/],
     [['migrate', 'new', 'Bad-Name'], /lower_snake_case/],
+    [['serve', '--port', 'http'], /--port expects a port from 0 to 65535 \(0: any free port\), got "http"/],
+    [['serve', '--port', '65536'], /--port expects a port from 0 to 65535.*got "65536"/],
+    [['serve', '--port=-1'], /--port expects a port from 0 to 65535.*got "-1"/],
+    [['serve', '--port', '80.5'], /--port expects a port from 0 to 65535.*got "80.5"/],
+    [['serve', '--port', ''], /--port expects a port from 0 to 65535.*got ""/],
+    [
+      ['token'],
+      /token needs --user: a persona — free_a \(alice\), free_b \(bob\), pro \(carol\), admin \(dave\) — or a user uuid/,
+    ],
+    [['token', '--user', 'nobody'], /--user must be a persona — free_a \(alice\).* — or a user uuid \(got "nobody"\)/],
   ])('%j', async (args, message) => {
     // In-process (the same runCli the process wrapper calls): these open nothing, so a process apiece would
     // only add tsx start-up time. The process wiring itself is proven by the spawned tests below.

@@ -167,6 +167,19 @@ export async function openTarget(values: Values, io: Io, env: NodeJS.ProcessEnv 
   return { db, persistent: false, close: () => db.close() };
 }
 
+/** openTarget, `fn` on the database, then close it whatever `fn` did: the one way a command holds its database. */
+export async function withTarget<T>(values: Values, io: Io, fn: (target: Target) => Promise<T>): Promise<T> {
+  const target = await openTarget(values, io);
+  try {
+    return await fn(target);
+  } finally {
+    await target.close();
+  }
+}
+
+/** Said after writing to an in-memory PGlite, whose contents go when the command exits. */
+export const IN_MEMORY_NOTE = '(in-memory database: these rows are gone when this command exits)';
+
 /** A clear message for a DATABASE_URL that is not a postgres URL, instead of a bare "Invalid URL". */
 export function checkDatabaseUrl(url: string): string {
   let u: URL;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database, PgError, Queryable, QueryResult } from './database.js';
 import type { ThreadError, ThreadInit, ThreadReply, ThreadRequest } from './pglite-thread.js';
@@ -50,7 +51,10 @@ function toError(t: ThreadError): Error {
   return e;
 }
 
-const THREAD = new URL(import.meta.url.endsWith('.ts') ? './pglite-thread.ts' : './pglite-thread.js', import.meta.url);
+// The thread module beside the file that runs: the compiled .js under bin/compile-cache.js (whose import.meta.url
+// names the .ts source, hence filename here), or the TypeScript source under tsx or vitest.
+const HERE = pathToFileURL(import.meta.filename);
+const THREAD = new URL(HERE.pathname.endsWith('.ts') ? './pglite-thread.ts' : './pglite-thread.js', HERE);
 
 type Request = ThreadRequest extends infer R ? (R extends ThreadRequest ? Omit<R, 'id'> : never) : never;
 

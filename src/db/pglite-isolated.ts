@@ -198,10 +198,20 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
   let restarts = 0;
   let closed = false;
   let live: Live;
+  // The worker loads its code and PGlite's on its own thread, and the WASM starts compiling, while this thread
+  // fills the directory (issue #17: the two overlap on a second core). Failures surface in spawn; the catches
+  // only keep them from being reported as unhandled before then.
+  const prepared = prepareWorker();
+  prepared.catch(() => undefined);
+  wasmModules().catch(() => undefined);
   try {
     options.fill?.(dataDir);
-    live = await spawn({ dataDir }, 0);
+    live = await spawn({ dataDir }, 0, prepared);
   } catch (e) {
+    void prepared.then(
+      (w) => w.terminate(),
+      () => undefined,
+    );
     if (temp) rmSync(temp, { recursive: true, force: true });
     throw e;
   }

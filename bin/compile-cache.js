@@ -22,12 +22,12 @@ export const COMPILE_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'shipspeak
 /** Compiled trees kept: a running server may still load modules (e.g. a new PGlite worker) from an older one. */
 const KEEP = 8;
 
-/** Every .ts file under `dir`, as sorted paths relative to it (with '/'). */
+/** Every file under `dir` (TypeScript to compile, anything else such as JSON to copy), sorted, relative, with '/'. */
 export function sourceFiles(dir = SRC, prefix = '') {
   const out = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (entry.isDirectory()) out.push(...sourceFiles(join(dir, entry.name), `${prefix}${entry.name}/`));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(`${prefix}${entry.name}`);
+    else out.push(`${prefix}${entry.name}`);
   }
   return out;
 }
@@ -51,13 +51,21 @@ export function compileKey(files, contents) {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Transpiles `files` (relative to srcDir) into outDir/…/*.js with external source maps. */
+/**
+ * Transpiles the .ts files (relative to srcDir) into outDir/…/*.js with external source maps, and copies the other
+ * files, so a module that imports one (JSON, say) finds it beside it as it would in src/.
+ */
 async function compileTree(srcDir, files, contents, outDir) {
   const { transform } = await import('esbuild');
   const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'));
   await Promise.all(
     files.map(async (file, i) => {
       const source = join(srcDir, file);
+      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) {
+        mkdirSync(dirname(join(outDir, file)), { recursive: true });
+        writeFileSync(join(outDir, file), contents[i]);
+        return;
+      }
       const r = await transform(contents[i], {
         loader: 'ts',
         format: 'esm',

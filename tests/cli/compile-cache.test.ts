@@ -36,10 +36,15 @@ describe('compile cache (bin/compile-cache.js)', () => {
       'main.ts':
         "import { twice } from './lib/twice.js';\nexport const value: number = twice(21);\nexport const here = import.meta.url;\n",
       'lib/twice.ts': 'export const twice = (n: number): number => n * 2;\n',
+      'lib/data.json': '{ "answer": 42 }\n',
+      'data.ts':
+        "import data from './lib/data.json' with { type: 'json' };\nexport const answer: number = data.answer;\n",
     });
     const first = await compiledModule('main.js', p);
     const m = await load(first);
     expect(m.value).toBe(42);
+    // A file that is not TypeScript is copied beside the compiled modules that import it.
+    expect((await load(await compiledModule('data.js', p))).answer).toBe(42);
     expect(m.here).toBe(pathToFileURL(join(p.srcDir, 'main.ts')).href);
     expect(fileURLToPath(first!).startsWith(p.cacheDir)).toBe(true);
 

@@ -1,12 +1,11 @@
 import { join, relative, resolve } from 'node:path';
-import { buildReport, currentTree } from '../report/build.js';
-import { CatalogueError } from '../report/catalogue.js';
-import { writeChangeResults } from '../report/change-evidence.js';
-import { gate } from '../report/gate.js';
 import { REPORTS_DIR, RESULTS_DIR } from '../report/results.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from './command.js';
 
-/** `report` and `gate`: the compliance report from reports/results/*.json, and the CI gate over it. */
+/**
+ * `report` and `gate`: the compliance report from reports/results/*.json, and the CI gate over it. Their modules
+ * (ajv and the report builder) are imported when the command runs, so other commands do not load them.
+ */
 const strictByDefault = () => process.env.CI === 'true';
 const show = (p: string) => relative(process.cwd(), p) || p;
 
@@ -31,6 +30,11 @@ export const reportCommand: Command = {
   async run({ values }, io) {
     const resultsDir = resolve(String(values.results ?? RESULTS_DIR));
     const outDir = resolve(String(values.out ?? REPORTS_DIR));
+    const [{ buildReport }, { CatalogueError }, { writeChangeResults }] = await Promise.all([
+      import('../report/build.js'),
+      import('../report/catalogue.js'),
+      import('../report/change-evidence.js'),
+    ]);
     try {
       writeChangeResults(resultsDir);
       const { compliance: c, files } = buildReport({
@@ -72,6 +76,7 @@ export const gateCommand: Command = {
   options: { report: { type: 'string' }, strict: { type: 'boolean' } },
   async run({ values }, io) {
     const path = resolve(String(values.report ?? join(REPORTS_DIR, 'compliance.json')));
+    const [{ gate }, { currentTree }] = await Promise.all([import('../report/gate.js'), import('../report/build.js')]);
     const r = gate(path, currentTree(), values.strict === true || strictByDefault());
     for (const line of r.lines) (r.code === EXIT_OK ? io.out : io.err)(line);
     if (r.code !== EXIT_OK)

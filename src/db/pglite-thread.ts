@@ -4,13 +4,12 @@
  * requests, time the statement out and terminate this thread. Nothing here decides policy.
  */
 import type { PgError } from './database.js';
+import { cpSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
 export interface ThreadInit {
   dataDir: string;
-  /** A dump (dumpDataDir) to start from; only for a data directory that is still empty. */
-  load?: ArrayBuffer;
   /** PGlite's WASM, compiled once by the main thread and shared with every worker (a reopen skips compiling). */
   pgliteWasmModule?: WebAssembly.Module;
   initdbWasmModule?: WebAssembly.Module;
@@ -20,7 +19,8 @@ export type ThreadRequest =
   | { id: 0; op: 'open'; init: ThreadInit }
   | { id: number; op: 'query'; sql: string; params: unknown[] }
   | { id: number; op: 'exec'; sql: string }
-  | { id: number; op: 'dump' }
+  /** Close the database cleanly, copy its data directory to `to`, reopen it (the snapshot cache). */
+  | { id: number; op: 'snapshot'; to: string }
   | { id: number; op: 'close' };
 
 /** A PostgreSQL error's fields, copied so they survive the structured clone (PgError's fields, one home). */
@@ -62,13 +62,15 @@ const init = await new Promise<ThreadInit>((resolve) => {
   port.postMessage({ id: 0, loaded: true } satisfies ThreadReply);
 });
 
-try {
-  const db = await PGlite.create({
+const open = () =>
+  PGlite.create({
     dataDir: init.dataDir,
-    ...(init.load ? { loadDataDir: new Blob([init.load]) } : {}),
     ...(init.pgliteWasmModule ? { pgliteWasmModule: init.pgliteWasmModule } : {}),
     ...(init.initdbWasmModule ? { initdbWasmModule: init.initdbWasmModule } : {}),
   });
+
+try {
+  let db = await open();
   port.on('message', (m: ThreadRequest) => {
     if (m.op === 'open') return;
     void (async () => {
@@ -83,8 +85,15 @@ try {
           };
         } else if (m.op === 'exec') {
           await db.exec(m.sql);
-        } else if (m.op === 'dump') {
-          value = await (await db.dumpDataDir('none')).arrayBuffer();
+        } else if (m.op === 'snapshot') {
+          // A cleanly shut down copy: a start from it needs no crash recovery (a copy of a live directory
+          // would), and no other call runs meanwhile (the main thread serialises them).
+          await db.close();
+          try {
+            cpSync(init.dataDir, m.to, { recursive: true });
+          } finally {
+            db = await open();
+          }
         } else {
           if (!db.closed) await db.close();
         }

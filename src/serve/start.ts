@@ -15,7 +15,15 @@ import { startServices, type Services } from './services.js';
 import { listen, type RunningServer } from '../rest/http-server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { withRequestLog } from './request-log.js';
-import { readSnapshot, snapshotHash, writeSnapshot, type SnapshotKind } from './snapshot.js';
+import {
+  hasSnapshot,
+  removeSnapshot,
+  restoreSnapshot,
+  SnapshotError,
+  snapshotHash,
+  writeSnapshot,
+  type SnapshotKind,
+} from './snapshot.js';
 
 /**
  * How long SIGINT/SIGTERM lets in-flight requests finish beyond the statement timeout (which already ends
@@ -129,26 +137,30 @@ async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Pr
     const fresh = !cfg.dataDir || !existsSync(join(cfg.dataDir, 'PG_VERSION'));
     const hashes: Opened['hashes'] = {};
     let loaded: SnapshotKind | undefined;
-    let snapshot: Blob | null = null;
     if (cfg.cache && fresh) {
       hashes.migrated = snapshotHash('migrated');
       if (cfg.seed) {
         hashes[SEEDED] = snapshotHash(SEEDED, seedPath('dev'));
-        snapshot = readSnapshot(SEEDED, hashes[SEEDED]);
-        if (snapshot) loaded = SEEDED;
+        if (hasSnapshot(SEEDED, hashes[SEEDED])) loaded = SEEDED;
       }
-      if (!snapshot) {
-        snapshot = readSnapshot('migrated', hashes.migrated);
-        if (snapshot) loaded = 'migrated';
-      }
+      if (!loaded && hasSnapshot('migrated', hashes.migrated)) loaded = 'migrated';
     }
+    const open = (from: SnapshotKind | undefined) =>
+      openIsolatedPGlite({
+        ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}),
+        ...(from ? { fill: (dir: string) => restoreSnapshot(from, hashes[from]!, dir) } : {}),
+      });
     const db = await timed(
       steps,
       'open PGlite',
       () =>
-        openIsolatedPGlite({
-          ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}),
-          ...(snapshot ? { loadDataDir: snapshot } : {}),
+        open(loaded).catch((e: unknown) => {
+          if (!(e instanceof SnapshotError) || !loaded) throw e;
+          // Nothing was written from it: drop the bad copy, build from the migrations (which caches a new one).
+          cfg.log(`warning: ${e.message}; removed it, building the database from the migrations instead`);
+          removeSnapshot(loaded, hashes[loaded]!);
+          loaded = undefined;
+          return open(undefined);
         }),
       () => (loaded ? `from the ${loaded} snapshot ${hashes[loaded]}` : fresh ? 'new database' : 'existing database'),
     );

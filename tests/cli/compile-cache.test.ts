@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compiledModule } from '../../bin/compile-cache.js';
+
+/**
+ * bin/compile-cache.js: the CLI runs from a compiled copy of src/ (issue #17, start-up time). What must hold: the
+ * copy always matches the sources (an edit selects a new tree), `import.meta.url` still names the .ts source (modules
+ * find repository files through it), a broken source gives null (the caller falls back to tsx), and the real CLI
+ * runs from the cache.
+ */
+const work = mkdtempSync(join(tmpdir(), 'shipspeak-compile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function project(name: string, files: Record<string, string>): { srcDir: string; cacheDir: string } {
+  const srcDir = join(work, name, 'src');
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(srcDir, file, '..'), { recursive: true });
+    writeFileSync(join(srcDir, file), text);
+  }
+  return { srcDir, cacheDir: join(work, name, 'cache') };
+}
+
+async function load(url: URL | null): Promise<Record<string, unknown>> {
+  expect(url).not.toBeNull();
+  // A fresh query string: the module registry would otherwise hand back the first import of the same file.
+  return (await import(`${url!.href}?${Math.random()}`)) as Record<string, unknown>;
+}
+
+describe('compile cache (bin/compile-cache.js)', () => {
+  it('runs the compiled sources; import.meta.url names the .ts source; an edit compiles a new tree', async () => {
+    const p = project('edit', {
+      'main.ts':
+        "import { twice } from './lib/twice.js';\nexport const value: number = twice(21);\nexport const here = import.meta.url;\n",
+      'lib/twice.ts': 'export const twice = (n: number): number => n * 2;\n',
+      'lib/data.json': '{ "answer": 42 }\n',
+      'data.ts':
+        "import data from './lib/data.json' with { type: 'json' };\nexport const answer: number = data.answer;\n",
+    });
+    const first = await compiledModule('main.js', p);
+    const m = await load(first);
+    expect(m.value).toBe(42);
+    // A file that is not TypeScript is copied beside the compiled modules that import it.
+    expect((await load(await compiledModule('data.js', p))).answer).toBe(42);
+    expect(m.here).toBe(pathToFileURL(join(p.srcDir, 'main.ts')).href);
+    expect(fileURLToPath(first!).startsWith(p.cacheDir)).toBe(true);
+
+    // A second start finds the same tree.
+    expect((await compiledModule('main.js', p))!.href).toBe(first!.href);
+
+    // Editing a file the entry only imports changes the key too.
+    writeFileSync(join(p.srcDir, 'lib/twice.ts'), 'export const twice = (n: number): number => n * 3;\n');
+    const second = await compiledModule('main.js', p);
+    expect(second!.href).not.toBe(first!.href);
+    expect((await load(second)).value).toBe(63);
+    expect(readdirSync(p.cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a source that does not compile gives null (the CLI then runs through tsx) and leaves nothing behind', async () => {
+    const p = project('broken', { 'main.ts': 'export const x: number = ;\n' });
+    expect(await compiledModule('main.js', p)).toBeNull();
+    expect(existsSync(p.cacheDir) ? readdirSync(p.cacheDir) : []).toEqual([]);
+  });
+
+  it('the real CLI starts from the compiled tree, and prints the same as through tsx', () => {
+    const bin = fileURLToPath(new URL('../../bin/shipspeak-db.js', import.meta.url));
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [bin, 'help', 'serve'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const compiled = run({});
+    const viaTsx = run({ SHIPSPEAK_COMPILE_CACHE: '0' });
+    expect(compiled.status).toBe(0);
+    expect(compiled.stdout).toContain('--no-cache');
+    expect(compiled.stdout).toBe(viaTsx.stdout);
+  });
+});

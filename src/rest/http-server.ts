@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_BODY_BYTES, checkDeclaredLength, payloadTooLarge } from './body.js';
 import { ApiError, errorResponse } from './errors.js';
 import type { Handle } from './fetch-adapter.js';
+import { responseText } from './response-text.js';
 
 /**
  * The thin HTTP transport: node:http ↔ web Request/Response around the same handler the fetch adapter uses.
@@ -77,8 +78,11 @@ async function send(res: ServerResponse, response: Response, closing: boolean): 
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
-  if (body) headers['content-length'] = String(body.length);
+  // The gateway's own responses carry their text (response-text.ts): written as is, no stream read back.
+  const text = response.bodyUsed ? undefined : responseText(response);
+  const body = text !== undefined ? text : response.body ? Buffer.from(await response.arrayBuffer()) : null;
+  if (body !== null)
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   if (closing) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body ?? undefined);

@@ -32,8 +32,17 @@ export const PREPARED_PER_CONNECTION = 200;
  */
 const preparedOn = new WeakMap<object, Map<string, string>>();
 
-const statementName = (text: string): string =>
-  `shipspeak_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
+/** Text → name, remembered for the most recent texts (hashing every statement of every request showed in profiles). */
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `shipspeak_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
+    if (names.size >= PREPARED_PER_CONNECTION) names.delete(names.keys().next().value!);
+    names.set(text, name);
+  }
+  return name;
+}
 
 /**
  * Several statements written as ONE extended-protocol exchange: Parse/Bind/Describe/Execute for each, then a

@@ -60,10 +60,16 @@ async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: num
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > maxBodyBytes) throw new EarlyAnswer(payloadTooLarge(maxBodyBytes, null));
-    chunks.push(chunk as Buffer);
+  // Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112 §6.3): nothing to
+  // read, so no async iteration of an empty stream on every GET.
+  const bodyless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+  if (bodyless) req.resume();
+  else {
+    for await (const chunk of req) {
+      total += (chunk as Buffer).length;
+      if (total > maxBodyBytes) throw new EarlyAnswer(payloadTooLarge(maxBodyBytes, null));
+      chunks.push(chunk as Buffer);
+    }
   }
   const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
   return new Request(new URL(req.url ?? '/', origin), {

@@ -9,6 +9,7 @@
  *   pg-bare    the request's statement alone (no transaction, no role switch)
  *   pg-tx      begin; role + claims prelude; statement; commit — what the gateway sends (4 round trips)
  *   pg-pipe    the same four written at once on a pipeline-mode client (1 round trip)
+ *   pg-prep    pg-pipe with the prelude and the statement as named prepared statements (as serve keeps them)
  * The statements are the gateway's own, captured from a request, so the only difference between serve
  * and pg-tx is the gateway's code. Every run is checked first: each target's body for each case must equal
  * the gateway's (pg-bare: the same rows where the filter pins them, else the same count).
@@ -64,7 +65,7 @@ for (const [name, v] of [
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${String(v)})`);
 }
 
-const TARGETS = ['serve', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe'] as const;
+const TARGETS = ['serve', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe', 'pg-prep'] as const;
 type Target = (typeof TARGETS)[number];
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
       const c = cases.find((x) => x.key === key)!;
       if (t === 'serve') return `${serve.url}/rest/v1${c.path}`;
       if (t === 'serve-4rt') return `${serve4.url}/rest/v1${c.path}`;
-      return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined' }[t]}/${key}`;
+      return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined', 'pg-prep': 'prepared' }[t]}/${key}`;
     };
 
     // Every target must answer every case with the gateway's rows before anything is timed.

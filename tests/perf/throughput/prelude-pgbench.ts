@@ -19,8 +19,8 @@
  * postmaster and all its children, exited backends included, from /proc — pgbench's own CPU is not in it).
  * Env: CLIENTS (default 8), DURATION (s, default 5), VARIANTS (comma list), CASE (single|list20|embed).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintAccessToken } from '../../../src/auth/tokens.js';
@@ -33,39 +33,12 @@ import { migrateUp } from '../../../src/migrate/runner.js';
 import { createGateway } from '../../../src/rest/index.js';
 import { loadSeed } from '../../../src/seed/load.js';
 import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
+import { postgresCpuMicros, postmasterPid } from './proc-cpu.js';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
 const DURATION = Number(process.env.DURATION ?? 5);
 const CASE = process.env.CASE ?? 'single';
 const SECRET = 'prelude-bench-secret-0123456789-abcdefghij';
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU µs of a process and its waited-for children (utime, stime, cutime, cstime). */
-function cpuWithChildren(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return 0; // exited between listing and reading: its time is in the parent's cutime once reaped
-  }
-}
-
-/** The postmaster and every live child's CPU so far: exited backends are in the postmaster's cutime. */
-function serverCpu(postmaster: number): number {
-  let total = cpuWithChildren(postmaster);
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += cpuWithChildren(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
 
 /** A captured statement as pgbench script text: $n → :pn, parameters passed with -D. */
 function pgbenchSql(sql: string, params: unknown[], prefix: string, defs: string[]): string {
@@ -140,9 +113,8 @@ async function main(): Promise<void> {
       'begin-ro': piped('begin read only', prelude7, stmt, 'commit'),
     };
     const only = process.env.VARIANTS?.split(',');
-    const postmaster = Number(
-      readFileSync(join(server.cluster?.dataDir ?? '', 'postmaster.pid'), 'utf8').split('\n')[0],
-    );
+    if (!server.cluster) throw new Error('bench:prelude measures its own ephemeral cluster: unset DATABASE_URL');
+    const postmaster = postmasterPid(server.cluster.dataDir);
     const u = new URL(scratch.url);
     const conn = ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), u.pathname.slice(1)];
     console.log(`pgbench ${CLIENTS} clients, ${DURATION} s per run, case ${c.title}; load ${loadavg()[0]!.toFixed(1)}`);
@@ -153,7 +125,7 @@ async function main(): Promise<void> {
         const file = join(tmp, `${name}.sql`);
         writeFileSync(file, script);
         const load = loadavg()[0]!;
-        const cpu0 = serverCpu(postmaster);
+        const cpu0 = postgresCpuMicros(postmaster);
         const out = await new Promise<string>((resolve, reject) => {
           const child = spawn(
             join(bin, 'pgbench'),
@@ -166,7 +138,7 @@ async function main(): Promise<void> {
           child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench ${name}: ${text}`))));
         });
         await new Promise((r) => setTimeout(r, 300)); // the postmaster reaps the exited backends
-        const cpu = serverCpu(postmaster) - cpu0;
+        const cpu = postgresCpuMicros(postmaster) - cpu0;
         const tx = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
         const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
         const failed = /number of failed transactions: (\d+)/.exec(out)?.[1] ?? '0';

@@ -108,7 +108,7 @@ try {
     if (isCI()) throw new Error(`CI=true and ${pgbouncerNote}`);
   } else {
     const bouncer = await startPgbouncer({ upstreamUrl: scratch.url, poolSize: 4 });
-    const viaBouncer = await openNodePostgres(bouncer.url, { max: 1 });
+    const viaBouncer = await openNodePostgres(bouncer.url, { max: 1, preparedStatements: false });
     try {
       console.log(`\nhot queries through PgBouncer (transaction mode, port ${bouncer.port})`);
       pooled = await runHotQueries({

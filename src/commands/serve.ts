@@ -38,6 +38,8 @@ export interface ServeArgs {
   dbPoolAcquisitionTimeout?: string;
   /** false: one round trip per statement (for a pooler in front of PostgreSQL that cannot take pipelined messages). */
   dbPipeline?: boolean;
+  /** false: no named prepared statements (for PgBouncer < 1.21 or without max_prepared_statements in transaction mode). */
+  dbPreparedStatements?: boolean;
   allowedHosts?: string;
   /** File that receives one JSON line per request (appended); '-' for standard error. */
   requestLog?: string;
@@ -102,6 +104,7 @@ export function serveConfig(
         ? DEFAULT_POOL_ACQUISITION_TIMEOUT_MS
         : parseDuration('--db-pool-acquisition-timeout', args.dbPoolAcquisitionTimeout),
     dbPipeline: args.dbPipeline ?? true,
+    dbPreparedStatements: args.dbPreparedStatements ?? true,
     allowedHosts: (() => {
       try {
         return args.allowedHosts === undefined ? [] : parseAllowedHosts(args.allowedHosts);
@@ -212,7 +215,7 @@ export async function serveCommand(
 export const serveCliCommand: Command = {
   name: 'serve',
   synopsis:
-    'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--no-db-pipeline] [--allowed-hosts NAME,…] [--request-log FILE|-]',
+    'serve [--port 54321] [--max-body-bytes 1048576] [--schemas public] [--anon-role anon] [--jwt-secret S] [--data-dir DIR] [--seed] [--migrate] [--no-cache] [--statement-timeout 8s] [--max-rows 1000|none] [--db-pool 10] [--db-pool-acquisition-timeout 10s] [--no-db-pipeline] [--no-db-prepared-statements] [--allowed-hosts NAME,…] [--request-log FILE|-]',
   summary:
     'A local Supabase on 127.0.0.1 over PGlite or DATABASE_URL — data API (PostgREST-compatible), Auth (GoTrue-compatible) and Realtime postgres_changes; prints the URL and keys, runs until SIGINT/SIGTERM (exit 0 after draining).',
   details: [
@@ -223,6 +226,9 @@ export const serveCliCommand: Command = {
     '--db-pool-acquisition-timeout D  wait for a pooled connection before 504 PGRST003 (default 10s)',
     '--no-db-pipeline              one database round trip per statement instead of one per request (for a pooler',
     '                              in front of DATABASE_URL that cannot take pipelined messages)',
+    "--no-db-prepared-statements   parse and plan every request's SQL anew instead of keeping named prepared statements",
+    '                              per connection (PostgREST db-prepared-statements=false: PgBouncer < 1.21, or without',
+    '                              max_prepared_statements, in transaction mode)',
     '--allowed-hosts a,*.b         Host names answered besides loopback ones (DNS-rebinding guard; others get 403)',
     '--request-log FILE|-          one JSON line per request (user as a per-run pseudonym; no query strings, tokens or bodies)',
     'Durations need a unit: 8s, 500ms.',
@@ -243,6 +249,7 @@ export const serveCliCommand: Command = {
     migrate: { type: 'boolean' },
     'no-cache': { type: 'boolean' },
     'no-db-pipeline': { type: 'boolean' },
+    'no-db-prepared-statements': { type: 'boolean' },
     'request-log': { type: 'string' },
   },
   async run({ values: v }, io) {
@@ -263,6 +270,7 @@ export const serveCliCommand: Command = {
         dbPool: str('db-pool'),
         dbPoolAcquisitionTimeout: str('db-pool-acquisition-timeout'),
         dbPipeline: v['no-db-pipeline'] !== true,
+        dbPreparedStatements: v['no-db-prepared-statements'] !== true,
         allowedHosts: str('allowed-hosts'),
         requestLog: str('request-log'),
       },

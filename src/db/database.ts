@@ -16,6 +16,12 @@ export interface QueryResult<T = Record<string, unknown>> {
 export interface Statement {
   sql: string;
   params?: unknown[];
+  /**
+   * The text is one of a bounded family the caller sends again and again (the gateway's prelude and rendered
+   * plans): an engine that supports it may keep it as a named prepared statement on the connection, parsed
+   * and planned once instead of on every request (node-postgres: pg-batch.ts). Parameters stay bind values.
+   */
+  prepare?: boolean;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type QueryResult,
   type Statement,
 } from './database.js';
-import { queryBatch } from './pg-batch.js';
+import { PREPARED_PER_CONNECTION, queryBatch } from './pg-batch.js';
 
 // node-postgres already returns int8 and numeric as strings (exact, as PostgREST keeps them); only the date
 // types need overriding, so they stay the server's text and both engines serialise alike.
@@ -105,6 +105,14 @@ export interface NodePostgresOptions {
    * statements one by one in `transaction` (for a pooler that cannot take several statements before a Sync).
    */
   pipeline?: boolean;
+  /**
+   * Default on: in a batch, statements marked `prepare` are kept as named prepared statements per connection
+   * (at most PREPARED_PER_CONNECTION, least recently used closed first), so PostgreSQL parses and plans the
+   * gateway's prelude and each URL shape's statement once per connection instead of on every request
+   * (PostgREST `db-prepared-statements`). Off for a pooler in transaction mode that does not track named
+   * statements across its server connections (PgBouncer < 1.21, or ≥ 1.21 without max_prepared_statements).
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -112,12 +120,17 @@ export interface NodePostgresOptions {
  * rollback, in one exchange with a single Sync. A failure skips everything behind it, so the transaction is
  * left aborted: it is rolled back here, and a client that cannot be is discarded by onClient.
  */
-async function batchOn(c: pg.PoolClient, statements: Statement[], end: BatchEnd): Promise<QueryResult[]> {
+async function batchOn(
+  c: pg.PoolClient,
+  statements: Statement[],
+  end: BatchEnd,
+  maxPrepared: number,
+): Promise<QueryResult[]> {
   const fixed = typeof end === 'string' ? end : undefined;
   const all: Statement[] = [{ sql: 'begin' }, ...statements, ...(fixed ? [{ sql: fixed }] : [])];
   let answered: pg.QueryResult[];
   try {
-    answered = await queryBatch(c, all);
+    answered = await queryBatch(c, all, maxPrepared);
   } catch (e) {
     // Always, not only when the status says so: node-postgres reports the error before the ReadyForQuery that
     // tells the transaction's state has arrived. Queued behind it; outside a transaction it is a no-op warning.
@@ -143,6 +156,7 @@ export async function openNodePostgres(
   options: NodePostgresOptions = {},
 ): Promise<Database & { pool: pg.Pool }> {
   const pipeline = options.pipeline ?? true;
+  const maxPrepared = (options.preparedStatements ?? true) ? PREPARED_PER_CONNECTION : 0;
   const pool = new pg.Pool({
     ...connectionConfig(url),
     max: options.max ?? 10,
@@ -202,7 +216,7 @@ export async function openNodePostgres(
         }
       }),
     ...(pipeline
-      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => batchOn(c, statements, end)) }
+      ? { batch: (statements: Statement[], end: BatchEnd) => onClient((c) => batchOn(c, statements, end, maxPrepared)) }
       : {}),
     close: () => pool.end(),
   };

@@ -1,4 +1,5 @@
 import { isPgError, PoolTimeoutError } from '../db/database.js';
+import { textResponse } from './response-text.js';
 
 /**
  * PostgREST's error vocabulary: every failure leaves the gateway as `{code, message, details, hint}` (nulls for
@@ -160,5 +161,5 @@ export function errorResponse(err: ApiError, method = 'GET'): Response {
     'Proxy-Status': `PostgREST; error=${err.code}`,
     ...err.headers,
   });
-  return new Response(method === 'HEAD' ? null : body, { status: err.status, headers });
+  return textResponse(method === 'HEAD' ? null : body, { status: err.status, headers });
 }

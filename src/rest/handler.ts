@@ -30,6 +30,7 @@ import {
   type Plan,
 } from './plan.js';
 import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
+import { textResponse } from './response-text.js';
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -322,7 +323,7 @@ function respond(
   const h = new Headers();
   for (const [k, v] of Object.entries(headers)) if (v !== null) h.set(k, v);
   const empty = body === null || method === 'HEAD' || status === 204;
-  return new Response(empty ? null : body, { status, headers: h });
+  return textResponse(empty ? null : body, { status, headers: h });
 }
 
 /** The JSON request body (bounded in size and depth); `emptyAs` is what an empty body means (RPC without arguments). */

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_BODY_BYTES, checkDeclaredLength, payloadTooLarge } from './body.js';
 import { ApiError, errorResponse } from './errors.js';
 import type { Handle } from './fetch-adapter.js';
+import { responseText } from './response-text.js';
 
 /**
  * The thin HTTP transport: node:http ↔ web Request/Response around the same handler the fetch adapter uses.
@@ -59,10 +60,16 @@ async function toRequest(req: IncomingMessage, origin: string, maxBodyBytes: num
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > maxBodyBytes) throw new EarlyAnswer(payloadTooLarge(maxBodyBytes, null));
-    chunks.push(chunk as Buffer);
+  // Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112 §6.3): nothing to
+  // read, so no async iteration of an empty stream on every GET.
+  const bodyless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+  if (bodyless) req.resume();
+  else {
+    for await (const chunk of req) {
+      total += (chunk as Buffer).length;
+      if (total > maxBodyBytes) throw new EarlyAnswer(payloadTooLarge(maxBodyBytes, null));
+      chunks.push(chunk as Buffer);
+    }
   }
   const hasBody = method !== 'GET' && method !== 'HEAD' && chunks.length > 0;
   return new Request(new URL(req.url ?? '/', origin), {
@@ -77,8 +84,11 @@ async function send(res: ServerResponse, response: Response, closing: boolean): 
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : null;
-  if (body) headers['content-length'] = String(body.length);
+  // The gateway's own responses carry their text (response-text.ts): written as is, no stream read back.
+  const text = response.bodyUsed ? undefined : responseText(response);
+  const body = text !== undefined ? text : response.body ? Buffer.from(await response.arrayBuffer()) : null;
+  if (body !== null)
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   if (closing) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body ?? undefined);

@@ -47,7 +47,40 @@ function hmacKey(secret: Uint8Array, alg: string | undefined): Promise<CryptoKey
   return key;
 }
 
+/** The most verified tokens remembered per secret (PostgREST's JWT cache is bounded the same way). */
+export const VERIFIED_TOKENS_PER_KEY = 1000;
+
+/**
+ * Tokens whose signature verified, with their parsed claims, per secret (issue 17: WebCrypto's asynchronous
+ * HMAC verification was ~15 % of a gateway request's CPU, and a client sends the same token on every request).
+ * Only what depends on the token and the secret alone is remembered: a token is a key only byte for byte, so
+ * a tampered one is verified (and refused) anew; the time claims (exp, nbf, iat) and the audience are checked
+ * again on every use, so a remembered token still expires. Oldest first; bounded.
+ */
+const verifiedTokens = new WeakMap<Uint8Array, Map<string, Readonly<JwtClaims>>>();
+
+/** How many verified tokens are remembered for this secret (for tests: the bound holds). */
+export const rememberedTokens = (key: Uint8Array): number => verifiedTokens.get(key)?.size ?? 0;
+
 export async function verifyJwt(token: string, key: Uint8Array, options: VerifyOptions = {}): Promise<JwtClaims> {
+  let remembered = verifiedTokens.get(key);
+  const known = remembered?.get(token);
+  if (known) {
+    checkClaims(known, Math.floor((options.now?.() ?? Date.now()) / 1000), options.audience);
+    return known;
+  }
+  const claims = await verifySignatureAndParse(token, key);
+  checkClaims(claims, Math.floor((options.now?.() ?? Date.now()) / 1000), options.audience);
+  if (!remembered) {
+    remembered = new Map();
+    verifiedTokens.set(key, remembered);
+  }
+  if (remembered.size >= VERIFIED_TOKENS_PER_KEY) remembered.delete(remembered.keys().next().value!);
+  remembered.set(token, Object.freeze(claims));
+  return claims;
+}
+
+async function verifySignatureAndParse(token: string, key: Uint8Array): Promise<JwtClaims> {
   if (token === '') throw jwtError('PGRST301', 'Empty JWT is sent in Authorization header');
   const parts = token.split('.').length;
   if (parts !== 3) throw jwtError('PGRST301', `Expected 3 parts in JWT; got ${parts}`);
@@ -65,7 +98,6 @@ export async function verifyJwt(token: string, key: Uint8Array, options: VerifyO
   }
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
     throw jwtError('PGRST303', 'Parsing claims failed');
-  checkClaims(claims as JwtClaims, Math.floor((options.now?.() ?? Date.now()) / 1000), options.audience);
   return claims as JwtClaims;
 }
 

@@ -430,8 +430,9 @@ function callSource(c: CallPlan, scalar: boolean): Sql {
 
 // ---------------------------------------------------------------------------------------------- entry points
 
+/** Marked `prepare`: one text per URL shape, values bound, so PostgreSQL can keep its plan per connection. */
 export function renderPlan(p: Plan): Statement {
-  return render(planSql(p));
+  return { ...render(planSql(p)), prepare: true };
 }
 
 function planSql(p: Plan): Sql {
@@ -491,6 +492,7 @@ export function renderPrelude(v: {
   const searchPath = v.searchPath.map(quoteIdent).join(', ');
   return {
     sql: PRELUDE,
+    prepare: true,
     params: [
       searchPath,
       v.claims,

@@ -88,6 +88,8 @@ export { quoteIdent };
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** See Statement.prepare in src/db/database.ts. */
+  prepare?: boolean;
 }
 
 /** Fragment → text with `$1…$n` and the parameter list (the only place SQL text is assembled). */

@@ -72,6 +72,8 @@ export interface ServeConfig {
   poolAcquisitionTimeoutMs?: number;
   /** node-postgres pipeline mode: one round trip per request (default on; src/db/node-postgres.ts). */
   dbPipeline?: boolean;
+  /** Named prepared statements per connection (default on; off behind a pooler that cannot keep them). */
+  dbPreparedStatements?: boolean;
   /** Host names answered besides the loopback names (DNS-rebinding guard). Default none. */
   allowedHosts?: string[];
   log: (line: string) => void;
@@ -128,6 +130,7 @@ async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Pr
         max: cfg.dbPool,
         acquisitionTimeoutMs: cfg.poolAcquisitionTimeoutMs,
         pipeline: cfg.dbPipeline ?? true,
+        preparedStatements: cfg.dbPreparedStatements ?? true,
       }),
     );
     return { db, fresh: false, hashes: {} };

@@ -1,7 +1,8 @@
 /**
  * JWT verification cost, before and after the key cache (src/rest/jwt.ts), side by side in one run: jose's
  * compactVerify handed the raw secret (it imports an HMAC CryptoKey on every call — what the gateway did)
- * vs verifyJwt, which reuses one imported key. Rounds alternate which side goes first; the verdict is the
+ * vs verifyJwt, which reuses one imported key and, for a token it already verified, skips the signature check
+ * (the verified-token cache: the same token every call, as a client sends it). Rounds alternate which side goes first; the verdict is the
  * median of the per-round ratios, so one disturbed round cannot decide it.
  *
  * Gate (npm test): cached ÷ uncached median time ≤ 1.0 — the cache must not be slower. The gain itself is
@@ -55,7 +56,7 @@ const f = (x: number) => x.toFixed(4);
 console.log(`JWT HS256 verification, ${ROUNDS} rounds x ${N} per side, ms per verification`);
 console.log(`  raw secret (import per call)  p50=${f(u.p50)} p95=${f(u.p95)} p99=${f(u.p99)}`);
 console.log(
-  `  verifyJwt (cached CryptoKey)  p50=${f(c.p50)} p95=${f(c.p95)} p99=${f(c.p99)}  (includes the claim checks)`,
+  `  verifyJwt (cached key+token)  p50=${f(c.p50)} p95=${f(c.p95)} p99=${f(c.p99)}  (includes the claim checks)`,
 );
 console.log(`  per-round ratios cached/uncached: ${ratios.map((x) => x.toFixed(3)).join(', ')}`);
 const verdicts = new Verdicts(null);

@@ -57,7 +57,7 @@ describePg('transaction pooling through PgBouncer', () => {
           await admin.close();
         }
         bouncer = await startPgbouncer({ upstreamUrl: scratch.url, poolSize: 5 });
-        pooledDb = await openNodePostgres(bouncer.url, { max: USERS });
+        pooledDb = await openNodePostgres(bouncer.url, { max: USERS, preparedStatements: false });
       }, 180_000);
 
       afterAll(async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createServerClient } from '../../src/auth/client.js';
@@ -52,9 +53,12 @@ export async function startServe(
   env: NodeJS.ProcessEnv = childEnv(),
   timeoutMs = 60_000,
   nodeArgs: string[] = [],
+  /** Another checkout to run serve from (the throughput bench's BASELINE), with its own node_modules. */
+  root?: string,
 ): Promise<Served> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], {
-    cwd: ROOT,
+  const bin = root ? join(root, 'bin', 'shipspeak-db.js') : BIN;
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', ...args], {
+    cwd: root ?? ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

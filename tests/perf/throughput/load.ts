@@ -16,6 +16,8 @@ export interface LoadResult {
   non2xx: number;
   /** CPU time (user + system) the server process spent per request during the run, less its idle rate, µs. */
   cpuUsPerRequest?: number;
+  /** CPU time the PostgreSQL server (postmaster and backends) spent per request, less its idle rate, µs. */
+  pgCpuUsPerRequest?: number;
   /** 1-minute load average when the run started. */
   load1?: number;
 }

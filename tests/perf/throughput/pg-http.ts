@@ -7,6 +7,8 @@
  *   GET /bare/<case>       the request's statement alone (no transaction, no role switch: RLS bypassed)
  *   GET /tx/<case>         begin; role + claims prelude; statement; commit — what the gateway sends, 4 round trips
  *   GET /pipelined/<case>  the same four on a pipeline-mode client: sent together, one round trip
+ *   GET /prepared/<case>   the same, the prelude and the statement as named prepared statements (parsed and
+ *                          planned once per connection, as serve keeps them)
  *
  * Usage: node --import tsx tests/perf/throughput/pg-http.ts <database url> <statements.json> <pool size>
  * Prints "listening <url>" once it accepts requests; stops on SIGTERM.
@@ -28,8 +30,21 @@ const cases = JSON.parse(readFileSync(statementsFile, 'utf8')) as Record<string,
 const max = Number(poolSize);
 const plain = new pg.Pool({ ...connectionConfig(url), max });
 const pipelined = new pg.Pool({ ...connectionConfig(url), max, pipeline: true });
+// The benchmark drops its scratch database (terminating these connections) as it ends: not a crash.
+for (const pool of [plain, pipelined]) pool.on('error', () => undefined);
 
-type Mode = 'bare' | 'tx' | 'pipelined';
+type Mode = 'bare' | 'tx' | 'pipelined' | 'prepared';
+
+/** A stable statement name per text, as node-postgres's `name:` wants. */
+const names = new Map<string, string>();
+const nameOf = (text: string): string => {
+  let n = names.get(text);
+  if (!n) {
+    n = `bench_${names.size}`;
+    names.set(text, n);
+  }
+  return n;
+};
 
 async function answer(mode: Mode, [prelude, statement]: [Recorded, Recorded]): Promise<string> {
   if (mode === 'bare') return body((await plain.query(statement.sql, statement.params)).rows);
@@ -44,10 +59,12 @@ async function answer(mode: Mode, [prelude, statement]: [Recorded, Recorded]): P
       return body(r.rows);
     }
     // Pipeline mode: all four are written at once; node-postgres matches the answers to them in order.
+    const named = (s: Recorded) =>
+      mode === 'prepared' ? { name: nameOf(s.sql), text: s.sql, values: s.params } : { text: s.sql, values: s.params };
     const [, , r] = await Promise.all([
       c.query('begin'),
-      c.query(prelude.sql, prelude.params),
-      c.query(statement.sql, statement.params),
+      c.query(named(prelude)),
+      c.query<Record<string, unknown>>(named(statement)),
       c.query('commit'),
     ]);
     return body(r.rows);
@@ -68,7 +85,7 @@ function body(rows: Record<string, unknown>[]): string {
 }
 
 const server = createServer((req, res) => {
-  const m = /^\/(bare|tx|pipelined)\/([a-z0-9_-]+)$/.exec(req.url ?? '');
+  const m = /^\/(bare|tx|pipelined|prepared)\/([a-z0-9_-]+)$/.exec(req.url ?? '');
   const c = m ? cases[m[2]!] : undefined;
   if (!m || !c) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such case: ${req.url}`);

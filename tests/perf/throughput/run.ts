@@ -9,6 +9,8 @@
  *   pg-bare    the request's statement alone (no transaction, no role switch)
  *   pg-tx      begin; role + claims prelude; statement; commit — what the gateway sends (4 round trips)
  *   pg-pipe    the same four written at once on a pipeline-mode client (1 round trip)
+ *   serve-base with BASELINE=<another checkout>: that checkout's serve (e.g. the commit before a change)
+ *   pg-prep    pg-pipe with the prelude and the statement as named prepared statements (as serve keeps them)
  * The statements are the gateway's own, captured from a request, so the only difference between serve
  * and pg-tx is the gateway's code. Every run is checked first: each target's body for each case must equal
  * the gateway's (pg-bare: the same rows where the filter pins them, else the same count).
@@ -24,9 +26,10 @@
  *   DURATION=10 CONNECTIONS=8,32,64 ROUNDS=2 npm run bench:throughput
  *   DATABASE_URL=postgres://… npm run bench:throughput   (a superuser: it creates a scratch database)
  *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
+ *   BASELINE=/tmp/base npm run bench:throughput           (adds serve-base: that checkout's serve, same run)
  *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +49,7 @@ import { childEnv, startServe } from '../../serve/support.js';
 import { recordingDatabase, type CapturedStatement as Recorded } from '../../../src/bench/capture.js';
 import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
 import { drive, type LoadResult } from './load.js';
+import { cpuMicros, postgresCpuMicros, postmasterPid } from './proc-cpu.js';
 
 const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
@@ -64,17 +68,11 @@ for (const [name, v] of [
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer (got ${String(v)})`);
 }
 
-const TARGETS = ['serve', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe'] as const;
-type Target = (typeof TARGETS)[number];
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU time (user + system) a process has used so far, µs (Linux /proc; fields 14 and 15 of stat). */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-}
+/** BASELINE=<another checkout, e.g. `git worktree add … <commit>` with node_modules>: its serve runs beside ours. */
+const BASELINE = process.env.BASELINE;
+const ALL_TARGETS = ['serve', 'serve-base', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe', 'pg-prep'] as const;
+type Target = (typeof ALL_TARGETS)[number];
+const TARGETS: Target[] = ALL_TARGETS.filter((t) => t !== 'serve-base' || BASELINE);
 
 function startPgHttp(
   url: string,
@@ -162,13 +160,31 @@ async function main(): Promise<void> {
       childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
       120_000,
     );
-    stopServe = () => Promise.all([serve.stop(), serve4.stop()]);
-    const pidOf = (t: Target): number => (t === 'serve' ? serve.pid : t === 'serve-4rt' ? serve4.pid : pgHttp.proc.pid);
+    // The same gateway from another checkout (before a change), in the same run: the fair before/after.
+    const serveBase = BASELINE
+      ? await startServe(
+          ['--port', '0'],
+          childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
+          120_000,
+          [],
+          BASELINE,
+        )
+      : undefined;
+    stopServe = () => Promise.all([serve.stop(), serve4.stop(), serveBase?.stop()]);
+    const pidOf = (t: Target): number =>
+      t === 'serve'
+        ? serve.pid
+        : t === 'serve-4rt'
+          ? serve4.pid
+          : t === 'serve-base'
+            ? serveBase!.pid
+            : pgHttp.proc.pid;
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;
       if (t === 'serve') return `${serve.url}/rest/v1${c.path}`;
       if (t === 'serve-4rt') return `${serve4.url}/rest/v1${c.path}`;
-      return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined' }[t]}/${key}`;
+      if (t === 'serve-base') return `${serveBase!.url}/rest/v1${c.path}`;
+      return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined', 'pg-prep': 'prepared' }[t]}/${key}`;
     };
 
     // Every target must answer every case with the gateway's rows before anything is timed.
@@ -204,11 +220,19 @@ async function main(): Promise<void> {
         await drive(`${t}|${c.key}`, urlOf(t, c.key), CONNECTIONS[0]!, WARMUP, t.startsWith('serve') ? headers : {});
     // What each server process burns with no request at all (timers, Realtime polling), µs per second: taken
     // off its CPU per request, which would otherwise grow as req/s fall on a busy machine.
+    // PostgreSQL's CPU is measured too (the postmaster and its backends; only on the benchmark's own cluster).
+    const postmaster = server.cluster ? postmasterPid(server.cluster.dataDir) : undefined;
     const idleUsPerSecond = new Map<number, number>();
-    for (const pid of new Set(TARGETS.map(pidOf))) {
-      const [c0, t0] = [cpuMicros(pid), performance.now()];
+    let pgIdleUsPerSecond = 0;
+    {
+      const pids = [...new Set(TARGETS.map(pidOf))];
+      const c0 = pids.map(cpuMicros);
+      const pg0 = postmaster ? postgresCpuMicros(postmaster) : 0;
+      const t0 = performance.now();
       await new Promise((r) => setTimeout(r, 2000));
-      idleUsPerSecond.set(pid, ((cpuMicros(pid) - c0) * 1000) / (performance.now() - t0));
+      const ms = performance.now() - t0;
+      for (const [i, pid] of pids.entries()) idleUsPerSecond.set(pid, ((cpuMicros(pid) - c0[i]!) * 1000) / ms);
+      if (postmaster) pgIdleUsPerSecond = ((postgresCpuMicros(postmaster) - pg0) * 1000) / ms;
     }
     const results: LoadResult[] = [];
     for (const connections of CONNECTIONS) {
@@ -219,6 +243,7 @@ async function main(): Promise<void> {
           for (const t of order) {
             const load1 = loadavg()[0]!;
             const cpu0 = cpuMicros(pidOf(t));
+            const pg0 = postmaster ? postgresCpuMicros(postmaster) : 0;
             const t0 = performance.now();
             const r = await drive(
               `${t}|${c.key}`,
@@ -227,8 +252,19 @@ async function main(): Promise<void> {
               DURATION,
               t.startsWith('serve') ? headers : {},
             );
-            const idle = (idleUsPerSecond.get(pidOf(t))! * (performance.now() - t0)) / 1000;
-            results.push({ ...r, load1, cpuUsPerRequest: Math.max(0, cpuMicros(pidOf(t)) - cpu0 - idle) / r.requests });
+            const seconds = (performance.now() - t0) / 1000;
+            const idle = idleUsPerSecond.get(pidOf(t))! * seconds;
+            results.push({
+              ...r,
+              load1,
+              cpuUsPerRequest: Math.max(0, cpuMicros(pidOf(t)) - cpu0 - idle) / r.requests,
+              ...(postmaster
+                ? {
+                    pgCpuUsPerRequest:
+                      Math.max(0, postgresCpuMicros(postmaster) - pg0 - pgIdleUsPerSecond * seconds) / r.requests,
+                  }
+                : {}),
+            });
           }
         }
       }
@@ -243,11 +279,11 @@ async function main(): Promise<void> {
           '',
           `**${c.title}**, ${connections} connections`,
           '',
-          '| target | req/s | p50 ms | p95 ms | p99 ms | CPU µs/req | errors | ÷ pg-tx | ÷ pg-pipe | load |',
-          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          '| target | req/s | p50 ms | p95 ms | p99 ms | CPU µs/req | PG CPU µs/req | errors | ÷ pg-tx | ÷ pg-pipe | load |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         );
         console.log(
-          `  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms  CPU µs/r   errors  non2xx   ÷ pg-tx ÷ pg-pipe     load`,
+          `  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms  CPU µs/r   PG µs/r   errors  non2xx   ÷ pg-tx ÷ pg-pipe     load`,
         );
         const runs = (t: Target) =>
           results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
@@ -258,14 +294,17 @@ async function main(): Promise<void> {
           const p95 = summarise(rs.map((r) => r.latency.p95)).p50;
           const p99 = summarise(rs.map((r) => r.latency.p99)).p50;
           const cpu = summarise(rs.map((r) => r.cpuUsPerRequest!)).p50;
+          const pgRuns = rs.flatMap((r) => (r.pgCpuUsPerRequest === undefined ? [] : [r.pgCpuUsPerRequest]));
+          const pgCpu = pgRuns.length ? summarise(pgRuns).p50 : undefined;
+          const pgText = pgCpu === undefined ? 'n/a' : pgCpu.toFixed(0);
           const load = summarise(rs.map((r) => r.load1!)).p50;
           const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
           const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
           console.log(
-            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${fmt(cpu, 0)}   ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))} ${fmt(rps(t) / rps('pg-pipe'))} ${fmt(load, 1)}`,
+            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${fmt(cpu, 0)} ${pgText.padStart(9)}   ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))} ${fmt(rps(t) / rps('pg-pipe'))} ${fmt(load, 1)}`,
           );
           doc.push(
-            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${cpu.toFixed(0)} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} | ${(rps(t) / rps('pg-pipe')).toFixed(2)} | ${load.toFixed(1)} |`,
+            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${cpu.toFixed(0)} | ${pgText} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} | ${(rps(t) / rps('pg-pipe')).toFixed(2)} | ${load.toFixed(1)} |`,
           );
           const id = `throughput.${c.key}.c${connections}.${t}`;
           verdicts.measured(
@@ -280,6 +319,7 @@ async function main(): Promise<void> {
               ratioToPgTx: rps(t) / rps('pg-tx'),
               ratioToPgPipe: rps(t) / rps('pg-pipe'),
               cpuUsPerRequest: cpu,
+              ...(pgCpu === undefined ? {} : { postgresCpuUsPerRequest: pgCpu }),
               loadAverage1m: load,
             },
             rs,

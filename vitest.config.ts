@@ -23,7 +23,9 @@ export default defineConfig({
     // Every test also becomes an evidence record in reports/results/vitest-<project>.json (the compliance report).
     // Under `npm test` the runner also asks for vitest's JSON (its summary table counts come from it).
     reporters: ['default', './src/report/vitest-reporter.ts', ...vitestJsonReporter()],
-    hookTimeout: 120_000,
+    // Hooks build shared starting states (PGlite dumps, template databases) that other files wait for: the same
+    // reasoning, wider still.
+    hookTimeout: 300_000,
     projects: [
       {
         extends: true,

@@ -67,7 +67,7 @@ function isExecutable(path: string): boolean {
 }
 
 /** sqlfluff parses every file with a full PostgreSQL grammar: ~30 CPU s for sql/, minutes on a busy machine. */
-const SQLFLUFF_TIMEOUT = 300_000;
+const SQLFLUFF_TIMEOUT = 600_000;
 
 interface FluffFile {
   filepath: string;

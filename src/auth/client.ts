@@ -23,7 +23,7 @@ export interface ServerClientOptions {
  * supabase-js configured as server-side code uses it: no session storage or refresh, no realtime. The one
  * place the suites, the personas and the serve tests create clients, so they all talk to the API alike.
  */
-// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default; callers without a generated Database type get an untyped client
+// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default; callers without the generated DatabaseSchema type get an untyped client
 export function createServerClient<DB = any>(
   url: string,
   key: string,
@@ -42,7 +42,7 @@ export function createServerClient<DB = any>(
  * supabase-js as an app uses it: signs in through Auth (session kept in memory), and Realtime over the `ws`
  * package, because Node 20 has no global WebSocket (`realtime.transport`; browsers and Node ≥ 22 need none).
  */
-// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default; callers without a generated Database type get an untyped client
+// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default; callers without the generated DatabaseSchema type get an untyped client
 export async function createAppClient<DB = any>(
   url: string,
   anonKey: string,

@@ -4,10 +4,10 @@
  * set on public.profiles by a privileged writer after signup — never through user_metadata, which users
  * can edit themselves — so a persona is a recipe, not a claim.
  */
-import type { Database } from '../../types/database.js';
+import type { DatabaseSchema } from '../../types/database.js';
 
-export type Tier = Database['public']['Enums']['subscription_tier'];
-export type AppRole = Database['public']['Enums']['app_role'];
+export type Tier = DatabaseSchema['public']['Enums']['subscription_tier'];
+export type AppRole = DatabaseSchema['public']['Enums']['app_role'];
 
 export type PersonaName = 'anon' | 'free_a' | 'free_b' | 'pro' | 'admin' | 'service_role';
 export type MemberPersona = Exclude<PersonaName, 'anon' | 'service_role'>;

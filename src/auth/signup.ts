@@ -41,12 +41,14 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** What `--user` names: a persona (or its seed alias), or any user id. */
 export type UserSpec = { kind: 'persona'; persona: PersonaUser } | { kind: 'uuid'; id: string };
 
+/** The values `--user` accepts, for messages: each persona with its seed alias, then "a user uuid". */
+export const USER_SPEC_CHOICES = `a persona — ${PERSONA_USERS.map((p) => `${p.persona} (${p.alias})`).join(', ')} — or a user uuid`;
+
 export function parseUserSpec(value: string): UserSpec {
   const persona = PERSONA_USERS.find((p) => p.persona === value || p.alias === value);
   if (persona) return { kind: 'persona', persona };
   if (UUID.test(value)) return { kind: 'uuid', id: value.toLowerCase() };
-  const names = PERSONA_USERS.map((p) => `${p.persona} (${p.alias})`).join(', ');
-  throw new Error(`--user must be a persona — ${names} — or a user uuid (got ${JSON.stringify(value)})`);
+  throw new Error(`--user must be ${USER_SPEC_CHOICES} (got ${JSON.stringify(value)})`);
 }
 
 /** The auth.users columns a token and the admin API need. */

@@ -108,6 +108,18 @@ export function positiveIntArg(flag: string, v: string | boolean | undefined, cm
   return n;
 }
 
+/**
+ * A TCP port option: digits only, 0 to 65535, where 0 asks the system for any free port (serve prints the one
+ * it got). Anything else is a usage error (exit 2) naming the flag, like every other number option.
+ */
+export function portArg(flag: string, v: string | boolean | undefined, cmd?: Command): number | undefined {
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535)
+    throw new UsageError(`${flag} expects a port from 0 to 65535 (0: any free port), got "${v}"`, cmd);
+  return n;
+}
+
 export const DATA_DIR_OPTION: Options = { 'data-dir': { type: 'string' } };
 export const DATA_DIR_HELP =
   '--data-dir DIR   a persistent PGlite database in DIR (default: DATABASE_URL, else an in-memory PGlite)';
@@ -154,6 +166,19 @@ export async function openTarget(values: Values, io: Io, env: NodeJS.ProcessEnv 
   const db = await openPGlite();
   return { db, persistent: false, close: () => db.close() };
 }
+
+/** openTarget, `fn` on the database, then close it whatever `fn` did: the one way a command holds its database. */
+export async function withTarget<T>(values: Values, io: Io, fn: (target: Target) => Promise<T>): Promise<T> {
+  const target = await openTarget(values, io);
+  try {
+    return await fn(target);
+  } finally {
+    await target.close();
+  }
+}
+
+/** Said after writing to an in-memory PGlite, whose contents go when the command exits. */
+export const IN_MEMORY_NOTE = '(in-memory database: these rows are gone when this command exits)';
 
 /** A clear message for a DATABASE_URL that is not a postgres URL, instead of a bare "Invalid URL". */
 export function checkDatabaseUrl(url: string): string {

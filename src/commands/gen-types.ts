@@ -79,7 +79,7 @@ export const typesCliCommand: Command = {
     'Regenerate types/database.types.ts with the Supabase CLI against a scratch PostgreSQL 15 at head (DATABASE_URL or a throw-away cluster), and types/jsonb.types.ts from fixtures/schemas.',
   details: [
     '--check         change nothing; exit 1 when a committed file is stale',
-    'types/database.ts combines both: the Database type supabase-js clients use.',
+    'types/database.ts combines both as DatabaseSchema, the schema type supabase-js clients use.',
   ],
   options: { check: { type: 'boolean' } },
   run({ values }, io) {

@@ -12,12 +12,13 @@ import {
   DATA_DIR_OPTION,
   EXIT_FAILED,
   EXIT_OK,
-  openTarget,
   positiveIntArg,
   UsageError,
   versionArg,
+  withTarget,
   type Command,
   type Io,
+  type Options,
   type Values,
 } from './command.js';
 
@@ -27,19 +28,6 @@ import {
  * drops data, so it says which tables and how many rows, and needs `--yes` (or a typed "yes" on a terminal).
  */
 
-async function withTarget<T>(
-  values: Values,
-  io: Io,
-  fn: (db: Database, persistent: boolean) => Promise<T>,
-): Promise<T> {
-  const target = await openTarget(values, io);
-  try {
-    return await fn(target.db, target.persistent);
-  } finally {
-    await target.close();
-  }
-}
-
 const json = (io: Io, doc: unknown) => io.out(JSON.stringify(doc, null, 2));
 
 /** A --to that names no migration is a usage error before anything runs (0000 = none, for down). */
@@ -48,6 +36,29 @@ function knownVersion(to: string | undefined, allowZero: boolean): string | unde
   if (!loadMigrations().some((f) => f.version === to))
     throw new UsageError(`--to ${to}: no migration has that version (see \`migrate status\`)`);
   return to;
+}
+
+/** The options `migrate up` and `migrate down` share: where to stop, a dry run, JSON output, the database. */
+const RANGE_OPTIONS: Options = {
+  to: { type: 'string' },
+  steps: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  ...DATA_DIR_OPTION,
+};
+const JSON_HELP = '--json          print the plan / result as JSON';
+
+/**
+ * --to and --steps as both directions read them, checked before any database is opened: at most one of the
+ * two, and for down exactly one (reverting everything by default would be a trap); down also takes --to 0.
+ */
+function rangeArgs(values: Values, cmd: Command, down: boolean): { to?: string; steps?: number } {
+  const to = knownVersion(versionArg('--to', values.to), down);
+  const steps = positiveIntArg('--steps', values.steps, cmd);
+  if (to !== undefined && steps !== undefined) throw new UsageError(`${cmd.name} takes --to or --steps, not both`, cmd);
+  if (down && to === undefined && steps === undefined)
+    throw new UsageError(`${cmd.name} needs exactly one of --to NNNN or --steps N (--to 0 reverts everything)`, cmd);
+  return { ...(to !== undefined ? { to } : {}), ...(steps !== undefined ? { steps } : {}) };
 }
 
 /** The manifest half of status: the repository's migrations against sql/migrations.sum, no database. */
@@ -63,22 +74,15 @@ export const migrateUpCommand: Command = {
     '--to NNNN       apply up to and including this version',
     '--steps N       apply the next N pending migrations',
     '--dry-run       print the plan and change nothing',
-    '--json          print the plan / result as JSON',
+    JSON_HELP,
     DATA_DIR_HELP,
   ],
-  options: {
-    to: { type: 'string' },
-    steps: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    json: { type: 'boolean' },
-    ...DATA_DIR_OPTION,
-  },
+  options: RANGE_OPTIONS,
   async run({ values }, io) {
-    let to = knownVersion(versionArg('--to', values.to), false);
-    const steps = positiveIntArg('--steps', values.steps);
-    if (to !== undefined && steps !== undefined)
-      throw new UsageError('migrate up takes --to or --steps, not both', migrateUpCommand);
-    return withTarget(values, io, async (db) => {
+    const range = rangeArgs(values, migrateUpCommand, false);
+    const { steps } = range;
+    let { to } = range;
+    return withTarget(values, io, async ({ db }) => {
       const pending = (await migrationStatus(db)).filter((p) => p.state === 'pending');
       if (steps !== undefined) to = pending[Math.min(steps, pending.length) - 1]?.version;
       const todo = pending.filter((p) => to === undefined || p.version <= to);
@@ -151,26 +155,13 @@ export const migrateDownCommand: Command = {
     '--steps N       revert the N newest applied migrations',
     '--dry-run       print the plan (migrations, tables dropped and their row counts) and change nothing',
     '--yes           do it without asking (needed when stdin is not a terminal)',
-    '--json          print the plan / result as JSON',
+    JSON_HELP,
     DATA_DIR_HELP,
   ],
-  options: {
-    to: { type: 'string' },
-    steps: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    yes: { type: 'boolean' },
-    json: { type: 'boolean' },
-    ...DATA_DIR_OPTION,
-  },
+  options: { ...RANGE_OPTIONS, yes: { type: 'boolean' } },
   async run({ values }, io) {
-    const to = knownVersion(versionArg('--to', values.to), true);
-    const steps = positiveIntArg('--steps', values.steps);
-    if ((to === undefined) === (steps === undefined))
-      throw new UsageError(
-        'migrate down needs exactly one of --to NNNN or --steps N (--to 0 reverts everything)',
-        migrateDownCommand,
-      );
-    return withTarget(values, io, async (db) => {
+    const { to, steps } = rangeArgs(values, migrateDownCommand, true);
+    return withTarget(values, io, async ({ db }) => {
       const applied = (await migrationStatus(db)).filter((p) => p.state === 'applied').reverse();
       const todo = steps !== undefined ? applied.slice(0, steps) : applied.filter((p) => p.version > to!);
       const plan = await downPlan(db, todo);
@@ -260,7 +251,7 @@ export const migrateStatusCommand: Command = {
     const noDb = !process.env.DATABASE_URL && typeof values['data-dir'] !== 'string';
     let rows: StatusRow[] | null = null;
     if (!noDb) {
-      rows = await withTarget(values, io, async (db) => statusRows(await migrationStatus(db)));
+      rows = await withTarget(values, io, async ({ db }) => statusRows(await migrationStatus(db)));
     }
     const bad = (rows ?? []).filter((r) => r.problem !== null).length;
     if (values.json) {
@@ -372,7 +363,7 @@ export const migrateRedoCommand: Command = {
     const newest = loadMigrations().at(-1);
     if (!newest) throw new UsageError('there is no migration to redo: create one with `migrate new <name>`');
     assertWorkInProgress(newest);
-    return withTarget(values, io, async (db) => {
+    return withTarget(values, io, async ({ db }) => {
       await applyBootstrap(db);
       const once = async (): Promise<boolean> => {
         try {

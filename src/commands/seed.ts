@@ -9,9 +9,10 @@ import {
   DATA_DIR_OPTION,
   EXIT_FAILED,
   EXIT_OK,
-  openTarget,
+  IN_MEMORY_NOTE,
   positiveIntArg,
   UsageError,
+  withTarget,
   type Command,
   type Io,
   type Target,
@@ -55,13 +56,8 @@ export const seedCommand: Command = {
     if (users !== undefined) {
       if (values.name !== undefined)
         throw new UsageError('--name and --scale exclude each other: a fixture or a generated data set', seedCommand);
-      return runScale(
-        users,
-        typeof values['random-seed'] === 'string' ? values['random-seed'] : 'shipspeak',
-        values['no-audit'] !== true,
-        await openTarget(values, io),
-        io,
-      );
+      const randomSeed = typeof values['random-seed'] === 'string' ? values['random-seed'] : 'shipspeak';
+      return withTarget(values, io, (target) => runScale(users, randomSeed, values['no-audit'] !== true, target, io));
     }
     const name = typeof values.name === 'string' ? values.name : 'dev';
     let path: string;
@@ -76,8 +72,7 @@ export const seedCommand: Command = {
         `no seed named "${name}" (${path} does not exist); available: ${availableSeeds().join(', ') || 'none'}`,
         seedCommand,
       );
-    const target = await openTarget(values, io);
-    try {
+    return withTarget(values, io, async (target) => {
       await applyBootstrap(target.db);
       await migrateUp(target.db, { log: io.out });
       let rows: Record<string, number>;
@@ -94,49 +89,43 @@ export const seedCommand: Command = {
         throw e;
       }
       for (const [table, count] of Object.entries(rows)) io.out(`${table.padEnd(24)} ${count}`);
-      if (!target.persistent) io.out('(in-memory database: these rows are gone when this command exits)');
+      if (!target.persistent) io.out(IN_MEMORY_NOTE);
       return EXIT_OK;
-    } finally {
-      await target.close();
-    }
+    });
   },
 };
 
 async function runScale(users: number, randomSeed: string, audit: boolean, target: Target, io: Io): Promise<number> {
+  if (target.db.engine !== 'postgres')
+    io.err('note: the scale seed is meant for PostgreSQL (set DATABASE_URL); on PGlite keep --scale small');
+  await applyBootstrap(target.db);
+  await migrateUp(target.db, { log: io.out });
+  io.out(
+    `scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`,
+  );
+  let result: Awaited<ReturnType<typeof loadScaleSeed>>;
   try {
-    if (target.db.engine !== 'postgres')
-      io.err('note: the scale seed is meant for PostgreSQL (set DATABASE_URL); on PGlite keep --scale small');
-    await applyBootstrap(target.db);
-    await migrateUp(target.db, { log: io.out });
-    io.out(
-      `scale seed: ${users} users, random seed ${JSON.stringify(randomSeed)}, audit triggers ${audit ? 'on' : 'off'}`,
-    );
-    let result: Awaited<ReturnType<typeof loadScaleSeed>>;
-    try {
-      result = await loadScaleSeed(target.db, {
-        users,
-        randomSeed,
-        audit,
-        progress: (step, i, total) =>
-          io.out(
-            `${progressBar(i, total)} ${step.name}: ${step.rows} rows in ${(step.ms / 1000).toFixed(1)} s${step.rows ? ` (${Math.round(step.rows / (step.ms / 1000))} rows/s)` : ''}`,
-          ),
-      });
-    } catch (e) {
-      if (e instanceof Error && /needs an empty database/.test(e.message)) {
-        io.err(e.message);
-        return EXIT_FAILED;
-      }
-      throw e;
+    result = await loadScaleSeed(target.db, {
+      users,
+      randomSeed,
+      audit,
+      progress: (step, i, total) =>
+        io.out(
+          `${progressBar(i, total)} ${step.name}: ${step.rows} rows in ${(step.ms / 1000).toFixed(1)} s${step.rows ? ` (${Math.round(step.rows / (step.ms / 1000))} rows/s)` : ''}`,
+        ),
+    });
+  } catch (e) {
+    if (e instanceof Error && /needs an empty database/.test(e.message)) {
+      io.err(e.message);
+      return EXIT_FAILED;
     }
-    io.out(`triggers on during the load: ${result.triggers.on.join('; ')}`);
-    io.out(`triggers off during the load: ${result.triggers.off.join('; ')}`);
-    io.out(
-      `loaded ${result.totalRows} rows in ${(result.totalMs / 1000).toFixed(1)} s (${Math.round(result.totalRows / (result.totalMs / 1000))} rows/s)`,
-    );
-    if (!target.persistent) io.out('(in-memory database: these rows are gone when this command exits)');
-    return EXIT_OK;
-  } finally {
-    await target.close();
+    throw e;
   }
+  io.out(`triggers on during the load: ${result.triggers.on.join('; ')}`);
+  io.out(`triggers off during the load: ${result.triggers.off.join('; ')}`);
+  io.out(
+    `loaded ${result.totalRows} rows in ${(result.totalMs / 1000).toFixed(1)} s (${Math.round(result.totalRows / (result.totalMs / 1000))} rows/s)`,
+  );
+  if (!target.persistent) io.out(IN_MEMORY_NOTE);
+  return EXIT_OK;
 }

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { mintUserToken } from '../auth/tokens.js';
 import { PERSONA_USERS, findAuthUser } from '../auth/signup.js';
-import { EXIT_OK, positiveIntArg, UsageError, type Command } from './command.js';
+import { EXIT_OK, portArg, positiveIntArg, UsageError, type Command } from './command.js';
 import { parseAllowedHosts } from '../serve/hosts.js';
 import {
   DEFAULT_DB_POOL,
@@ -73,9 +73,7 @@ export function serveConfig(
   log: (l: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedServeConfig {
-  const port = args.port === undefined ? DEFAULT_PORT : /^\d+$/.test(args.port) ? Number(args.port) : NaN;
-  if (Number.isNaN(port))
-    throw new ServeError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(args.port)})`);
+  const port = portArg('--port', args.port, serveCliCommand) ?? DEFAULT_PORT;
   const maxBodyBytes = positiveIntArg('--max-body-bytes', args.maxBodyBytes, serveCliCommand) ?? DEFAULT_MAX_BODY_BYTES;
   return {
     port,

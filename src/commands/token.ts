@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertSecret, mintApiKey, mintUserToken } from '../auth/tokens.js';
-import { ensureUser, parseUserSpec, type AuthUser, type UserSpec } from '../auth/signup.js';
+import { ensureUser, parseUserSpec, USER_SPEC_CHOICES, type AuthUser, type UserSpec } from '../auth/signup.js';
 import { openNodePostgres } from '../db/node-postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
 import { resolveSecret } from './serve.js';
-import { positiveIntArg, type Command } from './command.js';
+import { positiveIntArg, UsageError, type Command } from './command.js';
 
 /**
  * `shipspeak-db token --user <persona|uuid>`: prints a user access token (stdout: the token only, so
@@ -122,8 +122,14 @@ export async function tokenCommand(
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
-  if (!args.user) throw new TokenError('token needs --user <free_a|free_b|pro|admin|uuid>');
-  const spec = parseUserSpec(args.user);
+  // Which user is part of how the command is called: a missing or unknown one is a usage error (exit 2).
+  if (!args.user) throw new UsageError(`token needs --user: ${USER_SPEC_CHOICES}`, tokenCliCommand);
+  let spec: UserSpec;
+  try {
+    spec = parseUserSpec(args.user);
+  } catch (e) {
+    throw new UsageError((e as Error).message, tokenCliCommand);
+  }
   const { secret } = resolveSecret(args.jwtSecret);
   assertSecret(secret);
   // Seconds; a malformed value is a usage error (exit 2), checked by the one option parser.

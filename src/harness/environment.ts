@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createServerClient } from '../auth/client.js';
-import type { Database as Db } from '../db/database.js';
-import type { Database } from '../../types/database.js';
+import type { Database } from '../db/database.js';
+import type { DatabaseSchema } from '../../types/database.js';
 import { createGateway, type Gateway, type RunningServer } from '../rest/index.js';
 import { mintApiKey, mintUserToken } from '../auth/tokens.js';
 import { createAuthUser, setProfileAccess } from '../auth/signup.js';
 import type { AppRole, Tier } from '../auth/personas.js';
 
-export type ApiClient = SupabaseClient<Database>;
+export type ApiClient = SupabaseClient<DatabaseSchema>;
 export type AccessToken = () => Promise<string>;
 
 export interface SignUpInput {
@@ -53,14 +53,14 @@ function makeClient(
   fetchImpl: typeof fetch | undefined,
   accessToken?: AccessToken,
 ): ApiClient {
-  return createServerClient<Database>(url, anonKey, {
+  return createServerClient<DatabaseSchema>(url, anonKey, {
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
     ...(accessToken ? { accessToken } : {}),
   });
 }
 
 export interface LocalEnvironmentOptions {
-  db: Db;
+  db: Database;
   /** HS256 secret shared by the gateway and the token minter (>= 32 characters). */
   jwtSecret?: string;
   /** 'fetch' (default): in-process adapter; 'http': a real HTTP server on 127.0.0.1. */

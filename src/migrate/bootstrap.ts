@@ -6,6 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { catalogSnapshot, type CatalogScope } from '../db/catalog.js';
 import type { Database, Queryable } from '../db/database.js';
 
 /** Absolute path of sql/bootstrap/ (ordered NNNN_name.sql files). */
@@ -71,73 +72,24 @@ export async function isSupabaseDatabase(db: Queryable): Promise<boolean> {
 }
 
 /**
- * A deterministic text fingerprint of every catalog object the bootstrap creates or grants: the four
- * roles and authenticator's memberships, the three schemas and their ACLs, everything in schema auth
- * (relations, columns, constraints, indexes, functions, comments, ACLs), all default ACLs and the
- * supabase_realtime publication. Equal fingerprints before and after a file = the file changed nothing.
+ * What the bootstrap creates or grants, as the catalog reader's scope: the four API roles (attributes and
+ * memberships), everything in schema auth (relations, columns, constraints, indexes, triggers, functions,
+ * types, policies, comments, owners, ACLs), the entries of schemas public and extensions (owner, ACL,
+ * comment), and — read whatever the scope — default privileges, publications and extensions.
  */
-export async function bootstrapFingerprint(db: Queryable): Promise<string> {
-  const hasPublications = (
-    await db.query<{ ok: boolean }>(`select pg_catalog.to_regclass('pg_catalog.pg_publication') is not null as ok`)
-  ).rows[0]?.ok;
-  const r = await db.query<{ fp: string }>(`
-    select pg_catalog.jsonb_build_object(
-      'roles', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(rolname, rolsuper, rolinherit, rolcreaterole,
-                  rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconfig) order by rolname)
-                from pg_catalog.pg_roles
-                where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')),
-      'members', (select pg_catalog.jsonb_agg(g.rolname order by g.rolname)
-                  from pg_catalog.pg_auth_members am
-                  join pg_catalog.pg_roles g on g.oid = am.roleid
-                  join pg_catalog.pg_roles m on m.oid = am.member
-                  where m.rolname = 'authenticator'),
-      'schemas', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(n.nspname, pg_catalog.pg_get_userbyid(n.nspowner),
-                    n.nspacl::text[], pg_catalog.obj_description(n.oid, 'pg_namespace')) order by n.nspname)
-                  from pg_catalog.pg_namespace n
-                  where n.nspname in ('public', 'auth', 'extensions')),
-      'relations', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(c.relname, c.relkind, c.relrowsecurity,
-                      pg_catalog.pg_get_userbyid(c.relowner), c.relacl::text[], pg_catalog.obj_description(c.oid, 'pg_class'))
-                      order by c.relname)
-                    from pg_catalog.pg_class c
-                    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                    where n.nspname = 'auth'),
-      'indexes', (select pg_catalog.jsonb_agg(i.indexdef order by i.indexname)
-                  from pg_catalog.pg_indexes i where i.schemaname = 'auth'),
-      'columns', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(c.relname, a.attnum, a.attname,
-                    pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated,
-                    pg_catalog.pg_get_expr(d.adbin, d.adrelid), pg_catalog.col_description(c.oid, a.attnum))
-                    order by c.relname, a.attnum)
-                  from pg_catalog.pg_attribute a
-                  join pg_catalog.pg_class c on c.oid = a.attrelid
-                  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                  left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-                  where n.nspname = 'auth' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped),
-      'constraints', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(co.conname, pg_catalog.pg_get_constraintdef(co.oid))
-                        order by co.conname)
-                      from pg_catalog.pg_constraint co
-                      join pg_catalog.pg_namespace n on n.oid = co.connamespace
-                      where n.nspname = 'auth'),
-      'functions', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(p.proname,
-                      pg_catalog.pg_get_function_identity_arguments(p.oid), pg_catalog.pg_get_function_result(p.oid),
-                      p.prosrc, p.proconfig, p.provolatile, p.prosecdef, pg_catalog.pg_get_userbyid(p.proowner),
-                      p.proacl::text[], pg_catalog.obj_description(p.oid, 'pg_proc')) order by p.proname)
-                    from pg_catalog.pg_proc p
-                    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                    where n.nspname = 'auth'),
-      'default_acl', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(pg_catalog.pg_get_userbyid(d.defaclrole),
-                        n.nspname, d.defaclobjtype, d.defaclacl::text[])
-                        order by pg_catalog.pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype)
-                      from pg_catalog.pg_default_acl d
-                      left join pg_catalog.pg_namespace n on n.oid = d.defaclnamespace),
-      'publications', ${
-        hasPublications
-          ? `(select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(p.pubname, pg_catalog.pg_get_userbyid(p.pubowner),
-               p.puballtables, p.pubinsert, p.pubupdate, p.pubdelete, p.pubtruncate)) from pg_catalog.pg_publication p
-               where p.pubname = 'supabase_realtime')`
-          : `'"unsupported"'::jsonb`
-      }
-    )::text as fp`);
-  return r.rows[0]?.fp ?? '';
+const BOOTSTRAP_SCOPE: CatalogScope = {
+  schemas: ['auth'],
+  schemaEntries: ['public', 'extensions'],
+  roles: ['anon', 'authenticated', 'service_role', 'authenticator'],
+};
+
+/**
+ * A deterministic text fingerprint of that scope: equal fingerprints before and after a file = the file changed
+ * nothing. Only ever compared within one transaction (before and after a file), never stored, so its text may
+ * change between versions of the reader.
+ */
+async function bootstrapFingerprint(db: Queryable): Promise<string> {
+  return JSON.stringify(await catalogSnapshot(db, BOOTSTRAP_SCOPE));
 }
 
 /** Runs the bootstrap files in order, each in one transaction; see BootstrapResult. */

@@ -24,6 +24,10 @@ export function payloadTooLarge(limit: number, seen: number | null): ApiError {
 export const invalidJson = (details: string | null = null): ApiError =>
   new ApiError(400, 'PGRST102', 'Empty or invalid json', details);
 
+/** A JSON object (not an array, not null): what a row, a PATCH body or named RPC arguments must be. */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** A Content-Length over the limit is refused before a byte of the body is read. */
 export function checkDeclaredLength(headers: Headers, limit: number): void {
   const declared = headers.get('content-length');

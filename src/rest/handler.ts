@@ -12,12 +12,14 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_JSON_DEPTH,
   invalidJson,
+  isJsonObject,
   parseJsonBody,
   readBodyText,
   type JsonBody,
 } from './body.js';
 import {
   planDelete,
+  insertParts,
   planInsert,
   planRead,
   planRpc,
@@ -25,7 +27,6 @@ import {
   resolveRoutine,
   rpcKind,
   type BodyShape,
-  type BodyText,
   type Plan,
 } from './plan.js';
 import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
@@ -353,8 +354,6 @@ function singleUnnamedParam(overloads: RoutineInfo[], contentType: string): Rout
   );
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 // ---------------------------------------------------------------------------------------------- routes
 
 function root(ctx: RequestCtx): Response {
@@ -460,7 +459,7 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     let plan: Plan;
     if (method === 'PATCH') {
       const body = await readBody(ctx);
-      if (!isObject(body.value)) throw invalidJson();
+      if (!isJsonObject(body.value)) throw invalidJson();
       plan = planUpdate(ctx.cache, ctx.schema.name, t, {
         ...o,
         columns: Object.keys(body.value),
@@ -521,32 +520,7 @@ function readResponse(
 
 async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): Promise<Response> {
   const { prefs } = ctx;
-  const payload = await readBody(ctx);
-  const rows = Array.isArray(payload.value) ? payload.value : [payload.value];
-  if (!rows.every(isObject)) throw invalidJson();
-  const objects = rows;
-  let columns: string[];
-  if (q.columns) columns = q.columns;
-  else {
-    // Without `columns=`, PostgREST requires every object of a bulk insert to carry the same keys.
-    columns = Object.keys(objects[0] ?? {});
-    const same = (o: Record<string, unknown>) =>
-      Object.keys(o).length === columns.length && columns.every((c) => c in o);
-    if (!objects.every(same)) throw new ApiError(400, 'PGRST102', 'All object keys must match');
-  }
-  if (columns.length === 0 && objects.length > 1)
-    throw new ApiError(
-      400,
-      'PGRST102',
-      'All object keys must match',
-      'This gateway inserts an empty object only one at a time',
-    );
-  const resolution = prefs.resolution;
-  const conflictCols = q.onConflict ?? (resolution ? t.pk : undefined);
-  const onConflict =
-    resolution && conflictCols?.length
-      ? { columns: conflictCols, action: resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const) }
-      : undefined;
+  const { rows, columns, body, onConflict } = insertParts(t, await readBody(ctx), q, prefs);
   const ret = prefs.return ?? 'minimal';
   // headers-only needs the primary key of the new row for Location; representation the requested select.
   const pkSelect: SelectItem[] = t.pk.map((c) => ({ kind: 'column', field: { name: c, json: [] } }));
@@ -555,7 +529,7 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
     ret === 'minimal' ? 'none' : ret === 'headers-only' ? (t.pk.length ? 'array' : 'none') : media.shape;
   const levels = ret === 'headers-only' ? new Map([['', { conditions: [], order: [] }]]) : q.levels;
   const singular = media.shape === 'object';
-  if (objects.length === 0) {
+  if (rows === 0) {
     return respond(
       201,
       ret === 'representation' ? (singular ? 'null' : '[]') : null,
@@ -566,12 +540,6 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
       ctx.method,
     );
   }
-  const has = (o: Record<string, unknown>, c: string) => Object.hasOwn(o, c);
-  const body: BodyText = {
-    text: payload.text,
-    kind: Array.isArray(payload.value) ? 'array' : 'object',
-    ...(prefs.missing === 'default' ? { present: objects.map((o) => columns.map((c) => has(o, c))) } : {}),
-  };
   const plan = planInsert(ctx.cache, ctx.schema.name, t, {
     select,
     levels,
@@ -633,7 +601,7 @@ async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   } else if (viaPost) {
     // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
     const body = await readBody(ctx, '{}');
-    const keys = isObject(body.value) ? Object.keys(body.value) : null;
+    const keys = isJsonObject(body.value) ? Object.keys(body.value) : null;
     const named =
       keys &&
       overloads.some(

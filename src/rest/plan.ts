@@ -1,3 +1,4 @@
+import { invalidJson, isJsonObject } from './body.js';
 import { ApiError, columnNotFound, noRelationship, parseError, payloadColumnNotFound } from './errors.js';
 import type { Condition, Field, JsonStep, LevelParams, Operator, OrderTerm, SelectItem } from './query-params.js';
 import type { Column, ForeignKey, FunctionArg, RoutineInfo, SchemaCache, Table, TypeRef } from './schema-cache.js';
@@ -564,6 +565,49 @@ export interface InsertRequest extends MutationRequest {
   columns: string[];
   body: BodyText | null;
   onConflict?: { columns: string[]; action: 'merge' | 'ignore' };
+}
+
+/**
+ * How PostgREST reads a POST body for an insert: one object or an array of objects; the insert columns from
+ * `columns=`, else the first object's keys, which every object must then share; the body as sent; which
+ * columns each row carries (only for `Prefer: missing=default`, where an absent key means the column
+ * default); and the upsert target (`on_conflict=` columns, else the primary key) when `Prefer: resolution=`
+ * asks for one. The handler and the renderer's tests build every insert through it.
+ */
+export function insertParts(
+  table: Table,
+  payload: { text: string; value: unknown },
+  params: { columns?: string[]; onConflict?: string[] },
+  prefs: { resolution?: 'merge-duplicates' | 'ignore-duplicates'; missing?: 'default' | 'null' },
+): Pick<InsertRequest, 'columns' | 'body' | 'onConflict'> & { rows: number } {
+  const rows = Array.isArray(payload.value) ? payload.value : [payload.value];
+  if (!rows.every(isJsonObject)) throw invalidJson();
+  let columns: string[];
+  if (params.columns) columns = params.columns;
+  else {
+    // Without `columns=`, PostgREST requires every object of a bulk insert to carry the same keys.
+    const keys = Object.keys(rows[0] ?? {});
+    const same = (o: Record<string, unknown>) => Object.keys(o).length === keys.length && keys.every((c) => c in o);
+    if (!rows.every(same)) throw new ApiError(400, 'PGRST102', 'All object keys must match');
+    columns = keys;
+  }
+  if (columns.length === 0 && rows.length > 1)
+    throw new ApiError(
+      400,
+      'PGRST102',
+      'All object keys must match',
+      'This gateway inserts an empty object only one at a time',
+    );
+  const body: BodyText = {
+    text: payload.text,
+    kind: Array.isArray(payload.value) ? 'array' : 'object',
+    ...(prefs.missing === 'default' ? { present: rows.map((o) => columns.map((c) => Object.hasOwn(o, c))) } : {}),
+  };
+  const parts = { rows: rows.length, columns, body };
+  const conflictCols = params.onConflict ?? (prefs.resolution ? table.pk : undefined);
+  if (!prefs.resolution || !conflictCols?.length) return parts;
+  const action = prefs.resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const);
+  return { ...parts, onConflict: { columns: conflictCols, action } };
 }
 
 export function planInsert(cache: SchemaCache, schema: string, table: Table, r: InsertRequest): InsertPlan {

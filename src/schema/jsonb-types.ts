@@ -7,7 +7,7 @@ export const JSONB_TYPES_FILE = fileURLToPath(new URL('../../types/jsonb.types.t
 
 /**
  * types/jsonb.types.ts: one interface per JSON Schema (json-schema-to-typescript) and the map from each
- * JSONB column to its type, which types/database.ts folds into the Supabase-generated Database type.
+ * JSONB column to its type, which types/database.ts folds into the Supabase-generated type (exported as DatabaseSchema).
  */
 export async function generateJsonbTypes(schemas: ColumnSchema[] = loadColumnSchemas()): Promise<string> {
   const parts: string[] = [];

@@ -11,8 +11,11 @@
  * not). Times are relative to the day of the load (start of today, UTC) so "this month" always has data.
  *
  * Triggers during the bulk load (the CLI prints this list):
- *  - on_auth_user_created (signup) ON: it is the only path that creates profiles and user_progress;
- *  - audit_create_subject_key ON: every user needs a pseudonym before anything about them is audited;
+ *  - on_auth_user_created (signup) ON: it is the only path that creates profiles and user_progress; since
+ *    0036 it runs once per statement over the inserted users (per row it made two nested inserts per user,
+ *    each audited, and the audit join to audit.subject_keys made the load quadratic);
+ *  - audit_create_subject_key ON (also once per statement): every user needs a pseudonym before anything
+ *    about them is audited;
  *  - audit_insert (statement-level capture, per table) ON by default, off with `audit: false`: the audit trail
  *    of a real database holds an entry per inserted row; loading with and without it measures its cost;
  *  - enforce_meeting_quota OFF: it models a live upload in the current month (refuses the 6th free meeting
@@ -259,6 +262,11 @@ export function scaleSteps(users: number, seed: string): { name: string; sql: st
   ];
 }
 
+/** The statements of one step (a step may create a temp table, then insert from it), in order. */
+export function stepStatements(sql: string): string[] {
+  return sql.split(/;\s*\n\s*(?=create|insert|update)/);
+}
+
 async function rowCount(q: Queryable, sql: string): Promise<number> {
   const r = await q.query<{ n: string }>(sql);
   return Number(r.rows[0]?.n ?? 0);
@@ -284,8 +292,8 @@ export async function loadScaleSeed(db: Database, o: ScaleSeedOptions): Promise<
   ];
   if (!o.audit) off.push(...AUDITED_TABLES.map((t) => `public.${t}.audit_insert (--no-audit)`));
   const on = [
-    'auth.users.on_auth_user_created (signup: profiles, user_progress)',
-    'auth.users.audit_create_subject_key (audit pseudonyms)',
+    'auth.users.on_auth_user_created (signup: profiles, user_progress; once per statement)',
+    'auth.users.audit_create_subject_key (audit pseudonyms; once per statement)',
     'set_updated_at (before update)',
   ];
   if (o.audit) on.push(...AUDITED_TABLES.map((t) => `public.${t}.audit_insert (audit trail, one entry per row)`));
@@ -297,9 +305,8 @@ export async function loadScaleSeed(db: Database, o: ScaleSeedOptions): Promise<
     if (!o.audit) for (const t of AUDITED_TABLES) await tx.exec(`alter table public.${t} disable trigger audit_insert`);
     for (const [i, step] of stepsSql.entries()) {
       const s0 = performance.now();
-      const statements = step.sql.split(/;\s*\n\s*(?=create|insert|update)/);
       let rows = 0;
-      for (const sql of statements) {
+      for (const sql of stepStatements(step.sql)) {
         const r = await tx.query(sql);
         if (/^\s*(insert|update)/i.test(sql)) rows += r.rowCount;
       }

@@ -449,6 +449,38 @@ function bootstrapSuite(engineName: string, makeEngine: () => Engine) {
     }
   });
 
+  it('counts a file as applied when it changes any object the bootstrap owns, and as skipped when it changes none', async () => {
+    // One file per kind of object the bootstrap is responsible for (src/migrate/bootstrap.ts BOOTSTRAP_SCOPE),
+    // each changing only that object; the catalog reader must see every one of them.
+    const changes: Record<string, string> = {
+      '0001_auth_column_comment.sql': `comment on column auth.users.email is 'changed by the bootstrap test';`,
+      '0002_auth_index.sql': 'create index bs_probe_idx on auth.users (created_at);',
+      '0003_auth_function_comment.sql': `comment on function auth.uid() is 'changed by the bootstrap test';`,
+      '0004_public_schema_acl.sql': 'grant create on schema public to anon;',
+      '0005_default_privileges.sql': 'alter default privileges in schema auth grant select on tables to anon;',
+      '0006_publication_options.sql': `alter publication supabase_realtime set (publish = 'insert');`,
+      // Roles are cluster-wide: changed only where the cluster is this test's own (PGlite).
+      ...(engineName === 'pglite'
+        ? {
+            '0007_role_setting.sql': `alter role anon set statement_timeout = '1s';`,
+            '0008_role_membership.sql': 'grant anon to service_role;',
+          }
+        : {}),
+    };
+    const noop = '0099_nothing_new.sql';
+    const dir = mkdtempSync(join(tmpdir(), 'bs-scope-'));
+    const other = await engine.fresh();
+    try {
+      await applyBootstrap(other);
+      for (const [name, sql] of Object.entries(changes)) writeFileSync(join(dir, name), `${sql}\n`);
+      writeFileSync(join(dir, noop), 'create schema if not exists auth;\n');
+      const r = await applyBootstrap(other, { dir });
+      expect(r).toEqual({ applied: Object.keys(changes), skipped: [noop], reasons: {}, supabase: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('recognises a real Supabase database (auth.users owned by supabase_auth_admin) and runs nothing there', async () => {
     const other = await engine.fresh();
     await other.exec(`

@@ -25,11 +25,23 @@ describe('usage errors exit 2, name the problem and open no database', () => {
     [['migrate', 'up', '--to', 'abc'], /--to expects a migration version/],
     [['migrate', 'up', '--to', '9999'], /--to 9999: no migration has that version/],
     [['migrate', 'down'], /exactly one of --to NNNN or --steps N/],
-    [['migrate', 'up', '--to', '3', '--steps', '1'], /--to or --steps, not both/],
+    [['migrate', 'up', '--to', '3', '--steps', '1'], /migrate up takes --to or --steps, not both/],
+    [['migrate', 'down', '--to', '3', '--steps', '1'], /migrate down takes --to or --steps, not both/],
+    [['migrate', 'down', '--steps', 'x'], /--steps expects a positive whole number, got "x"/],
     [['seed', '--name', 'nope'], /no seed named "nope".*available: dev/],
     [['seed', '--name', '../etc'], /invalid seed name/],
     [['policies', 'migration'], /policies migration needs <name>/],
     [['migrate', 'new', 'Bad-Name'], /lower_snake_case/],
+    [['serve', '--port', 'http'], /--port expects a port from 0 to 65535 \(0: any free port\), got "http"/],
+    [['serve', '--port', '65536'], /--port expects a port from 0 to 65535.*got "65536"/],
+    [['serve', '--port=-1'], /--port expects a port from 0 to 65535.*got "-1"/],
+    [['serve', '--port', '80.5'], /--port expects a port from 0 to 65535.*got "80.5"/],
+    [['serve', '--port', ''], /--port expects a port from 0 to 65535.*got ""/],
+    [
+      ['token'],
+      /token needs --user: a persona — free_a \(alice\), free_b \(bob\), pro \(carol\), admin \(dave\) — or a user uuid/,
+    ],
+    [['token', '--user', 'nobody'], /--user must be a persona — free_a \(alice\).* — or a user uuid \(got "nobody"\)/],
   ])('%j', async (args, message) => {
     // In-process (the same runCli the process wrapper calls): these open nothing, so a process apiece would
     // only add tsx start-up time. The process wiring itself is proven by the spawned tests below.

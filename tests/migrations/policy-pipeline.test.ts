@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot, type CatalogSnapshot } from '../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot, type CatalogSnapshot } from '../../src/db/catalog.js';
 import {
   loadPolicyFiles,
   policyDrift,

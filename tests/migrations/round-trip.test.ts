@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot, diffSnapshots, type CatalogSnapshot } from '../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot, diffSnapshots, type CatalogSnapshot } from '../../src/db/catalog.js';
 import { loadMigrations } from '../../src/migrate/files.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { catalogSnapshot } from '../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot } from '../../src/db/catalog.js';
 import { migrateDown, migrateUp, migrationStatus } from '../../src/migrate/runner.js';
 import { MigrationError } from '../../src/migrate/errors.js';
 import { pgliteFactory } from '../support/pglite-template.js';

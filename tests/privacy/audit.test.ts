@@ -417,7 +417,9 @@ describePg('audit sealing with concurrent writers on PostgreSQL 15', () => {
     const waited = performance.now() - started;
     release();
     await a;
-    expect(waited).toBeLessThan(1000);
+    // No wall-clock bound: A holds its transaction until B has finished, so had B waited on A's lock it would
+    // have failed with lock_timeout (55P03) instead of reaching this line.
+    console.log(`[figures] second audited writer finished in ${Math.round(waited)} ms while the first was open`);
     expect((await entryOf(1001)).length).toBe(1);
     expect((await entryOf(1002)).length).toBe(1);
   });

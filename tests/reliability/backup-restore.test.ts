@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { catalogSnapshot, diffSnapshots, type CatalogSnapshot } from '../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot, diffSnapshots, type CatalogSnapshot } from '../../src/db/catalog.js';
 import {
   createScratchDatabase,
   findPostgresBinaries,

@@ -197,20 +197,18 @@ describe('embedding through a view (no database)', () => {
 });
 
 describe('property: no accepted request renders SQL outside the allowed shape', () => {
-  const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 3000);
-  it(`${runs} generated requests (bounded to ~5 s)`, () => {
+  // A fixed number of runs, not a time budget: under load a time-boxed run proved less and its floor turned the
+  // test into a flaky timing gate. `npm run test:gateway-property` runs 20,000.
+  const runs = Number(process.env.GATEWAY_PROPERTY_RUNS ?? 600);
+  it(`${runs} generated requests`, { timeout: 120_000 }, () => {
     const outcome: PropertyOutcome = { accepted: 0, refused: 0, byCode: new Map() };
-    const details = fc.check(gatewayProperty(cache, outcome), {
-      numRuns: runs,
-      interruptAfterTimeLimit: 5_000,
-      markInterruptAsFailure: false,
-    });
+    const details = fc.check(gatewayProperty(cache, outcome), { numRuns: runs });
     if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? 'property failed');
     console.log(
       `gateway property: ${details.numRuns} requests, ${outcome.accepted} accepted, ${outcome.refused} refused (${[...outcome.byCode].map(([c, n]) => `${c} ${n}`).join(', ')})`,
     );
     // Both sides of the property must be exercised, or it proves nothing.
-    expect(details.numRuns).toBeGreaterThanOrEqual(Math.min(runs, 300));
+    expect(details.numRuns).toBe(runs);
     expect(outcome.accepted).toBeGreaterThan(details.numRuns / 10);
     expect(outcome.refused).toBeGreaterThan(details.numRuns / 10);
   });

@@ -52,7 +52,7 @@ describe('shipspeak-db serve: bad input', () => {
   });
 
   it('a port that is not a number, an unknown anon role, an unknown flag', async () => {
-    expectOneLineFailure(await runCli(['serve', '--port', 'http']), /--port must be an integer/);
+    expectOneLineFailure(await runCli(['serve', '--port', 'http']), /--port expects a port from 0 to 65535/);
     expectOneLineFailure(
       await runCli(['serve', '--port', '0', '--anon-role', 'nobody_here']),
       /anon role "nobody_here" does not exist/,

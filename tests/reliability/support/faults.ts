@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { catalogSnapshot, type CatalogSnapshot } from '../../../src/harness/catalog-snapshot.js';
+import { catalogSnapshot, type CatalogSnapshot } from '../../../src/db/catalog.js';
 import type { Queryable } from '../../../src/db/database.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));

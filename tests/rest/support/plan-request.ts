@@ -1,13 +1,13 @@
-import { parseJsonBody } from '../../../src/rest/body.js';
+import { isJsonObject, parseJsonBody } from '../../../src/rest/body.js';
 import { ApiError } from '../../../src/rest/errors.js';
 import {
+  insertParts,
   planDelete,
   planInsert,
   planRead,
   planRpc,
   planUpdate,
   resolveRoutine,
-  type BodyText,
   type Plan,
 } from '../../../src/rest/plan.js';
 import { parsePreferences } from '../../../src/rest/preferences.js';
@@ -31,8 +31,6 @@ export interface RequestParts {
   accept?: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
   const prefs = parsePreferences(r.prefer ?? null);
   const count = prefs.count !== undefined && prefs.count !== 'planned';
@@ -45,7 +43,7 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
     const viaPost = r.method === 'POST';
     const q = parseQueryParams(new URLSearchParams(r.search), viaPost ? () => false : (k) => known.has(k));
     const body = viaPost ? parseJsonBody(r.body?.trim() ? r.body : '{}', 64) : null;
-    if (body && !isObject(body.value)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+    if (body && !isJsonObject(body.value)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
     const argNames = body ? Object.keys(body.value as object) : [...q.args.keys()];
     const argsJson = body ? body.text : JSON.stringify(Object.fromEntries(q.args));
     const routine = resolveRoutine(cache, 'public', name, argNames, viaPost);
@@ -82,7 +80,7 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
     return planDelete(cache, 'public', table, { select: q.select, levels: q.levels, shape, stripNulls: false });
   const body = parseJsonBody(r.body ?? '', 64);
   if (r.method === 'PATCH') {
-    if (!isObject(body.value)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+    if (!isJsonObject(body.value)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
     return planUpdate(cache, 'public', table, {
       select: q.select,
       levels: q.levels,
@@ -92,22 +90,7 @@ export function planRequest(cache: SchemaCache, r: RequestParts): Plan {
       body: { text: body.text, kind: 'object' },
     });
   }
-  const rows = Array.isArray(body.value) ? body.value : [body.value];
-  if (!rows.every(isObject)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
-  const columns = q.columns ?? Object.keys(rows[0] ?? {});
-  const text: BodyText = {
-    text: body.text,
-    kind: Array.isArray(body.value) ? 'array' : 'object',
-    ...(prefs.missing === 'default' ? { present: rows.map((o) => columns.map((c) => Object.hasOwn(o, c))) } : {}),
-  };
-  const conflictCols = q.onConflict ?? (prefs.resolution ? table.pk : undefined);
-  const onConflict =
-    prefs.resolution && conflictCols?.length
-      ? {
-          columns: conflictCols,
-          action: prefs.resolution === 'ignore-duplicates' ? ('ignore' as const) : ('merge' as const),
-        }
-      : undefined;
+  const { columns, body: text, onConflict } = insertParts(table, body, q, prefs);
   return planInsert(cache, 'public', table, {
     select: q.select,
     levels: q.levels,

@@ -7,22 +7,31 @@ import { vitestJsonReporter } from './src/report/suite-runner.js';
 // throw-away cluster started from the local binaries).
 // vitest 4 runs (available cores − 1) files at once: 1 on the 2-core CI machine. The projects below spend
 // much of each file waiting on the PostgreSQL server, a child process or PGlite start-up, and every file works
-// on its own scratch database / PGlite / port, so rls runs PG_WORKERS files at once (TEST_PG_WORKERS to
-// change it; 1 = the old serial behaviour). migrations and serve are candidates too, not yet verified that way.
+// on its own scratch database / PGlite / port / temp dir, so rls, migrations and serve run PG_WORKERS files at
+// once (TEST_PG_WORKERS to change it; 1 = the old serial behaviour). Checked for migrations and serve: scratch
+// databases are uniquely named (createScratchDatabase, random suffixes), PGlite data dirs and sql trees are
+// mkdtemp folders, serve listens on --port 0, the shared PGlite dumps and PostgreSQL templates are built under a
+// lock, and the only cluster-wide objects (bootstrap's roles) are created idempotently.
 const PG_WORKERS = Number(process.env.TEST_PG_WORKERS) || 3;
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
+    // Wide on purpose: with PG_WORKERS files per suite and two suites at once, 2 cores are shared by up to six
+    // test processes (plus their servers), so a test that needs 20 CPU s can take a minute or more of wall time.
+    // A timeout only catches hangs; no test asserts on it.
+    testTimeout: 180_000,
     // Every test also becomes an evidence record in reports/results/vitest-<project>.json (the compliance report).
     // Under `npm test` the runner also asks for vitest's JSON (its summary table counts come from it).
     reporters: ['default', './src/report/vitest-reporter.ts', ...vitestJsonReporter()],
-    hookTimeout: 120_000,
+    // Hooks build shared starting states (PGlite dumps, template databases) that other files wait for: the same
+    // reasoning, wider still.
+    hookTimeout: 300_000,
     projects: [
       {
         extends: true,
         test: {
           name: 'migrations',
+          maxWorkers: PG_WORKERS,
           include: [
             'tests/migrations/**/*.test.ts',
             'tests/bootstrap/**/*.test.ts',
@@ -63,6 +72,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'serve',
+          maxWorkers: PG_WORKERS,
           include: ['tests/serve/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
         },

@@ -1,53 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { MigrationError } from '../../src/migrate/errors.js';
-import { loadMigrations } from '../../src/migrate/files.js';
+import { describe, expect, it } from 'vitest';
 import { migrateUp, migrationStatus, redoNewest } from '../../src/migrate/runner.js';
 import { droppedTables, statusRows, writeMigrationPair } from '../../src/commands/migrate.js';
-import { runCli } from '../../src/commands/dispatch.js';
 import { openPGlite } from '../../src/db/pglite.js';
 import { childEnv, ROOT } from '../serve/support.js';
 import { sqlTree, tablePair } from '../support/sql-tree.js';
+import { cli, cliInProcess } from './support.js';
 
 /**
- * The CLI as a user runs it (node bin/shipspeak-db.js, a separate process, no DATABASE_URL): per-command
- * options, exit codes (0 ok, 1 failed, 2 usage), plans before destruction, clear one-line errors that change
- * nothing. Databases are persistent PGlite data directories so that "nothing changed" can be checked.
+ * The CLI as a user runs it: per-command options, exit codes (0 ok, 1 failed, 2 usage), clear one-line errors
+ * that change nothing. migrate on persistent PGlite data directories: cli-migrate-*.test.ts; signals:
+ * cli-signals.test.ts (separate files so that they run side by side).
  */
-const BIN = join(ROOT, 'bin/shipspeak-db.js');
-/** Tests that start six or more CLI processes, each opening PGlite (3-5 s apiece on a busy 2-core machine). */
-const SPAWNS_TIMEOUT = 240_000;
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const dataDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'shipspeak-cli-'));
-  dirs.push(d);
-  return d;
-};
-
-function cli(args: string[], env: NodeJS.ProcessEnv = childEnv()) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function cliInProcess(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), ask: async () => null });
-  return { code, out: out.map((l) => `${l}\n`).join(''), err: err.map((l) => `${l}\n`).join('') };
-}
-
-const all = loadMigrations();
-const appliedCount = async (d: string) => {
-  const r = await cliInProcess(['migrate', 'status', '--json', '--data-dir', d]);
-  return (JSON.parse(r.out) as { database: { state: string }[] }).database.filter((m) => m.state === 'applied').length;
-};
-
 describe('usage errors exit 2, name the problem and open no database', () => {
   it.each([
     [['nope'], /unknown command "nope"/],
@@ -124,103 +89,6 @@ describe('usage errors exit 2, name the problem and open no database', () => {
   });
 });
 
-describe('migrate on a persistent PGlite (in-process: the same runCli the process calls)', () => {
-  it(
-    'up --steps N applies exactly N; --to 3 means --to 0003; --dry-run changes nothing',
-    async () => {
-      const d = dataDir();
-      const dry = await cliInProcess(['migrate', 'up', '--dry-run', '--data-dir', d]);
-      expect(dry.code).toBe(0);
-      expect(dry.out).toContain(`would apply ${all[0]!.version}_${all[0]!.name}`);
-      expect(dry.out).toMatch(new RegExp(`${all.length} migration\\(s\\) would be applied; nothing was changed`));
-      expect(await appliedCount(d)).toBe(0);
-      const one = await cliInProcess(['migrate', 'up', '--steps', '1', '--data-dir', d]);
-      expect(one.code).toBe(0);
-      expect(one.out).toContain(`applying ${all[0]!.version}_${all[0]!.name}…`);
-      expect(await appliedCount(d)).toBe(1);
-      const three = await cliInProcess(['migrate', 'up', '--to', '3', '--data-dir', d]);
-      expect(three.code).toBe(0);
-      expect(await appliedCount(d)).toBe(all.filter((m) => m.version <= '0003').length);
-    },
-    SPAWNS_TIMEOUT,
-  );
-
-  it(
-    'down shows the plan with row counts, refuses without --yes off a terminal, --dry-run and --json change nothing',
-    async () => {
-      const d = dataDir();
-      expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
-      const before = await appliedCount(d);
-      expect(before).toBe(all.length);
-      const refused = await cliInProcess(['migrate', 'down', '--to', '0', '--data-dir', d]);
-      expect(refused.code).toBe(2);
-      expect(refused.out).toMatch(
-        /will revert 0002_profiles_and_progress\n\s+drops public\.user_progress — \d+ row\(s\)/,
-      );
-      expect(refused.err).toMatch(/pass --yes to confirm.*nothing was changed/);
-      expect(await appliedCount(d)).toBe(before);
-      const dry = await cliInProcess(['migrate', 'down', '--steps', '2', '--dry-run', '--json', '--data-dir', d]);
-      expect(dry.code).toBe(0);
-      const plan = JSON.parse(dry.out) as { migrations: { version: string }[] };
-      expect(plan.migrations.map((m) => m.version)).toEqual(
-        all
-          .slice(-2)
-          .map((m) => m.version)
-          .reverse(),
-      );
-      expect(await appliedCount(d)).toBe(before);
-      const yes = await cliInProcess(['migrate', 'down', '--steps', '1', '--yes', '--data-dir', d]);
-      expect(yes.code).toBe(0);
-      expect(await appliedCount(d)).toBe(before - 1);
-    },
-    SPAWNS_TIMEOUT,
-  );
-
-  it('a second seed is a clear message that changes nothing', async () => {
-    const d = dataDir();
-    expect((await cliInProcess(['seed', '--data-dir', d])).code).toBe(0);
-    const again = await cliInProcess(['seed', '--data-dir', d]);
-    expect(again.code).toBe(1);
-    expect(again.err).toMatch(/already holds rows it would insert.*Nothing was changed/);
-  });
-
-  it('policies diff refuses a database that is not at head and migrates nothing', async () => {
-    const d = dataDir();
-    expect((await cliInProcess(['migrate', 'up', '--to', '0005', '--data-dir', d])).code).toBe(0);
-    const before = await appliedCount(d);
-    const r = await cliInProcess(['policies', 'diff', '--data-dir', d]);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/not at head .*never migrates it/);
-    expect(await appliedCount(d)).toBe(before);
-  });
-
-  it('without DATABASE_URL or --data-dir, says the database is in memory', async () => {
-    const r = await cliInProcess(['migrate', 'up', '--to', '0001']);
-    expect(r.code).toBe(0);
-    expect(r.err).toMatch(/in-memory PGlite that vanishes/);
-  });
-
-  it('status reports an out-of-order pending migration that up would refuse', async () => {
-    const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0003', 'c') });
-    const db = await openPGlite();
-    try {
-      await migrateUp(db, { sqlDir: root });
-      const late = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b'), ...tablePair('0003', 'c') });
-      const rows = statusRows(await migrationStatus(db, { sqlDir: late }));
-      expect(rows.map((r) => `${r.version}:${r.state}`)).toEqual(['0001:applied', '0002:out-of-order', '0003:applied']);
-      expect(rows[0]!.appliedAt).toMatch(/^\d{4}-\d\d-\d\d/);
-      expect(rows[1]!.problem).toMatch(/migrate up will refuse it/);
-      const err = await migrateUp(db, { sqlDir: late }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(MigrationError);
-      expect((err as Error).message).toMatch(
-        /0002_b\.sql is pending but a later migration \(0003\) is already applied/,
-      );
-    } finally {
-      await db.close();
-    }
-  });
-});
-
 describe('authoring: migrate new and redo', () => {
   it('new writes the next-numbered pair and never overwrites', () => {
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
@@ -288,36 +156,6 @@ describe('messages point at the problem', () => {
     expect(
       droppedTables('-- x\ndrop table public.a;\ndrop table if exists public.b, public.c;\ndrop function public.f();'),
     ).toEqual(['public.a', 'public.b', 'public.c']);
-  });
-});
-
-describe('signals reach the server however it is started', () => {
-  it('npm run db -- serve stops on SIGTERM to npm: the port closes and nothing is left running', async () => {
-    const proc = spawn('npm', ['run', '-s', 'db', '--', 'serve', '--port', '0'], {
-      cwd: ROOT,
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: false,
-    });
-    let out = '';
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve not ready:\n${out}`)), 90_000);
-      proc.stdout!.on('data', () => {
-        const m = /API URL: (\S+)/.exec(out);
-        if (m && /^Stop with/m.test(out)) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
-    expect((await fetch(`${url}/rest/v1/`)).status).toBeLessThan(500);
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    // Give a re-parented server (the old bug) time to show itself, then prove the port is closed.
-    await new Promise((r) => setTimeout(r, 500));
-    await expect(fetch(`${url}/rest/v1/`)).rejects.toThrow();
   });
 });
 

@@ -11,10 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/commands/dispatch.js';
 import { openPGlite } from '../../src/db/pglite.js';
 import type { Database } from '../../src/db/database.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
 import { loadScaleSeed, scaleSteps } from '../../src/seed/scale.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteAtHead } from '../support/pglite-head.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -78,10 +76,7 @@ describe('seed --scale: usage errors exit 2 and open no database', () => {
 });
 
 describe('seed --scale on PGlite', () => {
-  const migrated = pgliteFactory(async (db) => {
-    await applyBootstrap(db);
-    await migrateUp(db);
-  });
+  const migrated = pgliteAtHead;
 
   it('is deterministic per random seed and goes through the signup trigger', async () => {
     const prints: Record<string, string>[] = [];

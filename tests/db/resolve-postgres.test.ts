@@ -51,7 +51,8 @@ describe('a suite that needs PostgreSQL, on a machine without it', () => {
     const r = spawnSync(
       process.execPath,
       ['node_modules/vitest/vitest.mjs', 'run', '--config', 'tests/db/fixtures/vitest.needs-pg.config.ts'],
-      { encoding: 'utf8', env, timeout: 60_000 },
+      // Wide: a whole vitest start-up, possibly beside other test files on two cores (testTimeout is 180 s).
+      { encoding: 'utf8', env, timeout: 150_000 },
     );
     return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
   };

@@ -7,17 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { isPgError } from '../../src/db/database.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
-import { loadSeed } from '../../src/seed/load.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteAtHeadSeeded } from '../support/pglite-head.js';
 import { actAs } from '../../src/db/act-as.js';
 
-const fresh = pgliteFactory(async (db) => {
-  await applyBootstrap(db);
-  await migrateUp(db);
-  await loadSeed(db, 'dev');
-});
+const fresh = pgliteAtHeadSeeded;
 
 const ALICE = '00000000-0000-4000-8000-00000000000a'; // free member
 const BOB = '00000000-0000-4000-8000-00000000000b'; // free member

@@ -7,17 +7,10 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
-import { loadSeed } from '../../src/seed/load.js';
 import { loadColumnSchemas, withoutAnnotations, type ColumnSchema } from '../../src/schema/jsonb-schemas.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteAtHeadSeeded } from '../support/pglite-head.js';
 
-const seeded = pgliteFactory(async (db) => {
-  await applyBootstrap(db);
-  await migrateUp(db);
-  await loadSeed(db);
-});
+const seeded = pgliteAtHeadSeeded;
 
 /** Columns whose exact validators predate 0034 (0006): named here, so a new column cannot slip past both. */
 const EXACT_VALIDATORS: Record<string, string> = {

@@ -5,16 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
 import { loadMatrix, matrixCells, OPERATIONS, parseMatrix, PERSONAS } from '../../src/harness/matrix.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteAtHead } from '../support/pglite-head.js';
 import { MATRIX_PATH } from '../paths.js';
 
-const fresh = pgliteFactory(async (db) => {
-  await applyBootstrap(db);
-  await migrateUp(db);
-});
+const fresh = pgliteAtHead;
 
 describe('tests/rls/matrix.json covers the public schema', () => {
   let db: Database;

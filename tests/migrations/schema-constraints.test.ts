@@ -10,6 +10,7 @@ import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
 import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteAtHead, pgliteAtHeadSeeded } from '../support/pglite-head.js';
 
 /** The one place that builds the schema under test: the real platform layer and runner. */
 async function setupSchema(db: Database, to?: string): Promise<void> {
@@ -17,11 +18,9 @@ async function setupSchema(db: Database, to?: string): Promise<void> {
   await migrateUp(db, to ? { to } : {});
 }
 
-const migrated = pgliteFactory((db) => setupSchema(db));
-const seeded = pgliteFactory(async (db) => {
-  await setupSchema(db);
-  await loadSeed(db);
-});
+// Built once per run and shared with the other PGlite-only files (tests/support/pglite-head.ts).
+const migrated = pgliteAtHead;
+const seeded = pgliteAtHeadSeeded;
 
 // Fixed ids of fixtures/dev-seed.sql.
 const U = {

@@ -58,7 +58,9 @@ describe('shipspeak-db serve --data-dir', () => {
       expect(await again.stop('SIGTERM')).toBe(0);
     }
     expect(isRunning(again.pid)).toBe(false);
-  });
+    // Six child processes one after another, each opening PGlite: beside other test files on two cores this
+    // outlasted the 180 s default on a loaded machine (a hang catcher only; nothing asserts on the time).
+  }, 360_000);
 
   it('token on a data directory that was never served says how to create it', async () => {
     const empty = join(dir, '..', 'never-served');

@@ -47,11 +47,18 @@ function field(text: string, label: string): string {
   return m[1]!;
 }
 
+/**
+ * How long a child process may take before it counts as hung: wide, and below vitest's testTimeout (180 s),
+ * because the serve files run side by side (and beside another suite) on two cores, where a start-up that
+ * takes 3-5 s alone can take a minute.
+ */
+const CHILD_TIMEOUT_MS = 150_000;
+
 /** Starts `serve` and waits for its banner (the "Stop with" line ends it). `nodeArgs` go to node itself (e.g. --cpu-prof). */
 export async function startServe(
   args: string[],
   env: NodeJS.ProcessEnv = childEnv(),
-  timeoutMs = 60_000,
+  timeoutMs = CHILD_TIMEOUT_MS,
   nodeArgs: string[] = [],
   /** Another checkout to run serve from (the throughput bench's BASELINE), with its own node_modules. */
   root?: string,
@@ -112,7 +119,11 @@ export interface Finished {
 }
 
 /** Runs a CLI command to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = childEnv(), timeoutMs = 60_000): Promise<Finished> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = childEnv(),
+  timeoutMs = CHILD_TIMEOUT_MS,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -38,7 +38,8 @@ async function build(prepare: (db: Database) => Promise<void>): Promise<Blob> {
 /**
  * The shared dump: one file per key, built by whichever file first takes the lock (O_EXCL), the others wait
  * for it. The dump is written to a temporary name and renamed, so a reader never sees half a file; a builder
- * that dies leaves the lock, and after two minutes a waiter builds its own copy rather than hang.
+ * that dies leaves the lock, and after four minutes a waiter builds its own copy rather than hang (files run
+ * side by side on two cores, where a build can take minutes; hookTimeout is 300 s).
  */
 async function sharedDump(dir: string, key: string, prepare: (db: Database) => Promise<void>): Promise<Blob> {
   const file = join(dir, `${key}.tar`);
@@ -63,7 +64,7 @@ async function sharedDump(dir: string, key: string, prepare: (db: Database) => P
         throw e;
       }
     }
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 240_000;
     while (!existsSync(file)) {
       if (Date.now() > deadline || !existsSync(lock)) return build(prepare);
       await sleep(100);

@@ -1,0 +1,28 @@
+import { applyBootstrap } from '../../src/migrate/bootstrap.js';
+import { migrateUp } from '../../src/migrate/runner.js';
+import { loadSeed } from '../../src/seed/load.js';
+import { pgliteFactory } from './pglite-template.js';
+
+/**
+ * The two PGlite starting states most PGlite-only files need, each built once per vitest run and restored
+ * from its dump by every file that asks (pglite-template.ts `shareAs`): the real bootstrap + every migration
+ * ("head"), and head + the dev seed. One definition here, so that the files share one build instead of each
+ * building a copy from a prepare function of its own (a PGlite cold start + bootstrap + migrations is several
+ * CPU seconds; a restore a fraction of that).
+ */
+export const pgliteAtHead = pgliteFactory(
+  async (db) => {
+    await applyBootstrap(db);
+    await migrateUp(db);
+  },
+  { shareAs: 'pglite-head' },
+);
+
+export const pgliteAtHeadSeeded = pgliteFactory(
+  async (db) => {
+    await applyBootstrap(db);
+    await migrateUp(db);
+    await loadSeed(db, 'dev');
+  },
+  { shareAs: 'pglite-head-dev-seed' },
+);

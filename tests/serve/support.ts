@@ -54,6 +54,16 @@ function field(text: string, label: string): string {
  */
 const CHILD_TIMEOUT_MS = 150_000;
 
+/**
+ * Every serve this module started and that has not exited. A test that times out (or a worker that ends) must
+ * not leave a `shipspeak-db serve` running on the machine, so whatever is still here when the test process
+ * exits is killed (a synchronous kill is all an 'exit' handler can do).
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
 /** Starts `serve` and waits for its banner (the "Stop with" line ends it). `nodeArgs` go to node itself (e.g. --cpu-prof). */
 export async function startServe(
   args: string[],
@@ -69,16 +79,23 @@ export async function startServe(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve did not become ready in ${timeoutMs} ms:\n${out}\n${err}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not ready in time: stop it rather than leave it running once the test has failed.
+      proc.kill('SIGKILL');
+      reject(new Error(`serve did not become ready in ${timeoutMs} ms:\n${out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       if (/^Stop with/m.test(out)) {
         clearTimeout(timer);

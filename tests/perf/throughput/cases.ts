@@ -1,4 +1,8 @@
 import { PERSONA_USERS } from '../../../src/auth/signup.js';
+import type { Database } from '../../../src/db/database.js';
+import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
+import { migrateUp } from '../../../src/migrate/runner.js';
+import { loadSeed } from '../../../src/seed/load.js';
 
 /**
  * The requests of the throughput benchmark: three ShipSpeak screens' reads through the Data API, as the
@@ -45,6 +49,21 @@ export const CASES: ThroughputCase[] = [
 ];
 
 /** Seeds Alice's extra meetings: set-based, one statement, triggers off (bench data, not an app write). */
-export const EXTRA_MEETINGS_SQL = `insert into public.meetings (user_id, title, started_at, duration_seconds, status, storage_object_path, platform, participant_count)
+const EXTRA_MEETINGS_SQL = `insert into public.meetings (user_id, title, started_at, duration_seconds, status, storage_object_path, platform, participant_count)
 select $1::uuid, 'Bench meeting ' || g, now() - make_interval(days => g), 600 + g, 'uploaded', $1 || '/bench/' || g || '.webm', 'zoom', 2
 from generate_series(1, $2::int) as g`;
+
+/**
+ * The database both throughput benchmarks measure: bootstrap, every migration, the dev seed, Alice's extra
+ * meetings (inserted with triggers off: bench data, not user activity) and fresh statistics.
+ */
+export async function fillBenchDatabase(db: Database): Promise<void> {
+  await applyBootstrap(db);
+  await migrateUp(db);
+  await loadSeed(db, 'dev');
+  await db.transaction(async (tx) => {
+    await tx.query(`set local session_replication_role = replica`);
+    await tx.query(EXTRA_MEETINGS_SQL, [BENCH_USER.id, EXTRA_MEETINGS]);
+  });
+  await db.query('analyze');
+}

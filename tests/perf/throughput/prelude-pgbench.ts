@@ -28,11 +28,8 @@ import { recordingDatabase } from '../../../src/bench/capture.js';
 import { createScratchDatabase, findPostgresBinaries } from '../../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../../src/db/node-postgres.js';
 import { isUnavailable, resolveServer } from '../../../src/db/resolve-postgres.js';
-import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../../src/migrate/runner.js';
 import { createGateway } from '../../../src/rest/index.js';
-import { loadSeed } from '../../../src/seed/load.js';
-import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
+import { BENCH_USER, CASES, fillBenchDatabase } from './cases.js';
 import { postgresCpuMicros, postmasterPid } from './proc-cpu.js';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
@@ -55,14 +52,7 @@ async function main(): Promise<void> {
   const db = await openNodePostgres(scratch.url);
   const tmp = mkdtempSync(join(tmpdir(), 'prelude-'));
   try {
-    await applyBootstrap(db);
-    await migrateUp(db);
-    await loadSeed(db, 'dev');
-    await db.transaction(async (tx) => {
-      await tx.query(`set local session_replication_role = replica`);
-      await tx.query(EXTRA_MEETINGS_SQL, [BENCH_USER.id, EXTRA_MEETINGS]);
-    });
-    await db.query('analyze');
+    await fillBenchDatabase(db);
     const c = CASES.find((x) => x.key === CASE);
     if (!c) throw new Error(`CASE must be one of ${CASES.map((x) => x.key).join(', ')}`);
     const token = await mintAccessToken(SECRET, { sub: BENCH_USER.id, email: BENCH_USER.email }, { expiresIn: 3600 });

@@ -40,14 +40,11 @@ import { Verdicts, summarise } from '../../../src/harness/stats.js';
 import { createScratchDatabase } from '../../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../../src/db/node-postgres.js';
 import { isUnavailable, resolveServer } from '../../../src/db/resolve-postgres.js';
-import { applyBootstrap } from '../../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../../src/migrate/runner.js';
 import { createGateway } from '../../../src/rest/index.js';
 import { provenance, writeResults } from '../../../src/report/results.js';
-import { loadSeed } from '../../../src/seed/load.js';
 import { childEnv, startServe } from '../../serve/support.js';
 import { recordingDatabase, type CapturedStatement as Recorded } from '../../../src/bench/capture.js';
-import { BENCH_USER, CASES, EXTRA_MEETINGS, EXTRA_MEETINGS_SQL } from './cases.js';
+import { BENCH_USER, CASES, fillBenchDatabase } from './cases.js';
 import { drive, type LoadResult } from './load.js';
 import { cpuMicros, postgresCpuMicros, postmasterPid } from './proc-cpu.js';
 
@@ -103,14 +100,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let stopServe: (() => Promise<unknown>) | undefined;
   try {
-    await applyBootstrap(db);
-    await migrateUp(db);
-    await loadSeed(db, 'dev');
-    await db.transaction(async (tx) => {
-      await tx.query(`set local session_replication_role = replica`);
-      await tx.query(EXTRA_MEETINGS_SQL, [BENCH_USER.id, EXTRA_MEETINGS]);
-    });
-    await db.query('analyze');
+    await fillBenchDatabase(db);
     const version = (await db.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
 
     // The gateway's statements for each case, captured from real requests.

@@ -6,15 +6,12 @@ import { isPgError } from '../db/database.js';
 import { openIsolatedPGlite, type IsolatedPGlite } from '../db/pglite-isolated.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
-import { createGateway } from '../rest/index.js';
 import { loadRawCatalog, type RawCatalog } from '../rest/schema-cache.js';
 import { DEFAULT_LIMITS } from '../rest/limits.js';
 import { loadSeed, seedPath } from '../seed/load.js';
-import { guardHost, hostAllowed } from './hosts.js';
-import { startServices, type Services } from './services.js';
-import { listen, type RunningServer } from '../rest/http-server.js';
+import type { Services } from './services.js';
+import type { RunningServer } from '../rest/http-server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
-import { withRequestLog } from './request-log.js';
 import {
   catalogKey,
   hasSnapshot,
@@ -93,6 +90,21 @@ export interface Running {
   http: RunningServer;
   /** Drain HTTP, close the database, release the data-dir lock. Idempotent. */
   stop(): Promise<{ drained: boolean }>;
+}
+
+/**
+ * The serving half — gateway, Auth, Realtime (ws, bcrypt), HTTP server — imported while the database opens: ~0.2 s
+ * of module loading on the main thread that overlaps PGlite's start on its worker thread instead of preceding it
+ * (issue #17, PERF-2).
+ */
+function loadServing() {
+  return Promise.all([
+    import('../rest/index.js'),
+    import('./services.js'),
+    import('../rest/http-server.js'),
+    import('./request-log.js'),
+    import('./hosts.js'),
+  ]);
 }
 
 /** A one-line, user-facing start-up error (the CLI prints it and exits non-zero). */
@@ -259,6 +271,9 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     );
 
   const steps: Running['steps'] = [];
+  const serving = loadServing();
+  // Awaited below; a failure is reported there, not as an unhandled rejection while the database opens.
+  serving.catch(() => undefined);
   const { db, lock, fresh, loaded, hashes, ...opened } = await openEngine(cfg, steps);
   // The gateway's catalog rows while they still describe the database: from the snapshot, or read for the
   // latest snapshot written; dropped as soon as a migration or the seed changes the database.
@@ -333,6 +348,8 @@ export async function startServer(input: ServeConfig): Promise<Running> {
       await cacheAs(SEEDED);
     }
     await checkExposed(db, cfg);
+    const [{ createGateway }, { startServices }, { listen }, { withRequestLog }, { guardHost, hostAllowed }] =
+      await serving;
     const rows = catalog;
     const gateway = await timed(
       steps,

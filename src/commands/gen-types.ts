@@ -2,8 +2,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { resolveServer } from '../db/resolve-postgres.js';
-import { migratedScratchDatabase } from '../migrate/scratch.js';
 import type { Command } from './command.js';
 
 const run = promisify(execFile);
@@ -15,6 +13,11 @@ export const TYPES_FILE = fileURLToPath(new URL('../../types/database.types.ts',
  * stdout, where it would land inside the generated file.
  */
 export async function generateTypes(superuserUrl?: string): Promise<string> {
+  // PostgreSQL's client loads only here: every command (serve too) imports this module at start (issue #17).
+  const [{ resolveServer }, { migratedScratchDatabase }] = await Promise.all([
+    import('../db/resolve-postgres.js'),
+    import('../migrate/scratch.js'),
+  ]);
   const resolved = superuserUrl ? { url: superuserUrl, stop: async () => undefined } : await resolveServer();
   if ('unavailable' in resolved) throw new Error(`cannot generate types: ${resolved.unavailable}`);
   const server = resolved;

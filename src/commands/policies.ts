@@ -1,10 +1,8 @@
 import type { Database } from '../db/database.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { policyDrift, renderPolicy, writePolicyMigration } from '../migrate/policies.js';
 import { migrateUp, migrationStatus } from '../migrate/runner.js';
-import { migratedScratchDatabase } from '../migrate/scratch.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, EXIT_FAILED, EXIT_OK, openTarget, type Command } from './command.js';
 
 /**
@@ -42,6 +40,11 @@ export const policiesDiffCommand: Command = {
           return EXIT_FAILED;
         }
         if (process.env.DATABASE_URL) {
+          // PostgreSQL's client loads only when used: every command (serve too) imports this module (issue #17).
+          const [{ migratedScratchDatabase }, { openNodePostgres }] = await Promise.all([
+            import('../migrate/scratch.js'),
+            import('../db/node-postgres.js'),
+          ]);
           const s = await migratedScratchDatabase(process.env.DATABASE_URL, 'policies');
           const db = await openNodePostgres(s.url, { max: 1 });
           scratch = {

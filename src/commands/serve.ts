@@ -129,14 +129,17 @@ function requestLogWriter(target: string): (line: string) => void {
 }
 
 async function personaTokens(running: Running, secret: string): Promise<string[]> {
-  const lines: string[] = [];
-  for (const p of PERSONA_USERS) {
-    const user = await findAuthUser(running.db, p.id);
-    if (!user) continue;
-    const token = await mintUserToken(secret, user, { expiresIn: 24 * 3600 });
-    lines.push(`  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`);
-  }
-  return lines;
+  // All at once, in persona order: the lookups queue on the database while the tokens are signed (issue #17: one
+  // after the other they delayed the banner, hence "ready", by a round trip and a signature per persona).
+  const lines = await Promise.all(
+    PERSONA_USERS.map(async (p) => {
+      const user = await findAuthUser(running.db, p.id);
+      if (!user) return undefined;
+      const token = await mintUserToken(secret, user, { expiresIn: 24 * 3600 });
+      return `  ${`${p.persona} (${p.alias}, ${p.tier}${p.role === 'admin' ? ', admin' : ''})`.padEnd(26)} ${token}`;
+    }),
+  );
+  return lines.filter((l): l is string => l !== undefined);
 }
 
 export async function serveCommand(

@@ -1,5 +1,4 @@
 import { checkDatabaseUrl, EXIT_FAILED, EXIT_OK, positiveIntArg, UsageError, type Command } from './command.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { collectStats, formatStats } from '../monitoring/stats.js';
 
 /**
@@ -25,6 +24,7 @@ export const statsCliCommand: Command = {
         'stats reads PostgreSQL statistics views: set DATABASE_URL (PGlite keeps none)',
         statsCliCommand,
       );
+    const { openNodePostgres } = await import('../db/node-postgres.js');
     const db = await openNodePostgres(checkDatabaseUrl(url), { max: 1 });
     try {
       const stats = await collectStats(db, top);

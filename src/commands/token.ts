@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertSecret, mintApiKey, mintUserToken } from '../auth/tokens.js';
 import { ensureUser, parseUserSpec, USER_SPEC_CHOICES, type AuthUser, type UserSpec } from '../auth/signup.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { lockDataDir, readLock } from '../serve/lock.js';
 import { DEFAULT_PORT } from '../serve/start.js';
@@ -97,7 +96,9 @@ async function resolveUser(
   if (process.env.DATABASE_URL) {
     if (args.dataDir)
       throw new TokenError('--data-dir is for PGlite: unset DATABASE_URL to use it, or drop --data-dir');
-    return direct(() => openNodePostgres(process.env.DATABASE_URL!, { max: 2 }));
+    return direct(async () =>
+      (await import('../db/node-postgres.js')).openNodePostgres(process.env.DATABASE_URL!, { max: 2 }),
+    );
   }
   if (args.dataDir) {
     const holder = readLock(args.dataDir);

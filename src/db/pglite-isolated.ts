@@ -142,6 +142,13 @@ async function spawn(base: ThreadInit, generation: number, prepared: Promise<Wor
   return live;
 }
 
+/**
+ * How long after serving starts (setStatementTimeout) the spare worker is prepared. Loading it costs ~0.3 s of CPU
+ * on a third thread; right at start-up it competed with the first requests on two cores (issue #17, PERF-2). A
+ * statement that overruns before then reopens with a worker loaded on demand, as when a spare failed to load.
+ */
+const SPARE_DELAY_MS = 2_000;
+
 /** RAM-backed on Linux; used for an in-memory database's directory when it has room (see scratchBase). */
 const SHM = '/dev/shm';
 const SHM_MIN_FREE_BYTES = 1024 ** 3;
@@ -216,12 +223,23 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     throw e;
   }
   // The replacement for the next overrun, already loaded; a failure to prepare it only costs that time later.
-  // Prepared once a timeout is set (serving), so it does not compete with start-up work for the CPU.
+  // Prepared SPARE_DELAY_MS after a timeout is set (serving), so it competes neither with start-up work nor with the
+  // first requests for the CPU.
   let spare: Promise<Worker> | undefined;
   const prepareSpare = () => {
     if (closed || timeoutMs <= 0) return;
     spare = prepareWorker();
     spare.catch(() => (spare = undefined));
+  };
+  let spareTimer: NodeJS.Timeout | undefined;
+  const prepareSpareLater = () => {
+    if (spare || spareTimer) return;
+    spareTimer = setTimeout(() => {
+      spareTimer = undefined;
+      if (!spare) prepareSpare();
+    }, SPARE_DELAY_MS);
+    // A pending spare never keeps the process alive.
+    spareTimer.unref();
   };
   /** Replaces a worker that overran or died; the data directory is reopened as it was at the last commit. */
   let reopening: Promise<void> | undefined;
@@ -299,7 +317,7 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
     setStatementTimeout(ms: number) {
       if (!Number.isInteger(ms) || ms < 0) throw new Error('statement timeout must be a non-negative integer (ms)');
       timeoutMs = ms;
-      if (!spare) prepareSpare();
+      prepareSpareLater();
     },
     snapshotTo: (dir) => exclusive(() => call<void>({ op: 'snapshot', to: dir })),
     restarts: () => restarts,
@@ -315,6 +333,7 @@ export async function openIsolatedPGlite(options: IsolatedPGliteOptions = {}): P
           new Promise((r) => setTimeout(r, limit > 0 ? limit : 30_000)),
         ]);
         closed = true;
+        clearTimeout(spareTimer);
         await live.worker.terminate();
         if (spare) await (await spare.catch(() => undefined))?.terminate();
         if (temp) rmSync(temp, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.js';
 
 type PGliteLike = Pick<PGlite, 'query' | 'exec'>;
@@ -28,6 +28,9 @@ export interface PGliteOptions {
 
 /** Embedded PostgreSQL (WASM, in-process). Single connection: transactions are serialised by PGlite. */
 export async function openPGlite(options: PGliteOptions = {}): Promise<Database & { pglite: PGlite }> {
+  // Loaded on first use: every CLI command imports this module, `serve` runs PGlite on a worker thread instead
+  // (pglite-isolated.ts), and PGlite's JavaScript costs ~60 ms of CPU to load (issue #17, PERF-2).
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),

@@ -4,7 +4,7 @@ import { fetchAdapter } from './fetch-adapter.js';
 import { createHandler } from './handler.js';
 import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
-import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
+import { buildSchemaCache, loadSchemaCache, type RawCatalog, type SchemaCache } from './schema-cache.js';
 import { listen, type RunningServer } from './http-server.js';
 import { TX_END_SETTINGS, type TxEnd } from './preferences.js';
 
@@ -41,6 +41,11 @@ export interface GatewayOptions {
   txEnd?: TxEnd;
   /** PostgREST `db-max-rows` as `Prefer: count=estimated` reads it (exact up to it, planner estimate above). */
   estimatedCountThreshold?: number;
+  /**
+   * The catalog rows of `schemas` as read from this very database (serve's verified snapshot cache): the first
+   * schema cache is built from them instead of querying the catalog; reloadSchemaCache always queries.
+   */
+  catalog?: RawCatalog;
 }
 
 export interface Gateway {
@@ -83,7 +88,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const threshold = options.estimatedCountThreshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0))
     throw new Error('createGateway: estimatedCountThreshold must be a non-negative integer');
-  let cache: Promise<SchemaCache> | undefined;
+  if (options.catalog && options.catalog.schemas.join('\n') !== schemas.join('\n'))
+    throw new Error('createGateway: the catalog given describes other schemas than those exposed');
+  let cache: Promise<SchemaCache> | undefined = options.catalog
+    ? Promise.resolve(buildSchemaCache(options.catalog))
+    : undefined;
   const schemaCache = () => {
     cache ??= loadSchemaCache(db, schemas).catch((e: unknown) => {
       cache = undefined;

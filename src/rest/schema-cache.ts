@@ -262,7 +262,20 @@ async function doc<T>(db: Queryable, sql: string, schemaArray: string): Promise<
   return JSON.parse(r.rows[0]!.doc) as T;
 }
 
+/**
+ * The text of every catalog query: a RawCatalog stored by one version of this file (serve's snapshot cache) is
+ * only reused by code whose queries, hence whose row shapes, are the same.
+ */
+export const CATALOG_QUERIES = [TABLES_SQL, FKS_SQL, VIEW_COLUMNS_SQL, ROUTINES_SQL, ROLES_SQL, TYPES_SQL].join(
+  '\n;\n',
+);
+
 export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise<SchemaCache> {
+  return buildSchemaCache(await loadRawCatalog(db, schemas));
+}
+
+/** The catalog rows of the exposed schemas, as JSON-safe data (buildSchemaCache turns them into the cache). */
+export async function loadRawCatalog(db: Queryable, schemas: string[]): Promise<RawCatalog> {
   // A text[] literal keeps the parameter portable across both engines' array serialisers.
   const schemaArray = `{${schemas.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
   const [rawTables, foreignKeys, viewColumns, rawRoutines, roles, rawTypes] = await Promise.all([
@@ -273,15 +286,7 @@ export async function loadSchemaCache(db: Queryable, schemas: string[]): Promise
     doc<string[]>(db, ROLES_SQL, schemaArray),
     doc<RawType[]>(db, TYPES_SQL, schemaArray),
   ]);
-  return buildSchemaCache({
-    schemas,
-    tables: rawTables,
-    foreignKeys,
-    viewColumns,
-    routines: rawRoutines,
-    roles,
-    types: rawTypes,
-  });
+  return { schemas, tables: rawTables, foreignKeys, viewColumns, routines: rawRoutines, roles, types: rawTypes };
 }
 
 /** The catalog's rows as the loader reads them; unit tests build a cache from such rows without a database. */

@@ -2,7 +2,6 @@ import { createAuthApi, AUTH_PREFIX } from '../auth-api/handler.js';
 import type { Database } from '../db/database.js';
 import type { Handle } from '../rest/fetch-adapter.js';
 import { pgliteChangeSource } from '../realtime/capture-pglite.js';
-import { postgresChangeSource } from '../realtime/capture-postgres.js';
 import type { ChangeSource } from '../realtime/changes.js';
 import { createRealtime, type Realtime } from '../realtime/websocket.js';
 
@@ -44,7 +43,10 @@ export async function startServices(opts: {
     jwtSecret: opts.jwtSecret,
     ...(opts.bcryptCost !== undefined ? { bcryptCost: opts.bcryptCost } : {}),
   });
-  const source: ChangeSource = opts.databaseUrl ? postgresChangeSource(opts.databaseUrl) : pgliteChangeSource(opts.db);
+  // The PostgreSQL capture (and pg) loads only when serving PostgreSQL: ~0.1 s of CPU at a PGlite start otherwise.
+  const source: ChangeSource = opts.databaseUrl
+    ? (await import('../realtime/capture-postgres.js')).postgresChangeSource(opts.databaseUrl)
+    : pgliteChangeSource(opts.db);
   const realtime = createRealtime({ db: opts.db, jwtSecret: opts.jwtSecret, source, log: opts.log });
   return {
     realtime,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CATALOG_QUERIES, type RawCatalog } from '../rest/schema-cache.js';
 
 /**
  * A cold PGlite start (initdb inside WASM) plus bootstrap and migrations costs seconds; starting from a copy of the
@@ -17,6 +18,11 @@ import { fileURLToPath } from 'node:url';
  * manifest of every directory and every file's size and SHA-256. Each restore checks the whole copy against the
  * manifest before writing anything: a corrupt, truncated, edited or foreign copy is refused (SnapshotError), and
  * serve removes it and builds the database from the migrations instead.
+ *
+ * A copy may also hold the gateway's catalog rows read from that same database (`catalog.json`, issue #17: the
+ * schema cache's six catalog queries cost ~0.5 s of PGlite time per start), checked like every data file (size and
+ * SHA-256 in the manifest; a mismatch refuses the whole copy) and keyed by the exposed schemas and the text of
+ * the catalog queries (catalogKey), so rows read for other schemas or by other queries are never used.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -84,6 +90,24 @@ interface Manifest {
   dirs: string[];
   /** path → [size, sha256 hex] */
   files: Record<string, [number, string]>;
+  /** catalog.json: the catalog rows read from this database, their catalogKey, size and SHA-256. */
+  catalog?: { key: string; size: number; sha256: string };
+}
+
+/** Which catalog rows a copy holds: the exposed schemas and the catalog queries that read them. */
+export function catalogKey(schemas: string[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(schemas))
+    .update('\n')
+    .update(CATALOG_QUERIES)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The catalog rows to store with a copy (read from the database the copy is taken of, right before it). */
+export interface StoredCatalog {
+  key: string;
+  rows: RawCatalog;
 }
 
 /** Every directory and file under `dir` (relative paths with '/'), directories before their contents. */
@@ -108,6 +132,7 @@ export async function writeSnapshot(
   db: { snapshotTo(dir: string): Promise<void> },
   kind: SnapshotKind,
   hash: string,
+  catalog?: StoredCatalog,
 ): Promise<void> {
   const target = snapshotPath(kind, hash);
   const tmp = `${target}.${process.pid}.tmp`;
@@ -120,6 +145,11 @@ export async function writeSnapshot(
     for (const f of files) {
       const bytes = readFileSync(join(tmp, 'data', f));
       manifest.files[f] = [bytes.length, sha256(bytes)];
+    }
+    if (catalog) {
+      const bytes = Buffer.from(JSON.stringify(catalog.rows));
+      writeFileSync(join(tmp, 'catalog.json'), bytes);
+      manifest.catalog = { key: catalog.key, size: bytes.length, sha256: sha256(bytes) };
     }
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest));
     rmSync(target, { recursive: true, force: true });
@@ -137,9 +167,15 @@ export async function writeSnapshot(
 
 /**
  * Copies a snapshot's data directory into `into` (new or empty but for serve's lock file) after checking all
- * of it against its manifest; throws SnapshotError, having written nothing, if anything differs.
+ * of it against its manifest; throws SnapshotError, having written nothing, if anything differs. Returns the
+ * copy's catalog rows when it holds some under `wantCatalog` (a catalogKey), checked like the data files.
  */
-export function restoreSnapshot(kind: SnapshotKind, hash: string, into: string): void {
+export function restoreSnapshot(
+  kind: SnapshotKind,
+  hash: string,
+  into: string,
+  wantCatalog?: string,
+): RawCatalog | undefined {
   const entry = snapshotPath(kind, hash);
   const refused = (why: string) => new SnapshotError(`snapshot cache ${entry} is not usable: ${why}`);
   let manifest: Manifest;
@@ -166,6 +202,19 @@ export function restoreSnapshot(kind: SnapshotKind, hash: string, into: string):
       `files ${[...extra.map((f) => `${f} (not in the manifest)`), ...missing.map((f) => `${f} (missing)`)].join(', ')}`,
     );
   if (manifest.dirs.join('\n') !== found.dirs.join('\n')) throw refused('its directories differ from the manifest');
+  // The catalog rows are checked whether or not they are wanted: a copy with a damaged part is refused whole.
+  let catalog: RawCatalog | undefined;
+  if (manifest.catalog) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(entry, 'catalog.json'));
+    } catch (e) {
+      throw refused(`catalog.json unreadable (${(e as Error).message})`);
+    }
+    if (bytes.length !== manifest.catalog.size || sha256(bytes) !== manifest.catalog.sha256)
+      throw refused('catalog.json differs from its checksum');
+    if (manifest.catalog.key === wantCatalog) catalog = JSON.parse(bytes.toString('utf8')) as RawCatalog;
+  }
   // Every byte checked before any is written: a refused copy leaves `into` as it was.
   const contents = found.files.map((f) => {
     const bytes = readFileSync(join(data, f));
@@ -175,6 +224,7 @@ export function restoreSnapshot(kind: SnapshotKind, hash: string, into: string):
   });
   for (const d of found.dirs) mkdirSync(join(into, d), { recursive: true });
   for (const [i, f] of found.files.entries()) writeFileSync(join(into, f), contents[i]!);
+  return catalog;
 }
 
 /** Removes a snapshot that failed its check (the next cold start writes a new one). */

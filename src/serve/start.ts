@@ -3,19 +3,17 @@ import { join } from 'node:path';
 import { assertSecret, mintApiKey } from '../auth/tokens.js';
 import type { Database } from '../db/database.js';
 import { isPgError } from '../db/database.js';
-import { openNodePostgres } from '../db/node-postgres.js';
 import { openIsolatedPGlite, type IsolatedPGlite } from '../db/pglite-isolated.js';
 import { applyBootstrap } from '../migrate/bootstrap.js';
 import { migrateUp } from '../migrate/runner.js';
-import { createGateway } from '../rest/index.js';
+import { loadRawCatalog, type RawCatalog } from '../rest/schema-cache.js';
 import { DEFAULT_LIMITS } from '../rest/limits.js';
 import { loadSeed, seedPath } from '../seed/load.js';
-import { guardHost, hostAllowed } from './hosts.js';
-import { startServices, type Services } from './services.js';
-import { listen, type RunningServer } from '../rest/http-server.js';
+import type { Services } from './services.js';
+import type { RunningServer } from '../rest/http-server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
-import { withRequestLog } from './request-log.js';
 import {
+  catalogKey,
   hasSnapshot,
   removeSnapshot,
   restoreSnapshot,
@@ -94,6 +92,21 @@ export interface Running {
   stop(): Promise<{ drained: boolean }>;
 }
 
+/**
+ * The serving half — gateway, Auth, Realtime (ws, bcrypt), HTTP server — imported while the database opens: ~0.2 s
+ * of module loading on the main thread that overlaps PGlite's start on its worker thread instead of preceding it
+ * (issue #17, PERF-2).
+ */
+function loadServing() {
+  return Promise.all([
+    import('../rest/index.js'),
+    import('./services.js'),
+    import('../rest/http-server.js'),
+    import('./request-log.js'),
+    import('./hosts.js'),
+  ]);
+}
+
 /** A one-line, user-facing start-up error (the CLI prints it and exits non-zero). */
 export class ServeError extends Error {}
 
@@ -117,6 +130,8 @@ interface Opened {
   fresh: boolean;
   /** Which snapshot it was loaded from, if any. */
   loaded?: SnapshotKind;
+  /** The gateway's catalog rows stored with that snapshot (for the exposed schemas), if it holds them. */
+  catalog?: RawCatalog;
   /** Snapshots to write after the matching step, keyed by kind (only for fresh PGlite with the cache on). */
   hashes: Partial<Record<SnapshotKind, string>>;
 }
@@ -125,6 +140,8 @@ const SEEDED: SnapshotKind = 'seeded-dev';
 
 async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Promise<Opened> {
   if (cfg.databaseUrl) {
+    // node-postgres (and pg) load only when a PostgreSQL database is opened: ~0.1 s of CPU at every start otherwise.
+    const { openNodePostgres } = await import('../db/node-postgres.js');
     const db = await timed(steps, 'connect', () =>
       openNodePostgres(cfg.databaseUrl!, {
         max: cfg.dbPool,
@@ -148,10 +165,17 @@ async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Pr
       }
       if (!loaded && hasSnapshot('migrated', hashes.migrated)) loaded = 'migrated';
     }
+    let catalog: RawCatalog | undefined;
     const open = (from: SnapshotKind | undefined) =>
       openIsolatedPGlite({
         ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}),
-        ...(from ? { fill: (dir: string) => restoreSnapshot(from, hashes[from]!, dir) } : {}),
+        ...(from
+          ? {
+              fill: (dir: string) => {
+                catalog = restoreSnapshot(from, hashes[from]!, dir, catalogKey(cfg.schemas));
+              },
+            }
+          : {}),
       });
     const db = await timed(
       steps,
@@ -163,11 +187,19 @@ async function openEngine(cfg: ResolvedServeConfig, steps: Running['steps']): Pr
           cfg.log(`warning: ${e.message}; removed it, building the database from the migrations instead`);
           removeSnapshot(loaded, hashes[loaded]!);
           loaded = undefined;
+          catalog = undefined;
           return open(undefined);
         }),
       () => (loaded ? `from the ${loaded} snapshot ${hashes[loaded]}` : fresh ? 'new database' : 'existing database'),
     );
-    return { db, ...(lock ? { lock } : {}), fresh, ...(loaded ? { loaded } : {}), hashes };
+    return {
+      db,
+      ...(lock ? { lock } : {}),
+      fresh,
+      ...(loaded ? { loaded } : {}),
+      ...(loaded && catalog ? { catalog } : {}),
+      hashes,
+    };
   } catch (e) {
     lock?.release();
     throw e;
@@ -239,7 +271,13 @@ export async function startServer(input: ServeConfig): Promise<Running> {
     );
 
   const steps: Running['steps'] = [];
-  const { db, lock, fresh, loaded, hashes } = await openEngine(cfg, steps);
+  const serving = loadServing();
+  // Awaited below; a failure is reported there, not as an unhandled rejection while the database opens.
+  serving.catch(() => undefined);
+  const { db, lock, fresh, loaded, hashes, ...opened } = await openEngine(cfg, steps);
+  // The gateway's catalog rows while they still describe the database: from the snapshot, or read for the
+  // latest snapshot written; dropped as soon as a migration or the seed changes the database.
+  let catalog = opened.catalog;
   let http: RunningServer | undefined;
   let services: Services | undefined;
   let stopped: Promise<{ drained: boolean }> | undefined;
@@ -259,7 +297,11 @@ export async function startServer(input: ServeConfig): Promise<Running> {
       await timed(
         steps,
         'snapshot',
-        () => writeSnapshot(db as IsolatedPGlite, kind, hash),
+        async () => {
+          const rows = await loadRawCatalog(db, cfg.schemas);
+          await writeSnapshot(db as IsolatedPGlite, kind, hash, { key: catalogKey(cfg.schemas), rows });
+          catalog = rows;
+        },
         () => `${kind}, cached for the next start`,
       );
     }
@@ -276,17 +318,19 @@ export async function startServer(input: ServeConfig): Promise<Running> {
         );
       }
       // Always run: on a loaded snapshot it verifies history and checksums and applies nothing.
-      await timed(
+      const applied = await timed(
         steps,
         'migrate',
         () => migrateUp(db),
         (r) => (r.length ? `${r.length} migration(s) applied` : 'up to date'),
       );
+      if (applied.length) catalog = undefined;
       if (!loaded) await cacheAs('migrated');
     }
     if (cfg.seed && loaded === SEEDED) {
       steps.push({ name: 'seed', ms: 0, note: 'in the seeded snapshot' });
     } else if (cfg.seed) {
+      catalog = undefined;
       await timed(
         steps,
         'seed',
@@ -304,17 +348,29 @@ export async function startServer(input: ServeConfig): Promise<Running> {
       await cacheAs(SEEDED);
     }
     await checkExposed(db, cfg);
-    const gateway = createGateway({
-      db,
-      jwtSecret: cfg.jwtSecret,
-      schemas: cfg.schemas,
-      anonRole: cfg.anonRole,
-      allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
-      ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
-      statementTimeoutMs: cfg.statementTimeoutMs,
-      maxRows: cfg.maxRows,
-    });
-    await timed(steps, 'schema cache', () => gateway.reloadSchemaCache());
+    const [{ createGateway }, { startServices }, { listen }, { withRequestLog }, { guardHost, hostAllowed }] =
+      await serving;
+    const rows = catalog;
+    const gateway = await timed(
+      steps,
+      'schema cache',
+      async () => {
+        const g = createGateway({
+          db,
+          jwtSecret: cfg.jwtSecret,
+          schemas: cfg.schemas,
+          anonRole: cfg.anonRole,
+          allowedRoles: [...new Set([cfg.anonRole, 'anon', 'authenticated', 'service_role'])],
+          ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
+          statementTimeoutMs: cfg.statementTimeoutMs,
+          maxRows: cfg.maxRows,
+          ...(rows ? { catalog: rows } : {}),
+        });
+        if (!rows) await g.reloadSchemaCache();
+        return g;
+      },
+      () => (rows ? (loaded ? 'catalog rows from the snapshot' : 'catalog rows read for the snapshot') : undefined),
+    );
     services = await timed(
       steps,
       'auth + realtime',

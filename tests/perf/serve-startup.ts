@@ -15,8 +15,15 @@
  * `--no-cache` run shows the cold figure (initdb + bootstrap + every migration), reported but not gated.
  *
  *   npx tsx tests/perf/serve-startup.ts [N]
+ *   BASELINE=<another checkout> npx tsx tests/perf/serve-startup.ts [N]
+ *
+ * With BASELINE, each warm start of this checkout is followed (or preceded, alternately) by one of the other
+ * checkout's serve, which uses its own node_modules and caches (one unmeasured start first writes its snapshot):
+ * the same run, the same load, side by side. Printed only; the verdicts are this checkout's.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Verdicts, summarise, type Summary } from '../../src/harness/stats.js';
 import { provenance, writeResults } from '../../src/report/results.js';
@@ -36,12 +43,14 @@ interface Sample {
   reportedMs: number;
 }
 
-async function once(extra: string[] = []): Promise<Sample> {
+const BASELINE = process.env.BASELINE;
+
+async function once(extra: string[] = [], bin = BIN): Promise<Sample> {
   const env = { ...process.env };
   delete env.DATABASE_URL;
   delete env.SHIPSPEAK_JWT_SECRET;
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--seed', ...extra], {
+  const proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--seed', ...extra], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -76,12 +85,22 @@ function line(label: string, s: Summary): string {
   return `${label.padEnd(34)} p50=${s.p50.toFixed(0)} ms  p95=${s.p95.toFixed(0)} ms  max=${s.max.toFixed(0)} ms  (n=${s.n})`;
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(`load average at start: ${load()}`);
 const samples: Sample[] = [];
+const baseline: Sample[] = [];
+const baseBin = BASELINE ? join(BASELINE, 'bin', 'shipspeak-db.js') : undefined;
+if (baseBin) await once([], baseBin);
 // The cold start runs in the middle of the warm ones (after the first, which writes the snapshot), so a load
 // spike from elsewhere on the machine is as likely to hit either side of the ratio.
 let cold: Sample | undefined;
 for (let i = 0; i < N; i++) {
+  if (baseBin && i % 2 === 1) baseline.push(await once([], baseBin));
   samples.push(await once());
+  if (baseBin && i % 2 === 0) baseline.push(await once([], baseBin));
   if (i === Math.min(N - 1, Math.floor(N / 2))) cold = await once(['--no-cache']);
 }
 if (!cold) throw new Error('serve-startup: N must be at least 1');
@@ -94,6 +113,13 @@ console.log(
   `cold start (--no-cache: initdb + bootstrap + migrations + seed): ready ${cold.readyMs.toFixed(0)} ms, first request ${cold.firstRequestMs.toFixed(0)} ms`,
 );
 const first = summarise(samples.map((s) => s.firstRequestMs));
+if (BASELINE) {
+  const base = summarise(baseline.map((s) => s.firstRequestMs));
+  console.log(line(`BASELINE ${BASELINE}: first request`, base));
+  console.log(line(`BASELINE: server-reported`, summarise(baseline.map((s) => s.reportedMs))));
+  console.log(`this ÷ baseline (p50, spawn → first request, same run): ${(first.p50 / base.p50).toFixed(2)}`);
+}
+console.log(`load average at end: ${load()}`);
 const verdicts = new Verdicts('pglite');
 const evidence = { warm: samples, cold };
 verdicts.target(

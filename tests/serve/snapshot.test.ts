@@ -13,15 +13,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { openIsolatedPGlite } from '../../src/db/pglite-isolated.js';
+import { applyBootstrap } from '../../src/migrate/bootstrap.js';
+import { migrateUp } from '../../src/migrate/runner.js';
+import { loadRawCatalog, type RawCatalog } from '../../src/rest/schema-cache.js';
 import {
+  catalogKey,
   hasSnapshot,
   restoreSnapshot,
   SnapshotError,
+  snapshotHash,
   snapshotPath,
   writeSnapshot,
   type SnapshotKind,
 } from '../../src/serve/snapshot.js';
-import { childEnv, startServe, type Served } from './support.js';
+import { childEnv, ROOT, startServe, type Served } from './support.js';
 
 /**
  * serve's snapshot cache (src/serve/snapshot.ts, issue #17): a start from a cached copy answers exactly as a start
@@ -45,6 +51,19 @@ function tree(dir: string, prefix = ''): Map<string, string> {
 describe('snapshot copies: stored with a manifest, refused when anything differs', () => {
   const kind: SnapshotKind = 'migrated';
   const hash = 'feedfacefeedface';
+  // Catalog rows as the gateway's loader returns them, i.e. parsed from the catalog's JSON (only their round trip
+  // matters here).
+  const catalog = JSON.parse(
+    JSON.stringify({
+      schemas: ['public'],
+      tables: [{ schema: 'public', name: 'things', kind: 'table', columns: [], uniques: [], pk: null }],
+      foreignKeys: [],
+      viewColumns: [],
+      routines: [],
+      roles: ['anon', 'authenticated'],
+      types: [],
+    }),
+  ) as RawCatalog;
   let source: string;
 
   beforeEach(async () => {
@@ -55,7 +74,10 @@ describe('snapshot copies: stored with a manifest, refused when anything differs
     mkdirSync(join(source, 'pg_tblspc'));
     writeFileSync(join(source, 'PG_VERSION'), '17\n');
     writeFileSync(join(source, 'base', '5', '1259'), Buffer.alloc(8192, 7));
-    await writeSnapshot({ snapshotTo: async (to) => cpSync(source, to, { recursive: true }) }, kind, hash);
+    await writeSnapshot({ snapshotTo: async (to) => cpSync(source, to, { recursive: true }) }, kind, hash, {
+      key: catalogKey(['public']),
+      rows: catalog,
+    });
   });
   afterAll(() => delete process.env.SHIPSPEAK_SNAPSHOT_DIR);
 
@@ -78,6 +100,25 @@ describe('snapshot copies: stored with a manifest, refused when anything differs
     const into = restoreInto();
     expect(tree(into)).toEqual(tree(source));
     expect(existsSync(join(into, 'pg_tblspc'))).toBe(true);
+  });
+
+  it('returns the catalog rows stored with the copy for their key, and none for another key', () => {
+    const into = mkdtempSync(join(work, 'into-'));
+    expect(restoreSnapshot(kind, hash, into, catalogKey(['public']))).toEqual(catalog);
+    // Rows read for other exposed schemas describe other tables: never used for these.
+    expect(catalogKey(['public', 'auth'])).not.toBe(catalogKey(['public']));
+    const other = mkdtempSync(join(work, 'into-'));
+    expect(restoreSnapshot(kind, hash, other, catalogKey(['public', 'auth']))).toBeUndefined();
+    expect(tree(other)).toEqual(tree(source));
+  });
+
+  it('a changed byte in the catalog rows (same size), or their loss, refuses the whole copy', () => {
+    const file = join(snapshotPath(kind, hash), 'catalog.json');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('things', 'thinks'));
+    refused(/catalog.json differs from its checksum/);
+    rmSync(file);
+    refused(/catalog.json unreadable/);
   });
 
   it('a changed byte (same size) is refused', () => {
@@ -155,6 +196,8 @@ describe('serve --seed from the snapshot cache (PGlite)', () => {
     const cached = await run();
     expect(cached.served.stdout()).toMatch(/from the seeded-dev snapshot [0-9a-f]{16}/);
     expect(cached.served.stdout()).not.toMatch(/bootstrap \d+ ms/);
+    // The gateway's schema cache came from the catalog rows stored with the copy, and answers the same.
+    expect(cached.served.stdout()).toMatch(/schema cache \d+ ms \(catalog rows from the snapshot\)/);
     expect(cached.seen).toEqual(scratch.seen);
 
     // Flip one byte in the largest file of the seeded copy.
@@ -173,4 +216,42 @@ describe('serve --seed from the snapshot cache (PGlite)', () => {
     expect(rebuilt.served.stdout()).toMatch(/seeded-dev, cached for the next start/);
     expect(rebuilt.seen).toEqual(scratch.seen);
   }, 600_000); // three starts, two of them cold, on a machine that may be loaded: a wide ceiling, not a target
+
+  it('catalog rows stored with a copy that the migrations then change are not used', async () => {
+    // A copy one migration behind sql/, stored under the current hash with the catalog rows read from it: what
+    // serve would load if a stale copy ever matched. serve applies the last migration, so the rows are stale.
+    const stale = mkdtempSync(join(tmpdir(), 'shipspeak-snapshot-stale-'));
+    try {
+      const versions = readdirSync(join(ROOT, 'sql', 'migrations'))
+        .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+        .map((f) => f.slice(0, 4))
+        .sort();
+      process.env.SHIPSPEAK_SNAPSHOT_DIR = stale;
+      const db = await openIsolatedPGlite();
+      try {
+        await applyBootstrap(db);
+        await migrateUp(db, { to: versions.at(-2)! });
+        const rows = await loadRawCatalog(db, ['public']);
+        await writeSnapshot(db, 'migrated', snapshotHash('migrated'), { key: catalogKey(['public']), rows });
+      } finally {
+        await db.close();
+        delete process.env.SHIPSPEAK_SNAPSHOT_DIR;
+      }
+      const served = await startServe(['--port', '0'], childEnv({ SHIPSPEAK_SNAPSHOT_DIR: stale }), 180_000);
+      try {
+        expect(served.stdout()).toMatch(/from the migrated snapshot [0-9a-f]{16}/);
+        expect(served.stdout()).toMatch(/migrate \d+ ms \(1 migration\(s\) applied\)/);
+        expect(served.stdout()).toMatch(/schema cache \d+ ms[,\n]/);
+        expect(served.stdout()).not.toMatch(/catalog rows from the snapshot/);
+        const r = await fetch(`${served.url}/rest/v1/modules?select=id`, {
+          headers: { apikey: served.serviceKey, authorization: `Bearer ${served.serviceKey}` },
+        });
+        expect(r.status).toBe(200);
+      } finally {
+        expect(await served.stop()).toBe(0);
+      }
+    } finally {
+      rmSync(stale, { recursive: true, force: true });
+    }
+  }, 600_000); // an in-process build and one start, on a machine that may be loaded: a hang catcher only
 });

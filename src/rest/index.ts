@@ -1,7 +1,8 @@
 import type { Database } from '../db/database.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './body.js';
 import { fetchAdapter } from './fetch-adapter.js';
-import { createHandler } from './handler.js';
+import { createHandler, type CachedRead } from './handler.js';
+import { DEFAULT_PLANS_PER_SCHEMA_CACHE, PlanCache } from './plan-cache.js';
 import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
 import { loadSchemaCache, type SchemaCache } from './schema-cache.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   txEnd?: TxEnd;
   /** PostgREST `db-max-rows` as `Prefer: count=estimated` reads it (exact up to it, planner estimate above). */
   estimatedCountThreshold?: number;
+  /** Read plans remembered per URL (plan-cache.ts; default 500, 0 = plan every request anew). */
+  planCacheSize?: number;
 }
 
 export interface Gateway {
@@ -51,6 +54,8 @@ export interface Gateway {
   listen(port?: number): Promise<RunningServer>;
   /** Re-reads tables, columns, foreign keys, functions and roles (PostgREST `NOTIFY pgrst, 'reload schema'`). */
   reloadSchemaCache(): Promise<void>;
+  /** How many read plans are remembered for the current schema cache. */
+  rememberedPlans(): Promise<number>;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -91,7 +96,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     return cache;
   };
+  const plans = new PlanCache<CachedRead>(options.planCacheSize ?? DEFAULT_PLANS_PER_SCHEMA_CACHE);
   const handle = createHandler({
+    plans,
     db,
     jwtKey,
     ...(options.jwtAudience ? { jwtAudience: options.jwtAudience } : {}),
@@ -115,6 +122,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       cache = undefined;
       await schemaCache();
     },
+    rememberedPlans: async () => plans.size(await schemaCache()),
   };
 }
 

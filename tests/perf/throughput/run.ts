@@ -28,6 +28,8 @@
  *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
  *   BASELINE=/tmp/base npm run bench:throughput           (adds serve-base: that checkout's serve, same run)
  *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
+ *   SERVE_NODE_ARGS='--max-semi-space-size=4' BASELINE=. … (node flags for serve only: an A/B against serve-base)
+ *   TARGETS=serve,pg-prep,pg-bare CASES=single …          (only these targets and cases)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -146,6 +148,8 @@ async function main(): Promise<void> {
     // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
     // summarise self time per function with tests/perf/throughput/profile-summary.ts).
     const prof = process.env.SERVE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVE_CPU_PROF}`] : [];
+    // SERVE_NODE_ARGS="--flag …": node/V8 flags for serve only (serve-base runs without them): an A/B in one run.
+    prof.push(...(process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const serve = await startServe(
       ['--port', '0'],
       childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET, SHIPSPEAK_SERVE_DIAGNOSTICS: '1' }),

@@ -30,6 +30,7 @@
  *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
  *   SERVE_NODE_ARGS='--max-semi-space-size=4' BASELINE=. … (node flags for serve only: an A/B against serve-base)
  *   TARGETS=serve,pg-prep,pg-bare CASES=single …          (only these targets and cases)
+ *   SERVE_DIAGNOSTICS=1 …                                  (serve's event-loop delay, GC, pool queue per run)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,12 @@ const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const WARMUP = Number(process.env.WARMUP ?? 2);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '8,32').split(',').map(Number);
 const ONLY = process.env.CASES?.split(',');
+/**
+ * SERVE_DIAGNOSTICS=1: serve measures its event-loop delay and utilisation, GC pauses and pool queueing per run
+ * (src/serve/diagnostics.ts). Off by default: the measuring timers wake serve up, which costs it throughput on
+ * a loaded machine, and serve-base runs without them.
+ */
+const DIAGNOSTICS = process.env.SERVE_DIAGNOSTICS === '1';
 const POOL = 10; // openNodePostgres's default, which serve uses
 const ANCHOR_RPS = 2000;
 const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
@@ -152,7 +159,11 @@ async function main(): Promise<void> {
     prof.push(...(process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const serve = await startServe(
       ['--port', '0'],
-      childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET, SHIPSPEAK_SERVE_DIAGNOSTICS: '1' }),
+      childEnv({
+        DATABASE_URL: scratch.url,
+        SHIPSPEAK_JWT_SECRET: SECRET,
+        ...(DIAGNOSTICS ? { SHIPSPEAK_SERVE_DIAGNOSTICS: '1' } : {}),
+      }),
       120_000,
       prof,
     );
@@ -244,7 +255,7 @@ async function main(): Promise<void> {
           const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
           for (const t of order) {
             const load1 = loadavg()[0]!;
-            if (t === 'serve') await serveDiagnostics(serve); // starts its figures afresh
+            if (t === 'serve' && DIAGNOSTICS) await serveDiagnostics(serve); // starts its figures afresh
             const rq0 = runQueueWaitMicros(pidOf(t));
             const cpu0 = cpuMicros(pidOf(t));
             const pg0 = postmaster ? postgresCpuMicros(postmaster) : 0;
@@ -263,7 +274,7 @@ async function main(): Promise<void> {
               ...r,
               load1,
               rqWaitUsPerRequest: rqWait / r.requests,
-              ...(t === 'serve' ? { serveDiagnostics: await serveDiagnostics(serve) } : {}),
+              ...(t === 'serve' && DIAGNOSTICS ? { serveDiagnostics: await serveDiagnostics(serve) } : {}),
               cpuUsPerRequest: Math.max(0, cpuMicros(pidOf(t)) - cpu0 - idle) / r.requests,
               ...(postmaster
                 ? {
@@ -399,7 +410,7 @@ function describeDiagnostics(runs: DiagnosticsSnapshot[]): string {
   const gcMs = (d: DiagnosticsSnapshot) => Object.values(d.gc).reduce((a, g) => a + g.totalMs, 0);
   const gcMax = (d: DiagnosticsSnapshot) => Math.max(0, ...Object.values(d.gc).map((g) => g.maxMs));
   return (
-    `serve event-loop delay p50 ${med((d) => d.eventLoopDelayMs.p50).toFixed(1)} ms, p99 ${med((d) => d.eventLoopDelayMs.p99).toFixed(1)} ms, ` +
+    `serve event loop busy ${(100 * med((d) => d.eventLoopUtilization)).toFixed(0)} %, delay p50 ${med((d) => d.eventLoopDelayMs.p50).toFixed(1)} ms, p99 ${med((d) => d.eventLoopDelayMs.p99).toFixed(1)} ms, ` +
     `max ${med((d) => d.eventLoopDelayMs.max).toFixed(1)} ms; GC ${((100 * med(gcMs)) / (1000 * med((d) => d.seconds))).toFixed(1)} % of the time ` +
     `(longest pause ${med(gcMax).toFixed(1)} ms); requests waiting for a pooled connection: mean ${med((d) => d.poolWaiting?.mean ?? 0).toFixed(1)}`
   );

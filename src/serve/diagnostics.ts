@@ -49,7 +49,8 @@ export function startDiagnostics(
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
-      const k = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      const k = gc[kind] ?? { count: 0, totalMs: 0, maxMs: 0 };
+      gc[kind] = k;
       k.count++;
       k.totalMs += e.duration;
       k.maxMs = Math.max(k.maxMs, e.duration);

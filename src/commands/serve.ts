@@ -114,6 +114,7 @@ export function serveConfig(
     })(),
     log,
     ...(args.requestLog ? { requestLog: requestLogWriter(args.requestLog) } : {}),
+    ...(env.SHIPSPEAK_SERVE_DIAGNOSTICS === '1' ? { diagnostics: true } : {}),
   };
 }
 

@@ -31,6 +31,15 @@ import {
 } from './plan.js';
 import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
 import { textResponse } from './response-text.js';
+import type { PlanCache } from './plan-cache.js';
+
+/** A GET/HEAD's plan, its rendered statement and what the response needs, remembered per URL (plan-cache.ts). */
+export interface CachedRead {
+  plan: Plan;
+  statement: Readonly<Statement>;
+  media: Media;
+  range: { offset: number; limit?: number };
+}
 
 /**
  * The one request handler behind both transports (HTTP server and in-process fetch): web-standard Request in,
@@ -59,6 +68,8 @@ export interface HandlerConfig {
   txEnd?: TxEnd;
   /** PostgREST `db-max-rows` as `count=estimated` uses it: exact counts up to it, the planner's estimate above. */
   estimatedCountThreshold?: number;
+  /** Read plans remembered per URL and schema cache (plan-cache.ts); without it every read is planned anew. */
+  plans?: PlanCache<CachedRead>;
 }
 
 interface Auth {
@@ -258,8 +269,16 @@ function hasBody(plan: Plan): boolean {
  * cannot write, so a check failing after its commit has nothing to undo. Any error from the database rolls
  * back. PostgREST's `count=estimated` planned figure is computed up front and used only above the threshold.
  */
-async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boolean): Promise<Outcome> {
+async function run(
+  ctx: RequestCtx,
+  plan: Plan,
+  readOnly: boolean,
+  singular: boolean,
+  /** `renderPlan(plan)` when already made (a remembered read). */
+  rendered?: Readonly<Statement>,
+): Promise<Outcome> {
   const { cfg, auth, request } = ctx;
+  const original = plan;
   const counted = plan.kind === 'read' || plan.kind === 'call-scalar-set' ? plan : undefined;
   const mode = counted ? ctx.prefs.count : undefined;
   // A planned count needs no exact count from the statement; an estimated one needs it to pick.
@@ -277,7 +296,7 @@ async function run(ctx: RequestCtx, plan: Plan, readOnly: boolean, singular: boo
   });
   const statements: Statement[] = [prelude];
   const tzAt = ctx.prefs.timezone !== undefined ? statements.push(renderTimezone(ctx.prefs.timezone)) - 1 : -1;
-  const stmtAt = statements.push(renderPlan(plan)) - 1;
+  const stmtAt = statements.push(rendered && plan === original ? rendered : renderPlan(plan)) - 1;
   const explainAt =
     counted && (mode === 'planned' || (mode === 'estimated' && cfg.estimatedCountThreshold !== undefined))
       ? statements.push(renderPlannedCount(counted)) - 1
@@ -412,32 +431,52 @@ function suggest(name: string, candidates: string[], schema: string): string | n
   return best ? `Perhaps you meant the table '${schema}.${best}'` : null;
 }
 
+/**
+ * A GET or HEAD on a table: planned once per distinct request (plan-cache.ts). The key holds every input the
+ * plan is made of — schema, table, method, the query string, Accept, Range and whether a count is asked for —
+ * and nothing else reaches the planner (the limits are the gateway's own); a request that fails to plan is
+ * never remembered, so it fails the same way every time.
+ */
+function planReadRequest(ctx: RequestCtx, t: Table): CachedRead {
+  const { method, request } = ctx;
+  const accept = request.headers.get('accept');
+  const rangeHeader = request.headers.get('range');
+  const count = ctx.prefs.count !== undefined;
+  const key = JSON.stringify([ctx.schema.name, t.name, method, ctx.url.search, accept, rangeHeader, count]);
+  const hit = ctx.cfg.plans?.get(ctx.cache, key);
+  if (hit) return hit;
+  const q = parseQueryParams(ctx.url.searchParams);
+  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
+  const media = negotiateMedia(accept);
+  const top = q.levels.get('')!;
+  const range = capRange(requestRange(rangeHeader, top.limit, top.offset), ctx.cfg.limits.maxRows);
+  const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
+  const plan = planRead(ctx.cache, ctx.schema.name, t, {
+    select: q.select,
+    levels: q.levels,
+    ...range,
+    count,
+    shape,
+    stripNulls: media.stripNulls,
+  });
+  const read: CachedRead = { plan, statement: renderPlan(plan), media, range };
+  ctx.cfg.plans?.set(ctx.cache, key, read);
+  return read;
+}
+
 async function table(ctx: RequestCtx, name: string): Promise<Response> {
   const t = findTable(ctx, name);
   const { method, prefs } = ctx;
+  const count = prefs.count !== undefined;
+  if (method === 'GET' || method === 'HEAD') {
+    const { plan, statement, media, range } = planReadRequest(ctx, t);
+    const out = await run(ctx, plan, true, media.shape === 'object', statement);
+    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
+  }
   const q = parseQueryParams(ctx.url.searchParams);
   checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
   const media = negotiateMedia(ctx.request.headers.get('accept'));
   const singular = media.shape === 'object';
-  const count = prefs.count !== undefined;
-  if (method === 'GET' || method === 'HEAD') {
-    const top = q.levels.get('')!;
-    const range = capRange(
-      requestRange(ctx.request.headers.get('range'), top.limit, top.offset),
-      ctx.cfg.limits.maxRows,
-    );
-    const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
-    const plan = planRead(ctx.cache, ctx.schema.name, t, {
-      select: q.select,
-      levels: q.levels,
-      ...range,
-      count,
-      shape,
-      stripNulls: media.stripNulls,
-    });
-    const out = await run(ctx, plan, true, singular);
-    return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
-  }
   if (method === 'POST') return insert(ctx, t, q, media);
   if (method === 'PATCH' || method === 'DELETE') {
     const top = q.levels.get('')!;

@@ -1,7 +1,8 @@
 import type { Database } from '../db/database.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './body.js';
 import { fetchAdapter } from './fetch-adapter.js';
-import { createHandler } from './handler.js';
+import { createHandler, type CachedRead } from './handler.js';
+import { DEFAULT_PLANS_PER_SCHEMA_CACHE, PlanCache } from './plan-cache.js';
 import { DEFAULT_LIMITS, validateLimits, type RequestLimits } from './limits.js';
 import { secretKey } from './jwt.js';
 import { buildSchemaCache, loadSchemaCache, type RawCatalog, type SchemaCache } from './schema-cache.js';
@@ -46,6 +47,8 @@ export interface GatewayOptions {
    * schema cache is built from them instead of querying the catalog; reloadSchemaCache always queries.
    */
   catalog?: RawCatalog;
+  /** Read plans remembered per URL (plan-cache.ts; default 500, 0 = plan every request anew). */
+  planCacheSize?: number;
 }
 
 export interface Gateway {
@@ -56,6 +59,8 @@ export interface Gateway {
   listen(port?: number): Promise<RunningServer>;
   /** Re-reads tables, columns, foreign keys, functions and roles (PostgREST `NOTIFY pgrst, 'reload schema'`). */
   reloadSchemaCache(): Promise<void>;
+  /** How many read plans are remembered for the current schema cache. */
+  rememberedPlans(): Promise<number>;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -100,7 +105,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     return cache;
   };
+  const plans = new PlanCache<CachedRead>(options.planCacheSize ?? DEFAULT_PLANS_PER_SCHEMA_CACHE);
   const handle = createHandler({
+    plans,
     db,
     jwtKey,
     ...(options.jwtAudience ? { jwtAudience: options.jwtAudience } : {}),
@@ -124,6 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       cache = undefined;
       await schemaCache();
     },
+    rememberedPlans: async () => plans.size(await schemaCache()),
   };
 }
 

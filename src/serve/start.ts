@@ -12,6 +12,7 @@ import { loadSeed, seedPath } from '../seed/load.js';
 import type { Services } from './services.js';
 import type { RunningServer } from '../rest/http-server.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { startDiagnostics, type Diagnostics } from './diagnostics.js';
 import {
   catalogKey,
   hasSnapshot,
@@ -77,6 +78,8 @@ export interface ServeConfig {
   log: (line: string) => void;
   /** Opt-in access log: receives one JSON line per request (src/serve/request-log.ts). */
   requestLog?: (line: string) => void;
+  /** Event-loop delay, GC pauses and pool queueing, logged on SIGUSR2 and at stop (src/serve/diagnostics.ts). */
+  diagnostics?: boolean;
 }
 
 export interface Running {
@@ -280,9 +283,11 @@ export async function startServer(input: ServeConfig): Promise<Running> {
   let catalog = opened.catalog;
   let http: RunningServer | undefined;
   let services: Services | undefined;
+  let diagnostics: Diagnostics | undefined;
   let stopped: Promise<{ drained: boolean }> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      diagnostics?.stop();
       // WebSockets first: an upgraded socket is no longer an HTTP request the drain could finish.
       await services?.stop();
       const r = http ? await http.close(cfg.statementTimeoutMs + SHUTDOWN_MARGIN_MS) : { drained: true };
@@ -398,6 +403,8 @@ export async function startServer(input: ServeConfig): Promise<Running> {
       ...(cfg.maxBodyBytes !== undefined ? { maxBodyBytes: cfg.maxBodyBytes } : {}),
     });
     lock?.update({ url: http.url });
+    if (cfg.diagnostics)
+      diagnostics = startDiagnostics(cfg.log, 'pool' in db ? (db.pool as { waitingCount: number }) : undefined);
     const [anonKey, serviceRoleKey] = await Promise.all([
       mintApiKey(cfg.jwtSecret, 'anon'),
       mintApiKey(cfg.jwtSecret, 'service_role'),

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { summarise, type Summary } from '../../../src/harness/stats.js';
+import type { DiagnosticsSnapshot } from '../../../src/serve/diagnostics.js';
 
 /** What one autocannon run against one target measured. */
 export interface LoadResult {
@@ -18,6 +19,10 @@ export interface LoadResult {
   cpuUsPerRequest?: number;
   /** CPU time the PostgreSQL server (postmaster and backends) spent per request, less its idle rate, µs. */
   pgCpuUsPerRequest?: number;
+  /** How long the server's main thread (the event loop) waited in the run queue per request, µs (proc-cpu.ts). */
+  rqWaitUsPerRequest?: number;
+  /** serve only: its event-loop delay, GC pauses and pool queueing over the run (src/serve/diagnostics.ts). */
+  serveDiagnostics?: DiagnosticsSnapshot;
   /** 1-minute load average when the run started. */
   load1?: number;
 }

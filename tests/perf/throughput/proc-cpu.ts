@@ -43,6 +43,20 @@ export function postgresCpuMicros(postmasterPid: number): number {
   return total;
 }
 
+/**
+ * How long a process's main thread (for Node: the event loop) has so far waited in the kernel's run queue —
+ * runnable, not running, because other work had the cores — µs, from /proc/<pid>/schedstat (its second
+ * field, ns). The throughput bench divides it by the requests answered: on a shared 2-core machine this, not
+ * event-loop blocking, GC or pool waits, is where a slow run's latency goes (docs/benchmarks-throughput.md).
+ */
+export function runQueueWaitMicros(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1000;
+  } catch {
+    throw new Error(`process ${pid} is gone (or /proc/<pid>/schedstat is missing: kernel without schedstats)`);
+  }
+}
+
 /** The postmaster's pid from a data directory's postmaster.pid. */
 export function postmasterPid(dataDir: string): number {
   return Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);

@@ -28,6 +28,9 @@
  *   WRITE_DOCS=1 npm run bench:throughput                 (also rewrites the figures of docs/benchmarks-throughput.md)
  *   BASELINE=/tmp/base npm run bench:throughput           (adds serve-base: that checkout's serve, same run)
  *   SERVE_CPU_PROF=/tmp/prof npm run bench:throughput      (serve writes a V8 CPU profile there)
+ *   SERVE_NODE_ARGS='--max-semi-space-size=4' BASELINE=. … (node flags for serve only: an A/B against serve-base)
+ *   TARGETS=serve,pg-prep,pg-bare CASES=single …          (only these targets and cases)
+ *   SERVE_DIAGNOSTICS=1 …                                  (serve's event-loop delay, GC, pool queue per run)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,13 +49,20 @@ import { childEnv, startServe } from '../../serve/support.js';
 import { recordingDatabase, type CapturedStatement as Recorded } from '../../../src/bench/capture.js';
 import { BENCH_USER, CASES, fillBenchDatabase } from './cases.js';
 import { drive, type LoadResult } from './load.js';
-import { cpuMicros, postgresCpuMicros, postmasterPid } from './proc-cpu.js';
+import type { DiagnosticsSnapshot } from '../../../src/serve/diagnostics.js';
+import { cpuMicros, postgresCpuMicros, postmasterPid, runQueueWaitMicros } from './proc-cpu.js';
 
 const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const WARMUP = Number(process.env.WARMUP ?? 2);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '8,32').split(',').map(Number);
 const ONLY = process.env.CASES?.split(',');
+/**
+ * SERVE_DIAGNOSTICS=1: serve measures its event-loop delay and utilisation, GC pauses and pool queueing per run
+ * (src/serve/diagnostics.ts). Off by default: the measuring timers wake serve up, which costs it throughput on
+ * a loaded machine, and serve-base runs without them.
+ */
+const DIAGNOSTICS = process.env.SERVE_DIAGNOSTICS === '1';
 const POOL = 10; // openNodePostgres's default, which serve uses
 const ANCHOR_RPS = 2000;
 const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
@@ -69,7 +79,14 @@ for (const [name, v] of [
 const BASELINE = process.env.BASELINE;
 const ALL_TARGETS = ['serve', 'serve-base', 'serve-4rt', 'pg-bare', 'pg-tx', 'pg-pipe', 'pg-prep'] as const;
 type Target = (typeof ALL_TARGETS)[number];
-const TARGETS: Target[] = ALL_TARGETS.filter((t) => t !== 'serve-base' || BASELINE);
+/** TARGETS=serve,pg-prep,pg-bare: only these (the ratio columns need their reference targets in the run). */
+const ONLY_TARGETS = process.env.TARGETS?.split(',');
+for (const t of ONLY_TARGETS ?? [])
+  if (!(ALL_TARGETS as readonly string[]).includes(t))
+    throw new Error(`TARGETS: unknown target "${t}" (known: ${ALL_TARGETS.join(', ')})`);
+const TARGETS: Target[] = ALL_TARGETS.filter(
+  (t) => (t !== 'serve-base' || BASELINE) && (!ONLY_TARGETS || ONLY_TARGETS.includes(t)),
+);
 
 function startPgHttp(
   url: string,
@@ -138,18 +155,27 @@ async function main(): Promise<void> {
     // SERVE_CPU_PROF=<dir>: serve writes a V8 CPU profile there when it stops (open it in Chrome DevTools, or
     // summarise self time per function with tests/perf/throughput/profile-summary.ts).
     const prof = process.env.SERVE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVE_CPU_PROF}`] : [];
+    // SERVE_NODE_ARGS="--flag …": node/V8 flags for serve only (serve-base runs without them): an A/B in one run.
+    prof.push(...(process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const serve = await startServe(
       ['--port', '0'],
-      childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
+      childEnv({
+        DATABASE_URL: scratch.url,
+        SHIPSPEAK_JWT_SECRET: SECRET,
+        ...(DIAGNOSTICS ? { SHIPSPEAK_SERVE_DIAGNOSTICS: '1' } : {}),
+      }),
       120_000,
       prof,
     );
-    // The gateway before pipelining, in the same run: one database round trip per statement.
-    const serve4 = await startServe(
-      ['--port', '0', '--no-db-pipeline'],
-      childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
-      120_000,
-    );
+    // The gateway before pipelining, in the same run: one database round trip per statement. Only when it is
+    // measured: an idle extra serve still takes memory and start-up CPU from the two cores.
+    const serve4 = TARGETS.includes('serve-4rt')
+      ? await startServe(
+          ['--port', '0', '--no-db-pipeline'],
+          childEnv({ DATABASE_URL: scratch.url, SHIPSPEAK_JWT_SECRET: SECRET }),
+          120_000,
+        )
+      : undefined;
     // The same gateway from another checkout (before a change), in the same run: the fair before/after.
     const serveBase = BASELINE
       ? await startServe(
@@ -160,19 +186,19 @@ async function main(): Promise<void> {
           BASELINE,
         )
       : undefined;
-    stopServe = () => Promise.all([serve.stop(), serve4.stop(), serveBase?.stop()]);
+    stopServe = () => Promise.all([serve.stop(), serve4?.stop(), serveBase?.stop()]);
     const pidOf = (t: Target): number =>
       t === 'serve'
         ? serve.pid
         : t === 'serve-4rt'
-          ? serve4.pid
+          ? serve4!.pid
           : t === 'serve-base'
             ? serveBase!.pid
             : pgHttp.proc.pid;
     const urlOf = (t: Target, key: string): string => {
       const c = cases.find((x) => x.key === key)!;
       if (t === 'serve') return `${serve.url}/rest/v1${c.path}`;
-      if (t === 'serve-4rt') return `${serve4.url}/rest/v1${c.path}`;
+      if (t === 'serve-4rt') return `${serve4!.url}/rest/v1${c.path}`;
       if (t === 'serve-base') return `${serveBase!.url}/rest/v1${c.path}`;
       return `${pgHttp.base}/${{ 'pg-bare': 'bare', 'pg-tx': 'tx', 'pg-pipe': 'pipelined', 'pg-prep': 'prepared' }[t]}/${key}`;
     };
@@ -232,6 +258,8 @@ async function main(): Promise<void> {
           const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
           for (const t of order) {
             const load1 = loadavg()[0]!;
+            if (t === 'serve' && DIAGNOSTICS) await serveDiagnostics(serve); // starts its figures afresh
+            const rq0 = runQueueWaitMicros(pidOf(t));
             const cpu0 = cpuMicros(pidOf(t));
             const pg0 = postmaster ? postgresCpuMicros(postmaster) : 0;
             const t0 = performance.now();
@@ -244,9 +272,12 @@ async function main(): Promise<void> {
             );
             const seconds = (performance.now() - t0) / 1000;
             const idle = idleUsPerSecond.get(pidOf(t))! * seconds;
+            const rqWait = runQueueWaitMicros(pidOf(t)) - rq0;
             results.push({
               ...r,
               load1,
+              rqWaitUsPerRequest: rqWait / r.requests,
+              ...(t === 'serve' && DIAGNOSTICS ? { serveDiagnostics: await serveDiagnostics(serve) } : {}),
               cpuUsPerRequest: Math.max(0, cpuMicros(pidOf(t)) - cpu0 - idle) / r.requests,
               ...(postmaster
                 ? {
@@ -269,33 +300,46 @@ async function main(): Promise<void> {
           '',
           `**${c.title}**, ${connections} connections`,
           '',
-          '| target | req/s | p50 ms | p95 ms | p99 ms | CPU µs/req | PG CPU µs/req | errors | ÷ pg-tx | ÷ pg-pipe | load |',
-          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          '| target | req/s | p50 ms | p95 ms | p99 ms | CPU µs/req | PG CPU µs/req | run-queue wait µs/req | errors | ÷ pg-bare | ÷ pg-prep | load |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         );
         console.log(
-          `  ${'target'.padEnd(9)}    req/s    p50 ms   p95 ms   p99 ms  CPU µs/r   PG µs/r   errors  non2xx   ÷ pg-tx ÷ pg-pipe     load`,
+          `  ${'target'.padEnd(10)}   req/s   p50 ms   p95 ms   p99 ms CPU µs/r  PG µs/r  RQ µs/r   errors  non2xx ÷pg-bare ÷pg-prep     load`,
         );
         const runs = (t: Target) =>
           results.filter((r) => r.target === `${t}|${c.key}` && r.connections === connections);
         const rps = (t: Target) => summarise(runs(t).map((r) => r.reqPerSec)).p50;
+        /** This target's req/s ÷ a reference target's in the same run; undefined when the reference did not run. */
+        const ratio = (t: Target, to: Target) => (TARGETS.includes(to) ? rps(t) / rps(to) : undefined);
+        const ratioText = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(2));
+        const diagLines: string[] = [];
         for (const t of TARGETS) {
           const rs = runs(t);
           const lat = summarise(rs.flatMap((r) => [r.latency.p50])); // per-run p50s (one per round)
           const p95 = summarise(rs.map((r) => r.latency.p95)).p50;
           const p99 = summarise(rs.map((r) => r.latency.p99)).p50;
           const cpu = summarise(rs.map((r) => r.cpuUsPerRequest!)).p50;
+          const rq = summarise(rs.map((r) => r.rqWaitUsPerRequest!)).p50;
           const pgRuns = rs.flatMap((r) => (r.pgCpuUsPerRequest === undefined ? [] : [r.pgCpuUsPerRequest]));
           const pgCpu = pgRuns.length ? summarise(pgRuns).p50 : undefined;
           const pgText = pgCpu === undefined ? 'n/a' : pgCpu.toFixed(0);
           const load = summarise(rs.map((r) => r.load1!)).p50;
           const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
           const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
+          const toBare = ratio(t, 'pg-bare');
+          const toPrep = ratio(t, 'pg-prep');
           console.log(
-            `  ${t.padEnd(9)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${fmt(cpu, 0)} ${pgText.padStart(9)}   ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${fmt(rps(t) / rps('pg-tx'))} ${fmt(rps(t) / rps('pg-pipe'))} ${fmt(load, 1)}`,
+            `  ${t.padEnd(10)}${fmt(rps(t), 0)} ${fmt(lat.p50)} ${fmt(p95)} ${fmt(p99)} ${fmt(cpu, 0)} ${pgText.padStart(8)} ${fmt(rq, 0)} ${String(errors).padStart(8)} ${String(non2xx).padStart(7)} ${ratioText(toBare).padStart(8)} ${ratioText(toPrep).padStart(8)} ${fmt(load, 1)}`,
           );
           doc.push(
-            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${cpu.toFixed(0)} | ${pgText} | ${errors + non2xx} | ${(rps(t) / rps('pg-tx')).toFixed(2)} | ${(rps(t) / rps('pg-pipe')).toFixed(2)} | ${load.toFixed(1)} |`,
+            `| ${t} | ${rps(t).toFixed(0)} | ${lat.p50.toFixed(2)} | ${p95.toFixed(2)} | ${p99.toFixed(2)} | ${cpu.toFixed(0)} | ${pgText} | ${rq.toFixed(0)} | ${errors + non2xx} | ${ratioText(toBare)} | ${ratioText(toPrep)} | ${load.toFixed(1)} |`,
           );
+          const diag = rs.flatMap((r) => (r.serveDiagnostics ? [r.serveDiagnostics] : []));
+          if (diag.length) {
+            const line = describeDiagnostics(diag);
+            console.log(`             ${line}`);
+            diagLines.push(line);
+          }
           const id = `throughput.${c.key}.c${connections}.${t}`;
           verdicts.measured(
             id,
@@ -306,9 +350,10 @@ async function main(): Promise<void> {
               p95Ms: p95,
               p99Ms: p99,
               requests: rs.reduce((a, r) => a + r.requests, 0),
-              ratioToPgTx: rps(t) / rps('pg-tx'),
-              ratioToPgPipe: rps(t) / rps('pg-pipe'),
+              ...(toBare === undefined ? {} : { ratioToPgBare: toBare }),
+              ...(toPrep === undefined ? {} : { ratioToPgPrep: toPrep }),
               cpuUsPerRequest: cpu,
+              runQueueWaitUsPerRequest: rq,
               ...(pgCpu === undefined ? {} : { postgresCpuUsPerRequest: pgCpu }),
               loadAverage1m: load,
             },
@@ -322,7 +367,8 @@ async function main(): Promise<void> {
             0,
           );
         }
-        if (c.key === 'single') {
+        if (diagLines.length) doc.push('', ...diagLines.map((l) => `${l[0]!.toUpperCase()}${l.slice(1)}.`));
+        if (c.key === 'single' && TARGETS.includes('serve')) {
           verdicts.target(
             `throughput.single.c${connections}.serve_anchor`,
             `serve GET single row req/s at ${connections} connections (anchor: PostgREST ~2,000 req/s on a t3a.nano)`,
@@ -347,6 +393,30 @@ async function main(): Promise<void> {
     await server.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Asks serve (SHIPSPEAK_SERVE_DIAGNOSTICS=1) for its figures since the last ask (src/serve/diagnostics.ts). */
+async function serveDiagnostics(serve: { proc: ChildProcess; stderr(): string }): Promise<DiagnosticsSnapshot> {
+  const before = serve.stderr().length; // serve logs to standard error
+  serve.proc.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    const m = /^diagnostics (\{.*\})$/m.exec(serve.stderr().slice(before));
+    if (m) return JSON.parse(m[1]!) as DiagnosticsSnapshot;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('serve printed no diagnostics line within 5 s of SIGUSR2');
+}
+
+/** Event-loop delay and GC of serve's runs, one line: the medians of the runs' figures. */
+function describeDiagnostics(runs: DiagnosticsSnapshot[]): string {
+  const med = (f: (d: DiagnosticsSnapshot) => number) => summarise(runs.map(f)).p50;
+  const gcMs = (d: DiagnosticsSnapshot) => Object.values(d.gc).reduce((a, g) => a + g.totalMs, 0);
+  const gcMax = (d: DiagnosticsSnapshot) => Math.max(0, ...Object.values(d.gc).map((g) => g.maxMs));
+  return (
+    `serve event loop busy ${(100 * med((d) => d.eventLoopUtilization)).toFixed(0)} %, delay p50 ${med((d) => d.eventLoopDelayMs.p50).toFixed(1)} ms, p99 ${med((d) => d.eventLoopDelayMs.p99).toFixed(1)} ms, ` +
+    `max ${med((d) => d.eventLoopDelayMs.max).toFixed(1)} ms; GC ${((100 * med(gcMs)) / (1000 * med((d) => d.seconds))).toFixed(1)} % of the time ` +
+    `(longest pause ${med(gcMax).toFixed(1)} ms); requests waiting for a pooled connection: mean ${med((d) => d.poolWaiting?.mean ?? 0).toFixed(1)}`
+  );
 }
 
 /** Replaces the generated figures section of docs/benchmarks-throughput.md with this run's tables. */

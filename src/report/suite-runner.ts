@@ -255,7 +255,8 @@ export async function runSuites(options: RunOptions): Promise<SuiteResult[]> {
           r.source = sources.join(' ');
         }
         if (measure && existsSync(jsonDir))
-          readdirSync(jsonDir).forEach((f, n) => copyFileSync(join(jsonDir, f), join(measure, `${suite}-${n}.json`)));
+          for (const [n, f] of readdirSync(jsonDir).entries())
+            copyFileSync(join(jsonDir, f), join(measure, `${suite}-${n}.json`));
         rmSync(jsonDir, { recursive: true, force: true });
         const out = Buffer.concat(chunks).toString('utf8');
         const status = r.state === 'ok' ? 'ok' : `${r.state} (${signal ?? `exit ${code}`})`;

@@ -24,7 +24,10 @@ import { tamper } from './support.js';
  */
 const OTHER_SECRET = 'another-secret-that-is-also-at-least-32-characters';
 const PASSWORD = 'correct horse battery';
-const EVENT_TIMEOUT_MS = 15_000;
+// Every waitFor waits for something that must happen (negative checks never wait on a bare timeout), so this only
+// catches a hang: wide, because on a 2-core machine running two suites and other work a delivery took > 15 s
+// (npm test at load average 25, 2026-12-03). Below testTimeout (180 s).
+const EVENT_TIMEOUT_MS = 60_000;
 const NEGATIVE_GRACE_MS = 300;
 /** Wide ceilings only: the machine is shared; these catch a broken pipeline, not a slow one. */
 const DELIVERY_P99_CEILING_MS = 5_000;

@@ -13,6 +13,8 @@ import { vitestJsonReporter } from './src/report/suite-runner.js';
 // mkdtemp folders, serve listens on --port 0, the shared PGlite dumps and PostgreSQL templates are built under a
 // lock, and the only cluster-wide objects (bootstrap's roles) are created idempotently.
 const PG_WORKERS = Number(process.env.TEST_PG_WORKERS) || 3;
+// Measuring the suites (SHIPSPEAK_FILE_CPU=<file>): one line per test file with its CPU-seconds.
+const setupFiles = process.env.SHIPSPEAK_FILE_CPU ? ['tests/support/cpu-meter.ts'] : [];
 
 export default defineConfig({
   test: {
@@ -26,6 +28,7 @@ export default defineConfig({
     // Hooks build shared starting states (PGlite dumps, template databases) that other files wait for: the same
     // reasoning, wider still.
     hookTimeout: 300_000,
+    setupFiles,
     projects: [
       {
         extends: true,

@@ -13,11 +13,17 @@
  * A suite with neither (typecheck) shows no counts, only its exit status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 export const VITEST_JSON_DIR_ENV = 'SHIPSPEAK_VITEST_JSON_DIR';
+/**
+ * Measuring `npm test` itself (where its time goes): when set to a directory, each suite runs under
+ * /usr/bin/time (its CPU-seconds, children included, land in <dir>/<suite>.time as "wall user system") and
+ * vitest's JSON (per-file durations) is kept there as <dir>/<suite>-<n>.json. Off by default.
+ */
+export const MEASURE_DIR_ENV = 'SHIPSPEAK_SUITE_MEASURE_DIR';
 
 /**
  * For vitest.config.ts: vitest's JSON reporter when the runner asked for it (one file per vitest process, so
@@ -214,7 +220,11 @@ export async function runSuites(options: RunOptions): Promise<SuiteResult[]> {
       print(`[test] start ${suite}\n`);
       // detached: its own process group, so Ctrl-C reaches the whole suite through us and the group can be
       // killed as one; output is piped (both streams into one buffer, in arrival order).
-      const child = spawn('npm', ['run', '--silent', suite], {
+      const measure = (options.env ?? process.env)[MEASURE_DIR_ENV];
+      if (measure) mkdirSync(measure, { recursive: true });
+      const argv = ['npm', 'run', '--silent', suite];
+      const cmd = measure ? ['/usr/bin/time', '-f', '%e %U %S', '-o', join(measure, `${suite}.time`), ...argv] : argv;
+      const child = spawn(cmd[0]!, cmd.slice(1), {
         cwd,
         env: { ...process.env, ...options.env, [VITEST_JSON_DIR_ENV]: jsonDir },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -244,6 +254,9 @@ export async function runSuites(options: RunOptions): Promise<SuiteResult[]> {
           r.counts = add(v ?? undefined, e?.counts);
           r.source = sources.join(' ');
         }
+        if (measure && existsSync(jsonDir))
+          for (const [n, f] of readdirSync(jsonDir).entries())
+            copyFileSync(join(jsonDir, f), join(measure, `${suite}-${n}.json`));
         rmSync(jsonDir, { recursive: true, force: true });
         const out = Buffer.concat(chunks).toString('utf8');
         const status = r.state === 'ok' ? 'ok' : `${r.state} (${signal ?? `exit ${code}`})`;

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { isPgError } from '../../src/db/database.js';
-import { openPGlite } from '../../src/db/pglite.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
 import { applyBootstrap, listBootstrapFiles, type BootstrapResult } from '../../src/migrate/bootstrap.js';
 import { describeRequiring, pgAvailability } from '../support/pg.js';
@@ -71,7 +71,8 @@ function pgliteEngine(): Engine {
   const opened: Database[] = [];
   return {
     async fresh() {
-      const db = await openPGlite();
+      // A restored empty PGlite (initdb's data directory, dumped once per run) instead of a cold initdb each.
+      const db = await pgliteEmpty();
       opened.push(db);
       return db;
     },

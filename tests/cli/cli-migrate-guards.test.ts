@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MigrationError } from '../../src/migrate/errors.js';
 import { migrateUp, migrationStatus } from '../../src/migrate/runner.js';
 import { statusRows } from '../../src/commands/migrate.js';
-import { openPGlite } from '../../src/db/pglite.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { sqlTree, tablePair } from '../support/sql-tree.js';
 import { appliedCount, cliInProcess, dataDirs } from './support.js';
 
@@ -35,7 +35,7 @@ describe('migrate on a persistent PGlite (in-process: the same runCli the proces
 
   it('status reports an out-of-order pending migration that up would refuse', async () => {
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0003', 'c') });
-    const db = await openPGlite();
+    const db = await pgliteEmpty();
     try {
       await migrateUp(db, { sqlDir: root });
       const late = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b'), ...tablePair('0003', 'c') });

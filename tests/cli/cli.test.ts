@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrateUp, migrationStatus, redoNewest } from '../../src/migrate/runner.js';
 import { droppedTables, statusRows, writeMigrationPair } from '../../src/commands/migrate.js';
-import { openPGlite } from '../../src/db/pglite.js';
 import { childEnv, ROOT } from '../serve/support.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { sqlTree, tablePair } from '../support/sql-tree.js';
 import { cli, cliInProcess } from './support.js';
 
@@ -103,7 +103,7 @@ describe('authoring: migrate new and redo', () => {
 
   it('redo re-applies the edited newest migration in one transaction; a failing edit leaves the database as it was', async () => {
     const root = sqlTree({ ...tablePair('0001', 'a'), ...tablePair('0002', 'b') });
-    const db = await openPGlite();
+    const db = await pgliteEmpty();
     const columns = async () =>
       (
         await db.query<{ c: string }>(
@@ -142,7 +142,7 @@ describe('messages point at the problem', () => {
         'create table public.a (id int primary key);\n\ncreate table public.b (id int primary key, x nosuchtype);\n',
       'down/0001_a.sql': 'drop table public.b;\ndrop table public.a;\n',
     });
-    const db = await openPGlite();
+    const db = await pgliteEmpty();
     try {
       const err = await migrateUp(db, { sqlDir: root }).catch((e: unknown) => e);
       expect((err as Error).message).toContain(`${join(root, 'migrations/0001_a.sql')}:3:`);

@@ -4,13 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { openPGlite } from '../../src/db/pglite.js';
 import { runCli } from '../../src/commands/dispatch.js';
 import { cliOverview } from '../../src/commands/dispatch.js';
 import { docFiles, fillBlocks, renderDocs, SCHEMA_DOC, syncDocs } from '../../src/docs/generate.js';
 import { headingSlug, linkProblems } from '../../src/docs/links.js';
-import { applyBootstrap } from '../../src/migrate/bootstrap.js';
-import { migrateUp } from '../../src/migrate/runner.js';
+import { pgliteAtHead } from '../support/pglite-head.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -20,9 +18,7 @@ describe('generated docs (schema.md and the generated figures)', () => {
   let db: Database;
   let rendered: Map<string, string>;
   beforeAll(async () => {
-    db = await openPGlite();
-    await applyBootstrap(db);
-    await migrateUp(db);
+    db = await pgliteAtHead(); // bootstrap + every migration, restored from the run's shared dump
     rendered = await renderDocs(db, ROOT, cliOverview());
   });
   afterAll(async () => db?.close());

@@ -13,10 +13,11 @@ import {
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { enginesUnderTest } from '../support/engines.js';
 import { describeRequiring } from '../support/pg.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { sqlTree } from '../support/sql-tree.js';
 
-const fresh = pgliteFactory();
+// Empty PGlite databases, restored from one dump per run (tests/support/pglite-head.ts).
+const fresh = pgliteEmpty;
 let db: Database;
 afterEach(async () => db?.close());
 

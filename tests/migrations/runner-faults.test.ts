@@ -5,10 +5,11 @@ import type { Database } from '../../src/db/database.js';
 import { catalogSnapshot } from '../../src/db/catalog.js';
 import { migrateDown, migrateUp, migrationStatus } from '../../src/migrate/runner.js';
 import { MigrationError } from '../../src/migrate/errors.js';
-import { pgliteFactory } from '../support/pglite-template.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { sqlTree, tablePair } from '../support/sql-tree.js';
 
-const fresh = pgliteFactory();
+// Empty PGlite databases, restored from one dump per run (tests/support/pglite-head.ts).
+const fresh = pgliteEmpty;
 let db: Database;
 afterEach(async () => db?.close());
 

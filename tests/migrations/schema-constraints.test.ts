@@ -9,8 +9,7 @@ import { isPgError, type Database, type Queryable } from '../../src/db/database.
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
-import { pgliteFactory } from '../support/pglite-template.js';
-import { pgliteAtHead, pgliteAtHeadSeeded } from '../support/pglite-head.js';
+import { pgliteAtHead, pgliteAtHeadSeeded, pgliteEmpty } from '../support/pglite-head.js';
 
 /** The one place that builds the schema under test: the real platform layer and runner. */
 async function setupSchema(db: Database, to?: string): Promise<void> {
@@ -798,8 +797,9 @@ describe('signup trigger', () => {
   });
 
   it('backfills profiles and progress for users created before migration 0003', async () => {
-    const early = await pgliteFactory((d) => setupSchema(d, '0002'))();
+    const early = await pgliteEmpty();
     try {
+      await setupSchema(early, '0002');
       await early.query(
         `insert into auth.users (id, email) values ('00000000-0000-4000-8000-000000000e06', 'early@example.test')`,
       );

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
-import { openPGlite } from '../../src/db/pglite.js';
 import { createGateway, type Gateway, type RunningServer } from '../../src/rest/index.js';
 import { describePg, pgUrl } from '../support/pg.js';
+import { pgliteEmpty } from '../support/pglite-head.js';
 import { describeEachEngine } from './support/engines.js';
 import { JWT_SECRET, SUPABASE_URL, sqlJson } from './support/fixture.js';
 import { requestArbitrary } from './support/request-arbitrary.js';
@@ -231,7 +231,7 @@ describeEachEngine('hostile request bodies and methods', (ctx) => {
 
 describe('database unreachable → 503 PGRST001 without its address [pglite]', () => {
   it('a closed PGlite answers 503 PGRST001', async () => {
-    const db = await openPGlite();
+    const db = await pgliteEmpty();
     const gw = createGateway({ db, jwtSecret: JWT_SECRET });
     await db.close();
     const res = await gw.handle(new Request(`${SUPABASE_URL}/rest/v1/items`));

@@ -24,7 +24,12 @@ import { tamper } from './support.js';
  */
 const OTHER_SECRET = 'another-secret-that-is-also-at-least-32-characters';
 const PASSWORD = 'correct horse battery';
-const EVENT_TIMEOUT_MS = 15_000;
+// Every waitFor waits for something that must happen (negative checks never wait on a bare timeout), so this only
+// catches a hang: wide, because on a 2-core machine running two suites and other work a delivery took > 15 s
+// (npm test at load average 25, 2026-12-03). Below testTimeout (180 s).
+const EVENT_TIMEOUT_MS = 60_000;
+/** Lifetime of the short-lived token in the expiry test. */
+const TOKEN_LIFETIME_S = 10;
 const NEGATIVE_GRACE_MS = 300;
 /** Wide ceilings only: the machine is shared; these catch a broken pipeline, not a slow one. */
 const DELIVERY_P99_CEILING_MS = 5_000;
@@ -478,7 +483,10 @@ function authRealtimeSuite(
         await mintAccessToken(
           DEV_JWT_SECRET,
           { sub: a.id, email: a.email, session_id: String(claims.session_id) },
-          { expiresIn: 2 },
+          // Long enough that the sign-up, three subscriptions and the insert below are delivered before it expires
+          // on a loaded machine (2 s was not: at load average 20-30 the insert reached the subscriber after expiry,
+          // 2026-12-03); the close that follows is waited for, not timed.
+          { expiresIn: TOKEN_LIFETIME_S },
         ),
       );
       const expiring = await subscribe(shortLived, 'expiring');
@@ -498,7 +506,7 @@ function authRealtimeSuite(
       await waitFor(
         'the expiring channel to close',
         () => expiring.statuses.some((s) => s === 'CLOSED' || s === 'CHANNEL_ERROR'),
-        10_000,
+        TOKEN_LIFETIME_S * 1000 + EVENT_TIMEOUT_MS,
       );
 
       const before = [expiring.events.length, replaced.events.length];

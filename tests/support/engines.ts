@@ -58,6 +58,8 @@ export function enginesUnderTest(
   options: { shareAs?: string } = {},
 ): EngineUnderTest[] {
   const a = pgAvailability();
+  // Bootstrap-only (no `prepare`) is the same state for every caller: share it by default.
+  if (!prepare && !options.shareAs) options = { shareAs: 'bootstrap-only' };
   // The wrapper's text is the same for every caller: the key carries the caller's own `prepare` text.
   const shareAs =
     options.shareAs &&

@@ -4,27 +4,13 @@
  * (private.jsonb_matches_schema), and the generated TypeScript types (types/jsonb.types.ts, drift-checked in
  * types.test.ts). Payloads sent by a client are tested through supabase-js in tests/rls/jsonb-payloads.test.ts.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { loadColumnSchemas, withoutAnnotations, type ColumnSchema } from '../../src/schema/jsonb-schemas.js';
+import { withoutAnnotations } from '../../src/schema/jsonb-schemas.js';
+import { ajv, checkedSchemas, columnName, EXACT_VALIDATORS, schemas, validators } from '../support/jsonb-ajv.js';
 import { pgliteAtHeadSeeded } from '../support/pglite-head.js';
 
 const seeded = pgliteAtHeadSeeded;
-
-/** Columns whose exact validators predate 0034 (0006): named here, so a new column cannot slip past both. */
-const EXACT_VALIDATORS: Record<string, string> = {
-  'public.meeting_transcripts.segments': 'meeting_transcripts_segments_valid',
-  'public.meeting_analyses.dimension_scores': 'meeting_analyses_dimension_scores_valid',
-  'public.session_feedback.dimension_scores': 'session_feedback_dimension_scores_valid',
-};
-
-const schemas = loadColumnSchemas();
-// strict: an unknown keyword is an error, so no part of a schema is silently ignored.
-const ajv = new Ajv({ strict: true, allErrors: true });
-ajv.addKeyword('x-db-columns');
-const validators = new Map<string, ValidateFunction>(schemas.map((s) => [s.name, ajv.compile(s.schema)]));
-const columnName = (c: ColumnSchema['columns'][number]) => `${c.schema}.${c.table}.${c.column}`;
 
 /** Wrong-shape variants of a valid document: every required key dropped, an unknown key added, each leaf's type flipped. */
 function mutations(value: unknown): unknown[] {
@@ -141,8 +127,7 @@ describe('JSON Schemas of the JSONB columns', () => {
   it('the database agrees with Ajv on every seeded document and hundreds of wrong-shape variants of them', async () => {
     let checked = 0;
     let rejected = 0;
-    for (const s of schemas) {
-      if (s.columns.every((c) => EXACT_VALIDATORS[columnName(c)])) continue;
+    for (const s of checkedSchemas) {
       const c = s.columns[0]!;
       const seeded = (
         await db.query<{ v: unknown }>(

@@ -1,4 +1,4 @@
--- Inverse of 0038_rls_fast_path: the helpers as 0010 defined them (language
+-- Inverse of 0038_rls_fast_path: public.dashboard() as 0024 and the helpers as 0010 defined them (language
 -- sql on auth.uid()), then private.module_tier_ceiling() and private.uid() go.
 
 -- Policies as they were: each changed table's policies dropped, then its sql/policies file as it stood before
@@ -225,6 +225,57 @@ create policy user_progress_select_own on public.user_progress
 
 comment on policy user_progress_select_own on public.user_progress is
   'Users read only their own progress rows. Writes come from the service role (no user write privilege).';
+
+create or replace function public.dashboard()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object(
+    'profile', (
+      select pg_catalog.jsonb_build_object('display_name', p.display_name, 'avatar_url', p.avatar_url, 'tier', p.tier, 'role', p.role, 'timezone', p.timezone)
+      from public.profiles as p
+      where p.id = (select auth.uid())
+    ),
+    'progress', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('dimension', g.dimension, 'score', g.score, 'level', g.level, 'streak_days', g.streak_days) order by g.dimension)
+      from public.user_progress as g
+      where g.user_id = (select auth.uid())
+    ), '[]'::jsonb),
+    'recent_meetings', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', m.id, 'title', m.title, 'status', m.status, 'created_at', m.created_at) order by m.created_at desc)
+      from (
+        select x.id, x.title, x.status, x.created_at
+        from public.meetings as x
+        where x.user_id = (select auth.uid())
+        order by x.created_at desc
+        limit 5
+      ) as m
+    ), '[]'::jsonb),
+    'recent_practice', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', s.id, 'module_id', s.module_id, 'status', s.status, 'started_at', s.started_at, 'overall_score', s.overall_score) order by s.started_at desc)
+      from (
+        select x.id, x.module_id, x.status, x.started_at, x.overall_score
+        from public.practice_sessions as x
+        where x.user_id = (select auth.uid())
+        order by x.started_at desc
+        limit 5
+      ) as s
+    ), '[]'::jsonb),
+    'usage_this_month', coalesce((
+      select pg_catalog.jsonb_object_agg(u.kind, u.total_quantity)
+      from (
+        select x.kind, pg_catalog.sum(x.quantity) as total_quantity
+        from public.usage_metrics as x
+        where x.user_id = (select auth.uid())
+          and x.occurred_at >= pg_catalog.date_trunc('month', pg_catalog.now() at time zone 'UTC') at time zone 'UTC'
+        group by x.kind
+      ) as u
+    ), '{}'::jsonb)
+  )
+$$;
 
 create or replace function private.current_app_role()
 returns public.app_role

@@ -22,9 +22,8 @@
 -- DEFINER stays on the helpers (the lookup must not depend on the caller's profile
 -- policies); private.uid() is SECURITY INVOKER (it reads only the caller's own request settings),
 -- executable by authenticated only: the one role whose requests evaluate policies.
--- auth.uid() itself is unchanged and remains the API for application SQL: public.dashboard() (SECURITY
--- INVOKER) keeps its own auth.uid() filters, because the API roles hold no usage on schema private and a
--- function body, unlike a policy, resolves names as its caller.
+-- auth.uid() itself is unchanged and remains the API for application SQL; public.dashboard() calls it once
+-- per call instead of five times.
 
 create function private.uid()
 returns uuid
@@ -109,6 +108,62 @@ comment on function private.module_tier_ceiling() is
 revoke all on function private.module_tier_ceiling() from public;
 
 grant execute on function private.module_tier_ceiling() to authenticated;
+
+-- The home screen reads the user once: its five owner filters take auth.uid() from one materialized CTE
+-- instead of five InitPlans that each re-planned auth.uid() (the five tables' policies use private.uid()).
+-- auth.uid() stays here: the API roles hold no usage on schema private, and a function body, unlike a
+-- policy, resolves names as its caller. Same document, same SECURITY INVOKER reads.
+create or replace function public.dashboard()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  with me as materialized (select auth.uid() as id)
+  select pg_catalog.jsonb_build_object(
+    'profile', (
+      select pg_catalog.jsonb_build_object('display_name', p.display_name, 'avatar_url', p.avatar_url, 'tier', p.tier, 'role', p.role, 'timezone', p.timezone)
+      from public.profiles as p
+      where p.id = (select me.id from me)
+    ),
+    'progress', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('dimension', g.dimension, 'score', g.score, 'level', g.level, 'streak_days', g.streak_days) order by g.dimension)
+      from public.user_progress as g
+      where g.user_id = (select me.id from me)
+    ), '[]'::jsonb),
+    'recent_meetings', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', m.id, 'title', m.title, 'status', m.status, 'created_at', m.created_at) order by m.created_at desc)
+      from (
+        select x.id, x.title, x.status, x.created_at
+        from public.meetings as x
+        where x.user_id = (select me.id from me)
+        order by x.created_at desc
+        limit 5
+      ) as m
+    ), '[]'::jsonb),
+    'recent_practice', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', s.id, 'module_id', s.module_id, 'status', s.status, 'started_at', s.started_at, 'overall_score', s.overall_score) order by s.started_at desc)
+      from (
+        select x.id, x.module_id, x.status, x.started_at, x.overall_score
+        from public.practice_sessions as x
+        where x.user_id = (select me.id from me)
+        order by x.started_at desc
+        limit 5
+      ) as s
+    ), '[]'::jsonb),
+    'usage_this_month', coalesce((
+      select pg_catalog.jsonb_object_agg(u.kind, u.total_quantity)
+      from (
+        select x.kind, pg_catalog.sum(x.quantity) as total_quantity
+        from public.usage_metrics as x
+        where x.user_id = (select me.id from me)
+          and x.occurred_at >= pg_catalog.date_trunc('month', pg_catalog.now() at time zone 'UTC') at time zone 'UTC'
+        group by x.kind
+      ) as u
+    ), '{}'::jsonb)
+  )
+$$;
 
 -- Policies: sql/policies now compare owner columns with (select private.uid()), and the modules select policy
 -- reads the tier bound. The section below is the output of `shipspeak-db policies migration` (it drops each

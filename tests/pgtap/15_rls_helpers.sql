@@ -3,7 +3,7 @@
 -- INVOKER with a pinned search_path, and be callable only by the roles whose requests evaluate policies.
 begin;
 
-select plan(11);
+select plan(14);
 
 create temporary table uid_cases (label text, legacy text, claims text) on commit drop;
 insert into uid_cases values
@@ -63,6 +63,31 @@ select is(
   null,
   'no policy calls auth.uid(): policies read the user through (select private.uid()), planned once per session'
 );
+
+-- private.module_tier_ceiling(): the modules policy's tier bound (the matrix proves the policy's outcomes).
+create function pg_temp.ceiling_for(p_claims text)
+returns public.subscription_tier
+language plpgsql
+as $$
+begin
+  perform set_config('request.jwt.claims', coalesce(p_claims, ''), true);
+  return private.module_tier_ceiling();
+end;
+$$;
+
+select is(
+  pg_temp.ceiling_for(pg_catalog.json_build_object('sub', tests.create_user('ceiling-admin@example.test', 'free', 'admin'))::text),
+  pg_catalog.enum_last(null::public.subscription_tier),
+  'an admin on the free tier gets the highest tier as ceiling (admins read every module)'
+);
+
+select is(
+  pg_temp.ceiling_for(pg_catalog.json_build_object('sub', tests.create_user('ceiling-pro@example.test', 'pro', 'member'))::text),
+  'pro'::public.subscription_tier,
+  'a member''s ceiling is their own subscription tier'
+);
+
+select is(pg_temp.ceiling_for('{"role": "anon"}'), null, 'no signed-in user: no ceiling (null fails every tier comparison)');
 
 select * from finish();
 rollback;

@@ -5,7 +5,7 @@
 create policy meetings_select_own on public.meetings
   as permissive for select
   to authenticated
-  using (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()));
 
 comment on policy meetings_select_own on public.meetings is
   'Users read only their own meetings (Realtime applies the same rule to status broadcasts).';
@@ -13,7 +13,7 @@ comment on policy meetings_select_own on public.meetings is
 create policy meetings_insert_own on public.meetings
   as permissive for insert
   to authenticated
-  with check (user_id = (select auth.uid()));
+  with check (user_id = (select private.uid()));
 
 comment on policy meetings_insert_own on public.meetings is
   'Users upload meetings for themselves only; the enforce_meeting_quota trigger then applies the tier quota.';
@@ -21,8 +21,8 @@ comment on policy meetings_insert_own on public.meetings is
 create policy meetings_update_own on public.meetings
   as permissive for update
   to authenticated
-  using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()))
+  with check (user_id = (select private.uid()));
 
 comment on policy meetings_update_own on public.meetings is
   'Users edit metadata of their own meetings; the row must stay theirs.';
@@ -30,7 +30,7 @@ comment on policy meetings_update_own on public.meetings is
 create policy meetings_delete_own on public.meetings
   as permissive for delete
   to authenticated
-  using (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()));
 
 comment on policy meetings_delete_own on public.meetings is
   'Users delete their own meetings; transcripts and analyses go with them (cascade).';

@@ -4,10 +4,13 @@
 create policy modules_select_visible on public.modules
   as permissive for select
   to authenticated
-  using ((select private.is_admin()) or (is_published and required_tier <= (select private.current_tier())));
+  using (
+    required_tier <= (select private.module_tier_ceiling())
+    and (is_published or (select private.is_admin()))
+  );
 
 comment on policy modules_select_visible on public.modules is
-  'Published modules whose required_tier is at most the caller''s tier (free < pro < enterprise; premium needs pro or above); admins see all modules, drafts included.';
+  'Published modules whose required_tier is at most the caller''s tier (free < pro < enterprise; premium needs pro or above); admins see all modules, drafts included. Written as one tier bound (an admin''s ceiling is the highest tier) AND (published or admin): the bound can use modules_required_tier_idx, and the admin check runs only if a draft is reached, so a member''s read costs one helper call instead of two.';
 
 create policy modules_insert_admin on public.modules
   as permissive for insert

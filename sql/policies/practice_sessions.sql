@@ -4,7 +4,7 @@
 create policy practice_sessions_select_own on public.practice_sessions
   as permissive for select
   to authenticated
-  using (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()));
 
 comment on policy practice_sessions_select_own on public.practice_sessions is
   'Users read only their own practice sessions.';
@@ -13,7 +13,7 @@ create policy practice_sessions_insert_own on public.practice_sessions
   as permissive for insert
   to authenticated
   with check (
-    user_id = (select auth.uid())
+    user_id = (select private.uid())
     and exists (select 1 from public.modules as m where m.id = practice_sessions.module_id)
   );
 
@@ -23,8 +23,8 @@ comment on policy practice_sessions_insert_own on public.practice_sessions is
 create policy practice_sessions_update_own on public.practice_sessions
   as permissive for update
   to authenticated
-  using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()))
+  with check (user_id = (select private.uid()));
 
 comment on policy practice_sessions_update_own on public.practice_sessions is
   'Users record progress on their own sessions (status, timings, metrics: column privileges); the score comes from the feedback pipeline.';
@@ -32,7 +32,7 @@ comment on policy practice_sessions_update_own on public.practice_sessions is
 create policy practice_sessions_delete_own on public.practice_sessions
   as permissive for delete
   to authenticated
-  using (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()));
 
 comment on policy practice_sessions_delete_own on public.practice_sessions is
   'Users delete their own sessions; the feedback goes with them (cascade).';

@@ -6,7 +6,7 @@
 create policy profiles_select_own on public.profiles
   as permissive for select
   to authenticated
-  using (id = (select auth.uid()));
+  using (id = (select private.uid()));
 
 comment on policy profiles_select_own on public.profiles is
   'Users read only their own profile; admins included (admins learn about users through aggregates only).';
@@ -14,8 +14,8 @@ comment on policy profiles_select_own on public.profiles is
 create policy profiles_update_own on public.profiles
   as permissive for update
   to authenticated
-  using (id = (select auth.uid()))
-  with check (id = (select auth.uid()));
+  using (id = (select private.uid()))
+  with check (id = (select private.uid()));
 
 comment on policy profiles_update_own on public.profiles is
   'Users update only their own profile, and only the display columns they hold update privilege on (never role, tier or id).';

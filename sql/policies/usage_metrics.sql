@@ -4,7 +4,7 @@
 create policy usage_metrics_select_own on public.usage_metrics
   as permissive for select
   to authenticated
-  using (user_id = (select auth.uid()));
+  using (user_id = (select private.uid()));
 
 comment on policy usage_metrics_select_own on public.usage_metrics is
   'Users read only their own usage events. Admins see aggregates through public.admin_usage_summary().';
@@ -12,7 +12,7 @@ comment on policy usage_metrics_select_own on public.usage_metrics is
 create policy usage_metrics_insert_own on public.usage_metrics
   as permissive for insert
   to authenticated
-  with check (user_id = (select auth.uid()));
+  with check (user_id = (select private.uid()));
 
 comment on policy usage_metrics_insert_own on public.usage_metrics is
   'Users append usage events for themselves only (occurred_at is not insertable: it is always the server time).';

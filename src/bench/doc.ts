@@ -51,6 +51,16 @@ function table(records: CheckRecord[], prefix: string): string[] {
   return out;
 }
 
+/** The sentence saying the load below was made by an earlier run (`npm run bench -- --database … --load-evidence …`). */
+function carriedOver(evidence: unknown): string[] {
+  const by = (evidence as { loaded_by?: { command?: string; startedAt?: string; commit?: string } | null }).loaded_by;
+  if (by === undefined) return [];
+  return [
+    '',
+    `Loaded by an earlier run (\`${by?.command ?? 'unknown command'}\`, started ${by?.startedAt ?? 'at an unknown time'}, commit ${by?.commit?.slice(0, 12) ?? 'unknown'}) and kept; the run measured below applied the migrations added since to that database and analysed it.`,
+  ];
+}
+
 export function renderBenchmarksDoc(file: ResultsFile): string {
   const p = file.provenance;
   const seed = file.records.find((r) => r.id === 'perf.scale_seed.load');
@@ -91,9 +101,12 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
     'npm run bench -- --only meeting_detail,dashboard --no-pgbouncer',
     'npm run bench -- --doc-only            # re-render this page from reports/results/perf.json',
     'DATABASE_URL=postgres://… npm run bench   # your own server (a scratch database is created and dropped)',
+    '# again on a database a `--keep` run loaded, after applying the migrations added since (its load carried over):',
+    'DATABASE_URL=postgres://… npm run bench -- --database bench_… --load-evidence saved-perf.json',
     '```',
     '',
     `## Load: scale seed of ${users} users`,
+    ...carriedOver(seed.evidence),
     '',
     '| step | rows | seconds | rows/s |',
     '| --- | ---: | ---: | ---: |',

@@ -577,7 +577,7 @@ export interface ScratchDatabase {
 
 let scratchCounter = 0;
 
-function withDatabase(url: string, name: string): string {
+export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${encodeURIComponent(name)}`;
   return u.toString();

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import { isPgError } from '../db/database.js';
-import { actAs } from '../db/act-as.js';
+import { actAs, setRoleAndClaims } from '../db/act-as.js';
 import type { JwtClaims } from '../rest/jwt.js';
 // Names come from the catalog (PublishedTable), quoted by the gateway's one quoting function.
 import { quoteIdent as ident } from '../rest/sql.js';
@@ -14,7 +14,10 @@ import type { PublishedTable } from './changes.js';
  * - DELETE: the row is gone, so the table's SELECT policies that apply to the role are evaluated on the old
  *   row (jsonb_populate_record aliased as the table): permissive ones OR-ed, restrictive ones AND-ed, none =
  *   denied; a role that bypasses RLS, or a table without RLS, needs only the SELECT privilege. The policy
- *   expressions come from the catalog (pg_get_expr), never from a client.
+ *   expressions come from the catalog (pg_get_expr), never from a client. They are parsed as the server and
+ *   run as the subscriber (deletedRowVisible): a policy's text names helpers in schema private, which the API
+ *   roles may execute but not look up by name (no usage on private, by design), exactly as PostgreSQL itself
+ *   runs a stored policy — bound to the function when it was created, executed with the caller's rights.
  */
 export interface Subscriber {
   role: string;
@@ -80,6 +83,8 @@ async function policyFacts(db: Database, t: PublishedTable, role: string): Promi
   return f;
 }
 
+let deleteChecks = 0;
+
 export async function deletedRowVisible(
   db: Database,
   t: PublishedTable,
@@ -93,10 +98,33 @@ export async function deletedRowVisible(
   const or = f.permissive.map((q) => `(${q ?? 'true'})`).join(' or ');
   const and = f.restrictive.map((q) => ` and (${q ?? 'true'})`).join('');
   const rel = `${ident(t.schema)}.${ident(t.name)}`;
-  return asSubscriber(
-    db,
-    who,
-    `select exists (select from pg_catalog.jsonb_populate_record(null::${rel}, $1::jsonb) as ${ident(t.name)} where (${or})${and}) as ok`,
-    [JSON.stringify(oldRecord)],
-  );
+  // The old row travels as a transaction-local setting written with a bind parameter (a prepared statement's
+  // EXECUTE takes no bind parameters), so no row value is ever spliced into SQL.
+  const check = `select exists (select from pg_catalog.jsonb_populate_record(null::${rel}, pg_catalog.current_setting('shipspeak.realtime_old_record')::jsonb) as ${ident(t.name)} where (${or})${and}) as ok`;
+  const name = ident(`shipspeak_realtime_delete_${++deleteChecks}`);
+  return db.transaction(async (tx) => {
+    await tx.query(`select pg_catalog.set_config('shipspeak.realtime_old_record', $1, true)`, [
+      JSON.stringify(oldRecord),
+    ]);
+    // Parsed (names resolved) here, as the server; planned and executed below as the subscriber. Should
+    // PostgreSQL re-parse it as the subscriber (a policy reading another RLS table makes the plan depend on the
+    // role), the lookup of a private helper fails with 42501, which denies: the check fails closed.
+    await tx.query(`prepare ${name} as ${check}`);
+    await tx.query('savepoint subscriber');
+    let ok = false;
+    let failure: unknown;
+    try {
+      await setRoleAndClaims(tx, who.role, who.claims);
+      const r = await tx.query<{ ok: boolean }>(`execute ${name}`);
+      ok = r.rows[0]?.ok === true;
+    } catch (e) {
+      if (!isPgError(e) || e.code !== '42501') failure = e;
+    }
+    // Back to the server's role (the savepoint undoes the role and claims) to drop the statement: prepared
+    // statements belong to the connection, not the transaction, and this one may go back to a pool.
+    await tx.query('rollback to savepoint subscriber');
+    await tx.query(`deallocate ${name}`);
+    if (failure) throw failure;
+    return ok;
+  });
 }

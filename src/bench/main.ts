@@ -29,10 +29,11 @@ import { checksFor, describeMisses, HOT_QUERY_TARGETS, hotQueryRecord, type Limi
 
 const { values } = parseArgs({
   options: {
-    users: { type: 'string', default: '10000' },
+    // No parseArgs defaults for the two load options: --database must be able to tell they were given.
+    users: { type: 'string' },
     sample: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '5' },
-    'random-seed': { type: 'string', default: 'shipspeak' },
+    'random-seed': { type: 'string' },
     'no-pgbouncer': { type: 'boolean', default: false },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -62,6 +63,11 @@ if ((reuse === undefined) !== (values['load-evidence'] === undefined)) {
   console.error('--database NAME and --load-evidence FILE go together (the perf.json of the run that loaded NAME)');
   process.exit(2);
 }
+if (reuse !== undefined && (values.users !== undefined || values['random-seed'] !== undefined)) {
+  // They describe a load; a reused database was loaded already, and its size comes from the load evidence.
+  console.error('--users and --random-seed describe a new load: with --database NAME the load evidence gives them');
+  process.exit(2);
+}
 if (reuse !== undefined && !process.env.DATABASE_URL) {
   console.error('--database NAME needs DATABASE_URL: the server that holds it');
   process.exit(2);
@@ -88,7 +94,7 @@ function carriedLoadRecord(file: string): CheckRecord {
     evidence: { ...(load.evidence as object), carried_over_from: file, loaded_by: parsed.provenance ?? null },
   };
 }
-const users = carriedLoad ? (carriedLoad.figures!.users as number) : int('users', values.users);
+const users = carriedLoad ? (carriedLoad.figures!.users as number) : int('users', values.users ?? '10000');
 const sample = int('sample', values.sample);
 const rounds = int('rounds', values.rounds);
 const only = values.only?.split(',').filter(Boolean);
@@ -128,7 +134,7 @@ try {
     console.log(`scale seed: ${users} users into ${scratch.name}`);
     const seed: ScaleSeedResult = await loadScaleSeed(admin, {
       users,
-      randomSeed: values['random-seed']!,
+      randomSeed: values['random-seed'] ?? 'shipspeak',
       audit: true,
       progress: (s, i, n) =>
         console.log(

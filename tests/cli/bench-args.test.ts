@@ -37,6 +37,17 @@ describe('bench: reusing a loaded database', () => {
     }
   });
 
+  it('--users or --random-seed beside --database is a usage error (the load evidence gives them)', () => {
+    for (const extra of [
+      ['--users', '500'],
+      ['--random-seed', 'other'],
+    ]) {
+      const r = bench(['--database', 'bench_x', '--load-evidence', join(dir, 'perf.json'), ...extra], url);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toContain('--users and --random-seed describe a new load');
+    }
+  });
+
   it('--database needs DATABASE_URL, the server that holds it', () => {
     const r = bench(['--database', 'bench_x', '--load-evidence', join(dir, 'perf.json')]);
     expect(r.code, r.err).toBe(2);

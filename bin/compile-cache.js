@@ -33,11 +33,15 @@ export function sourceFiles(dir = SRC, prefix = '') {
 }
 
 /**
- * The cache key: every source file's path and content, tsconfig.json, the esbuild version and this file. Any edit
- * to any of them selects another tree, so a stale compiled file is never run.
+ * The cache key: where the sources are, every source file's path and content, tsconfig.json, the esbuild version
+ * and this file. Any edit to any of them selects another tree, so a stale compiled file is never run. The source
+ * folder is part of it because each compiled file carries its source's absolute URL (`import.meta.url`, which finds
+ * sql/ and fixtures/): two checkouts with identical sources sharing one cache (a git worktree whose node_modules is
+ * a link to another's) would otherwise run one tree that reads the other checkout's sql/.
  */
-export function compileKey(files, contents) {
+export function compileKey(files, contents, srcDir = SRC) {
   const h = createHash('sha256');
+  h.update(`src ${srcDir}\n`);
   const esbuildVersion = JSON.parse(
     readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8'),
   ).version;
@@ -109,7 +113,7 @@ export async function compiledModule(entry, { srcDir = SRC, cacheDir = COMPILE_C
   try {
     const files = sourceFiles(srcDir);
     const contents = files.map((f) => readFileSync(join(srcDir, f)));
-    const dir = join(cacheDir, `js-${compileKey(files, contents)}`);
+    const dir = join(cacheDir, `js-${compileKey(files, contents, srcDir)}`);
     const target = join(dir, entry);
     if (existsSync(target)) return pathToFileURL(target);
     // Built beside the final place and renamed in at once: a concurrent start sees a whole tree or none.

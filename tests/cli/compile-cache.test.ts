@@ -59,6 +59,19 @@ describe('compile cache (bin/compile-cache.js)', () => {
     expect(readdirSync(p.cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('two checkouts with identical sources sharing one cache each run a tree that names their own sources', async () => {
+    // A git worktree whose node_modules links to another checkout's shares its cache folder. Each compiled file
+    // carries its source's URL (which finds sql/), so one shared tree would read the other checkout's files.
+    const files = { 'main.ts': 'export const here = import.meta.url;\n' };
+    const a = project('checkout-a', files);
+    const b = { ...project('checkout-b', files), cacheDir: a.cacheDir };
+    const fromA = await compiledModule('main.js', a);
+    const fromB = await compiledModule('main.js', b);
+    expect(fromB!.href).not.toBe(fromA!.href);
+    expect((await load(fromA)).here).toBe(pathToFileURL(join(a.srcDir, 'main.ts')).href);
+    expect((await load(fromB)).here).toBe(pathToFileURL(join(b.srcDir, 'main.ts')).href);
+  });
+
   it('a source that does not compile gives null (the CLI then runs through tsx) and leaves nothing behind', async () => {
     const p = project('broken', { 'main.ts': 'export const x: number = ;\n' });
     expect(await compiledModule('main.js', p)).toBeNull();

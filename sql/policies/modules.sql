@@ -5,19 +5,17 @@ create policy modules_select_visible on public.modules
   as permissive for select
   to authenticated
   using (
-    required_tier <= (
-      select case when p.role = 'admin' then pg_catalog.enum_last(null::public.subscription_tier) else p.tier end
+    (not is_published, required_tier) <= (
+      select
+        p.role = 'admin',
+        case when p.role = 'admin' then pg_catalog.enum_last(null::public.subscription_tier) else p.tier end
       from public.profiles as p
       where p.id = (select private.uid())
-    )
-    and (
-      is_published
-      or (select p.role = 'admin' from public.profiles as p where p.id = (select private.uid()))
     )
   );
 
 comment on policy modules_select_visible on public.modules is
-  'Published modules whose required_tier is at most the caller''s tier (free < pro < enterprise; premium needs pro or above); admins see all modules, drafts included. The caller''s tier and role are read inline from their own profile row (visible to them under profiles_select_own; tier and role are readable columns), as two uncorrelated subqueries PostgreSQL evaluates once per statement: measured at about half the cost of calling SECURITY DEFINER plpgsql helpers for the same facts (0039). The admin subquery runs only if a draft is reached. No profile (anon, or a user without one) gives null: nothing is visible.';
+  'Published modules whose required_tier is at most the caller''s tier (free < pro < enterprise; premium needs pro or above); admins see all modules, drafts included. One row comparison against the caller''s own profile row, read inline (visible to them under profiles_select_own; role and tier are columns they may read) by an uncorrelated subquery PostgreSQL runs once per statement. Row comparison is lexicographic: a member''s bound is (false, their tier), so a published module (false, tier) passes when its tier is at most theirs and a draft (true, tier) never does; an admin''s bound is (true, highest tier), which every module passes. No profile row (anon, or a user without one) gives a null bound: nothing is visible. Measured cheaper than the SECURITY DEFINER helpers it replaces (0039).';
 
 create policy modules_insert_admin on public.modules
   as permissive for insert

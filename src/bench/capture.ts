@@ -5,6 +5,7 @@
  * search_path … set with set_config(…, true)) and the one statement — so the SQL measured is the SQL a
  * supabase-js screen causes, with nothing rewritten by hand.
  */
+import { readFileSync } from 'node:fs';
 import type { Database, Queryable, QueryResult } from '../db/database.js';
 
 export interface CapturedStatement {
@@ -174,28 +175,59 @@ async function inRolledBack<T>(
   return out as T;
 }
 
+/** One timed statement: its wall time, and the server backend's CPU time for it when that can be read. */
+export interface Timing {
+  /** Client round trip of the statement alone, in ms. */
+  ms: number;
+  /**
+   * CPU time the PostgreSQL backend spent on the statement, in µs (from /proc/<backend pid>/schedstat, in
+   * nanoseconds): what the statement cost the server, without the time it waited for a core. Null when the
+   * server's processes are not readable here (a remote server). On a shared machine the wall time of both
+   * halves of a pair grows with the load; this grows far less.
+   */
+  cpuUs: number | null;
+}
+
 /**
- * Runs prelude + statement in one transaction and returns the statement's own wall time in ms (client round
- * trip of the statement alone; begin, prelude and rollback are not counted). Always rolled back, so
- * repeated inserts measure the same state.
+ * Runs prelude + statement in one transaction and returns the statement's own wall time (client round trip of
+ * the statement alone; begin, prelude and rollback are not counted) and its backend CPU time. Always rolled
+ * back, so repeated inserts measure the same state.
  */
 export async function timeCaptured(
   db: Database,
   prelude: CapturedStatement,
   statement: CapturedStatement,
-): Promise<number> {
+): Promise<Timing> {
   const rollback = new Error('timing rollback');
-  let ms = Number.NaN;
+  let timing: Timing = { ms: Number.NaN, cpuUs: null };
   await db
     .transaction(async (tx) => {
+      // Through PgBouncer in transaction mode too, the transaction keeps one server backend: this is it.
+      const pid = (await tx.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid')).rows[0]!.pid;
       await tx.query(prelude.sql, prelude.params);
+      const cpu0 = backendCpuNs(pid);
       const t0 = performance.now();
       await tx.query(statement.sql, statement.params);
-      ms = performance.now() - t0;
+      const ms = performance.now() - t0;
+      const cpu1 = backendCpuNs(pid);
+      timing = { ms, cpuUs: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / 1000 };
       throw rollback;
     })
     .catch((e: unknown) => {
       if (e !== rollback) throw e;
     });
-  return ms;
+  return timing;
+}
+
+/**
+ * Nanoseconds the process `pid` has run on a CPU, or null when it is not a PostgreSQL process of this machine
+ * (a remote server's pid can name any local process, so the process's name is checked).
+ */
+function backendCpuNs(pid: number): number | null {
+  try {
+    if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) return null;
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
 }

@@ -36,8 +36,8 @@ function table(records: CheckRecord[], prefix: string): string[] {
   const rows = records.filter((r) => r.id.startsWith(`${prefix}.`));
   if (rows.length === 0) return ['Not measured in this run.'];
   const out = [
-    '| query | users | n | RLS p50 | RLS p95 | RLS p99 | bypass p50 | bypass p99 | RLS ÷ bypass (median of pairs) | p50 RLS ÷ p50 bypass | statements | verdict | plan (heaviest sampled user) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| query | users | n | RLS p50 | RLS p95 | RLS p99 | bypass p50 | bypass p99 | RLS ÷ bypass (median of pairs) | p50 RLS ÷ p50 bypass | backend CPU RLS ÷ bypass (median of pairs) | statements | verdict | plan (heaviest sampled user) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
     const f = r.figures ?? {};
@@ -45,7 +45,7 @@ function table(records: CheckRecord[], prefix: string): string[] {
     const verdict = f.hot === false ? 'not a hot path' : r.status === 'pass' ? 'met' : `**missed**: ${r.reason ?? ''}`;
     out.push(
       `| \`${r.id.slice(prefix.length + 1)}\` | ${f.users} | ${f.n} | ${ms(f, 'rls_p50_ms')} | ${ms(f, 'rls_p95_ms')} | ${ms(f, 'rls_p99_ms')} | ${ms(f, 'bypass_p50_ms')} | ${ms(f, 'bypass_p99_ms')} | ` +
-        `${num(f, 'rls_ratio_paired_median').toFixed(2)} | ${num(f, 'rls_ratio_of_medians').toFixed(2)} | ${f.statements_per_request} | ${verdict} | ${planGist(ev.plan ?? '').replace(/\|/g, '\\|')} |`,
+        `${num(f, 'rls_ratio_paired_median').toFixed(2)} | ${num(f, 'rls_ratio_of_medians').toFixed(2)} | ${typeof f.rls_cpu_ratio_paired_median === 'number' ? f.rls_cpu_ratio_paired_median.toFixed(2) : 'n/a'} | ${f.statements_per_request} | ${verdict} | ${planGist(ev.plan ?? '').replace(/\|/g, '\\|')} |`,
     );
   }
   return out;
@@ -84,7 +84,9 @@ export function renderBenchmarksDoc(file: ResultsFile): string {
       (typeof sf.load_average_1m_at_start === 'number'
         ? ` (load average ${sf.load_average_1m_at_start.toFixed(1)} on ${sf.cores} cores when the queries started)`
         : '') +
-      ': absolute times scale with whatever else runs there; the RLS ÷ bypass ratios are measured back to back and much less so.',
+      ': absolute times scale with whatever else runs there; the RLS ÷ bypass ratios are measured back to back and much less so. ' +
+      'The backend CPU column divides the same pairs by the CPU time the PostgreSQL backend spent on each statement (/proc/<pid>/schedstat), ' +
+      'which leaves out the time a statement waited for a core: what RLS costs the server.',
     '',
     `Hot-path targets (issue #17): p99 ≤ ${t.p99Ms} ms with RLS, RLS ÷ bypass ≤ ${t.rlsRatio} (median over back-to-back pairs of the same user's request), ` +
       `${t.statements} statement per request (pg_stat_statements, besides the transaction prelude), no sequential scan on a large table. ` +

@@ -17,6 +17,7 @@ import {
   explainCaptured,
   recordingDatabase,
   timeCaptured,
+  type Timing,
   withRole,
   type CapturedStatement,
   type ExplainResult,
@@ -177,6 +178,12 @@ export interface QueryResult {
    */
   ratio: number;
   ratioOfMedians: number;
+  /**
+   * The same pairs measured by the PostgreSQL backend's CPU time instead of the client's wall time: the median
+   * of (RLS CPU ÷ bypass CPU) and each side's p50 in µs. What RLS costs the server, much less moved by other
+   * work on a shared machine than wall time. Null when the server's processes cannot be read (remote server).
+   */
+  cpu: { ratio: number; rlsP50Us: number; bypassP50Us: number } | null;
   /** The SQL the gateway ran (first sampled user), without the prelude. */
   sql: string;
   /** Statements per gateway request besides the transaction prelude, from pg_stat_statements (null: extension missing). */
@@ -285,10 +292,13 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     const rls: number[] = [];
     const bypass: number[] = [];
     const pairs: number[] = [];
+    const cpuPairs: number[] = [];
+    const rlsCpu: number[] = [];
+    const bypassCpu: number[] = [];
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, c] of captured.entries()) {
-        let a: number;
-        let b: number;
+        let a: Timing;
+        let b: Timing;
         if ((i + round) % 2 === 0) {
           a = await timeCaptured(o.timing, c.prelude, c.statement);
           b = await timeCaptured(o.timing, c.bypass, c.statement);
@@ -296,9 +306,14 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
           b = await timeCaptured(o.timing, c.bypass, c.statement);
           a = await timeCaptured(o.timing, c.prelude, c.statement);
         }
-        rls.push(a);
-        bypass.push(b);
-        pairs.push(a / b);
+        rls.push(a.ms);
+        bypass.push(b.ms);
+        pairs.push(a.ms / b.ms);
+        if (a.cpuUs !== null && b.cpuUs !== null && a.cpuUs > 0 && b.cpuUs > 0) {
+          rlsCpu.push(a.cpuUs);
+          bypassCpu.push(b.cpuUs);
+          cpuPairs.push(a.cpuUs / b.cpuUs);
+        }
       }
     }
     const heaviest = captured.reduce((a, b) => (b.user.meetings > a.user.meetings ? b : a));
@@ -315,6 +330,11 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
       bypass: summarise(bypass),
       ratio: summarise(pairs).p50,
       ratioOfMedians: summarise(rls).p50 / summarise(bypass).p50,
+      // Only when every pair's backend was readable: a partial set would not be the same sample.
+      cpu:
+        cpuPairs.length === pairs.length
+          ? { ratio: summarise(cpuPairs).p50, rlsP50Us: summarise(rlsCpu).p50, bypassP50Us: summarise(bypassCpu).p50 }
+          : null,
       sql: captured[0]!.statement.sql,
       statementsPerRequest: statements,
       explain: { ...explain, user: heaviest.user.id, meetings: heaviest.user.meetings },
@@ -322,7 +342,7 @@ export async function runHotQueries(o: HotQueryOptions): Promise<QueryResult[]> 
     };
     log(
       `${q.id.padEnd(26)} users=${String(r.users).padStart(4)} n=${r.rls.n} RLS p50=${r.rls.p50.toFixed(3)} p95=${r.rls.p95.toFixed(3)} p99=${r.rls.p99.toFixed(3)} ms | ` +
-        `bypass p50=${r.bypass.p50.toFixed(3)} p99=${r.bypass.p99.toFixed(3)} ms | RLS/bypass ${r.ratio.toFixed(2)} paired (${r.ratioOfMedians.toFixed(2)} of medians) | statements ${r.statementsPerRequest ?? 'n/a'} | seq scans on large tables: ${r.largeSeqScans.join(', ') || 'none'}`,
+        `bypass p50=${r.bypass.p50.toFixed(3)} p99=${r.bypass.p99.toFixed(3)} ms | RLS/bypass ${r.ratio.toFixed(2)} paired (${r.ratioOfMedians.toFixed(2)} of medians, backend CPU ${r.cpu ? r.cpu.ratio.toFixed(2) : 'n/a'}) | statements ${r.statementsPerRequest ?? 'n/a'} | seq scans on large tables: ${r.largeSeqScans.join(', ') || 'none'}`,
     );
     results.push(r);
   }

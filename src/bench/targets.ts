@@ -78,6 +78,10 @@ export function hotQueryRecord(prefix: string, r: QueryResult, limits: Limits, s
       bypass_p99_ms: round(r.bypass.p99),
       rls_ratio_paired_median: round(r.ratio),
       rls_ratio_of_medians: round(r.ratioOfMedians),
+      // Backend CPU time of the same pairs ('n/a': the server's processes are not readable from here).
+      rls_cpu_ratio_paired_median: r.cpu ? round(r.cpu.ratio) : 'n/a',
+      rls_cpu_p50_us: r.cpu ? round(r.cpu.rlsP50Us) : 'n/a',
+      bypass_cpu_p50_us: r.cpu ? round(r.cpu.bypassP50Us) : 'n/a',
       statements_per_request: r.statementsPerRequest ?? 'n/a',
       large_seq_scans: r.largeSeqScans.length,
       explain_execution_ms: round(r.explain.executionMs),

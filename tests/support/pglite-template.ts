@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
+import { scratchBase } from '../../src/db/pglite-isolated.js';
 import { dumpPGlite, openPGlite } from '../../src/db/pglite.js';
 import type { Database } from '../../src/db/database.js';
 
@@ -74,22 +85,66 @@ async function sharedDump(dir: string, key: string, prepare: (db: Database) => P
 }
 
 /**
- * Fresh PGlite databases for tests. A cold PGlite start costs ~2 s; restoring a dump ~0.4 s, so each
- * distinct starting state is built once per test file (or once per run, with `shareAs`) and then copied
- * for every test.
+ * Where this process keeps its PGlite data directories: inside the run's shared folder (RAM-backed where it can
+ * be, removed by global teardown even if a test never closes its database), else a folder of its own.
+ */
+let ownDir: string | undefined;
+function dataRoot(): string {
+  const shared = sharedDir();
+  if (shared) return shared;
+  if (!ownDir) {
+    const dir = mkdtempSync(join(scratchBase(), 'shipspeak-pglite-tests-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    ownDir = dir;
+  }
+  return ownDir;
+}
+
+/**
+ * The dump unpacked once per process into a data directory that PGlite shut down cleanly. Each fresh
+ * database is then a file copy of it opened in place: ~0.1 CPU s to copy and ~0.4 to start, against ~0.9 to
+ * unpack the dump's tar into PGlite's in-memory file system on every open (measured side by side, 2026-12-03).
+ * The copy starts without crash recovery, like serve's snapshot copies (src/db/pglite-isolated.ts).
+ */
+async function unpack(dump: Blob): Promise<string> {
+  const dir = mkdtempSync(join(dataRoot(), `tpl-${process.pid}-`));
+  rmSync(dir, { recursive: true });
+  const db = await openPGlite({ dataDir: dir, loadDataDir: dump });
+  await db.close();
+  return dir;
+}
+
+/** A copy of `template` opened as a PGlite; closing it also deletes the copy. */
+async function openCopy(template: string): Promise<Database> {
+  const dir = mkdtempSync(join(dataRoot(), `db-${process.pid}-`));
+  cpSync(template, dir, { recursive: true });
+  const db = await openPGlite({ dataDir: dir });
+  return {
+    ...db,
+    close: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Fresh PGlite databases for tests. A cold PGlite start costs seconds; a copy of a prepared data directory a
+ * fraction of that, so each distinct starting state is built once per test file (or once per run, with
+ * `shareAs`) and then copied for every test.
  */
 export function pgliteFactory(
   prepare: (db: Database) => Promise<void> = async () => undefined,
   options: PgliteFactoryOptions = {},
 ) {
-  let dump: Promise<Blob> | undefined;
+  let template: Promise<string> | undefined;
   return async function fresh(): Promise<Database> {
-    dump ??= (() => {
+    template ??= (async () => {
       const dir = options.shareAs ? sharedDir() : '';
-      if (!dir) return build(prepare);
+      if (!dir) return unpack(await build(prepare));
       const hash = createHash('sha256').update(prepare.toString()).digest('hex').slice(0, 16);
-      return sharedDump(dir, `${options.shareAs!.replace(/[^\w.-]/g, '_')}-${hash}`, prepare);
+      return unpack(await sharedDump(dir, `${options.shareAs!.replace(/[^\w.-]/g, '_')}-${hash}`, prepare));
     })();
-    return openPGlite({ loadDataDir: await dump });
+    return openCopy(await template);
   };
 }

@@ -21,7 +21,7 @@ export interface PgliteFactoryOptions {
   /**
    * Share the prepared state with every test file of this vitest run that uses the same name (and the same
    * `prepare` source): the first file builds it, the others restore the dump. A cold PGlite start plus
-   * bootstrap and the migrations costs ~10 CPU s, a restore ~2 (measured), and the rls, privacy and rest
+   * bootstrap and the migrations costs ~10 CPU s, a copy of the unpacked dump ~0.5 (measured), and the rls, privacy and rest
    * files all start from the same migrated database. The name must stand for everything `prepare` depends
    * on that its source text does not show (captured options): `prepare`'s text is part of the key, so two
    * different functions never share, but the same text closing over different values would.

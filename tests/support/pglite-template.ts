@@ -101,17 +101,51 @@ function dataRoot(): string {
 }
 
 /**
- * The dump unpacked once per process into a data directory that PGlite shut down cleanly. Each fresh
- * database is then a file copy of it opened in place: ~0.1 CPU s to copy and ~0.4 to start, against ~0.9 to
- * unpack the dump's tar into PGlite's in-memory file system on every open (measured side by side, 2026-12-03).
- * The copy starts without crash recovery, like serve's snapshot copies (src/db/pglite-isolated.ts).
+ * The dump unpacked into a data directory that PGlite shut down cleanly. Each fresh database is then a file copy
+ * of it opened in place: ~0.1 CPU s to copy and ~0.4 to start, against ~0.9 to unpack the dump's tar into
+ * PGlite's in-memory file system on every open (measured side by side, 2026-12-03). The copy starts without
+ * crash recovery, like serve's snapshot copies (src/db/pglite-isolated.ts).
  */
-async function unpack(dump: Blob): Promise<string> {
-  const dir = mkdtempSync(join(dataRoot(), `tpl-${process.pid}-`));
-  rmSync(dir, { recursive: true });
+async function unpack(dump: Blob, dir: string): Promise<string> {
   const db = await openPGlite({ dataDir: dir, loadDataDir: dump });
   await db.close();
   return dir;
+}
+
+/**
+ * The shared dump unpacked once per run, not once per test file (an unpack costs more than the one or two
+ * opens most files make): the first file to take the lock unpacks it to a temporary name and renames it, the
+ * others wait for it, and build their own copy if the unpacker died (its lock gone), as sharedDump does.
+ */
+async function sharedTemplateDir(dir: string, key: string, prepare: (db: Database) => Promise<void>): Promise<string> {
+  const target = join(dir, `${key}.d`);
+  if (existsSync(target)) return target;
+  const dump = await sharedDump(dir, key, prepare);
+  const lock = `${target}.lock`;
+  let owner = false;
+  try {
+    closeSync(openSync(lock, 'wx'));
+    owner = true;
+  } catch {
+    // Another file is unpacking it.
+  }
+  if (owner) {
+    const tmp = `${target}.${process.pid}.tmp`;
+    try {
+      await unpack(dump, tmp);
+      renameSync(tmp, target);
+      return target;
+    } catch (e) {
+      rmSync(lock, { force: true });
+      throw e;
+    }
+  }
+  const deadline = Date.now() + 240_000;
+  while (!existsSync(target)) {
+    if (Date.now() > deadline || !existsSync(lock)) return unpack(dump, join(dataRoot(), `tpl-${process.pid}-${key}`));
+    await sleep(100);
+  }
+  return target;
 }
 
 /** A copy of `template` opened as a PGlite; closing it also deletes the copy. */
@@ -141,9 +175,13 @@ export function pgliteFactory(
   return async function fresh(): Promise<Database> {
     template ??= (async () => {
       const dir = options.shareAs ? sharedDir() : '';
-      if (!dir) return unpack(await build(prepare));
+      if (!dir) {
+        const own = mkdtempSync(join(dataRoot(), `tpl-${process.pid}-`));
+        rmSync(own, { recursive: true });
+        return unpack(await build(prepare), own);
+      }
       const hash = createHash('sha256').update(prepare.toString()).digest('hex').slice(0, 16);
-      return unpack(await sharedDump(dir, `${options.shareAs!.replace(/[^\w.-]/g, '_')}-${hash}`, prepare));
+      return sharedTemplateDir(dir, `${options.shareAs!.replace(/[^\w.-]/g, '_')}-${hash}`, prepare);
     })();
     return openCopy(await template);
   };

@@ -158,9 +158,10 @@ const SCRATCH_PREFIX = 'shipspeak-pglite-';
  * Where an "in-memory" database's directory goes: /dev/shm when it is there, writable and has 1 GiB free (it is
  * 64 MB in a default Docker container), else the OS temp directory. Measured (issue #17): copying the ~1,100
  * files of a snapshot into /dev/shm costs ~0.1 s of CPU, into /tmp on ext4 ~1 s, and PGlite's own file I/O is
- * cheaper there too.
+ * cheaper there too. The test suites keep their PGlite starting states there for the same reason
+ * (tests/support/pglite-template.ts).
  */
-function scratchBase(): string {
+export function scratchBase(): string {
   try {
     const fs = statfsSync(SHM);
     accessSync(SHM, constants.W_OK);

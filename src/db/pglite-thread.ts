@@ -7,6 +7,7 @@ import type { PgError } from './database.js';
 import { cpSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { pgliteStartParams } from './pglite.js';
 
 export interface ThreadInit {
   dataDir: string;
@@ -65,6 +66,7 @@ const init = await new Promise<ThreadInit>((resolve) => {
 const open = () =>
   PGlite.create({
     dataDir: init.dataDir,
+    startParams: pgliteStartParams(PGlite.defaultStartParams),
     ...(init.pgliteWasmModule ? { pgliteWasmModule: init.pgliteWasmModule } : {}),
     ...(init.initdbWasmModule ? { initdbWasmModule: init.initdbWasmModule } : {}),
   });

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { catalogSnapshot } from '../../src/db/catalog.js';
 import { migrateDown, migrateUp, migrationStatus } from '../../src/migrate/runner.js';
@@ -24,18 +24,28 @@ async function history(d: Database): Promise<string[]> {
   return r.rows.map((x) => x.v);
 }
 
+/**
+ * The refusal tests share one empty database: each refusal must leave the catalog exactly as it found it
+ * (asserted), so the next test starts from the same empty state, and one restore replaces ten (~1 CPU s each).
+ * A refusal that applied something would fail its own assertion here, and likely the following ones too.
+ */
+let refusals: Database | undefined;
+afterAll(async () => refusals?.close());
+
 /** Asserts the run is refused with a message naming `file`, and that nothing at all was applied. */
 async function expectRefusal(root: string, file: string, pattern: RegExp) {
-  db = await fresh();
-  const before = await catalogSnapshot(db);
-  const err = await migrateUp(db, { sqlDir: root }).then(
+  refusals ??= await fresh();
+  const before = await catalogSnapshot(refusals);
+  const err = await migrateUp(refusals, { sqlDir: root }).then(
     () => null,
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(MigrationError);
   expect((err as Error).message).toMatch(pattern);
   expect((err as Error).message).toContain(join(root, file));
-  expect(await catalogSnapshot(db)).toEqual(before);
+  expect(await catalogSnapshot(refusals)).toEqual(before);
+  expect(await tables(refusals)).toEqual([]);
+  expect(await history(refusals)).toEqual([]);
 }
 
 describe('runner refuses ambiguous migration sets, naming the file, applying nothing', () => {

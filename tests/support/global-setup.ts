@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { scratchBase } from '../../src/db/pglite-isolated.js';
 import { isUnavailable, resolveServer } from '../../src/db/resolve-postgres.js';
 import { dropTemplates } from './pg-template.js';
 
@@ -34,7 +34,8 @@ function banner(lines: string[]): string {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // One folder per run, removed at the end: a dump never outlives the sources it was built from.
-  const templates = mkdtempSync(join(tmpdir(), `shipspeak-pglite-${project.name || 'default'}-`));
+  // RAM-backed when it can be: every PGlite a test opens is a copy of a data directory kept here.
+  const templates = mkdtempSync(join(scratchBase(), `shipspeak-pglite-${project.name || 'default'}-`));
   project.provide('pgliteTemplateDir', templates);
   const removeTemplates = () => rmSync(templates, { recursive: true, force: true });
   // Throws in CI when PostgreSQL is missing: the run fails before any test is collected.

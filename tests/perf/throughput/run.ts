@@ -18,7 +18,7 @@
  * Load: autocannon in this process, CONNECTIONS (default 8,32) keep-alive connections, DURATION seconds
  * (default 5) per target after an unrecorded warm-up (WARMUP-second slices, default 2, cycling through the
  * cases for at least WARMUP_MIN s, default 16, then until the target's CPU per request stops falling, at most
- * WARMUP_MAX s, default 60), targets interleaved
+ * WARMUP_MAX s, default 60) and REWARM s (default 2) of unrecorded load just before each timed run, targets interleaved
  * per case, ROUNDS times (default 1). Prints req/s, p50/p95/p99, the server process's CPU µs per request
  * (/proc/<pid>/stat, less its idle rate: far less sensitive to other load on the machine than req/s) and the
  * load average at the start of each run; writes reports/results/throughput.json. Gate: 0 errors, 0 non-2xx. The issue's anchor
@@ -60,6 +60,8 @@ const WARMUP = Number(process.env.WARMUP ?? 2);
 /** The shortest and longest warm-up per target (s): past the longest the target is measured as it is, and the run says so. */
 const WARMUP_MIN = Number(process.env.WARMUP_MIN ?? 16);
 const WARMUP_MAX = Number(process.env.WARMUP_MAX ?? 60);
+/** Seconds of unrecorded load on a target just before each of its timed runs (0: none). */
+const REWARM = Number(process.env.REWARM ?? 2);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '8,32').split(',').map(Number);
 const ONLY = process.env.CASES?.split(',');
 /**
@@ -77,6 +79,8 @@ const ANCHOR_RPS = 2000;
  */
 const CPU_RATIO_TARGET = 3;
 const SECRET = 'throughput-bench-secret-0123456789-abcdefgh';
+if (!Number.isInteger(REWARM) || REWARM < 0)
+  throw new Error(`REWARM must be a whole number of seconds (got ${String(REWARM)})`);
 for (const [name, v] of [
   ['DURATION', DURATION],
   ['ROUNDS', ROUNDS],
@@ -285,6 +289,12 @@ async function main(): Promise<void> {
           // Rotate the order each round so no target always runs first (cold) or last.
           const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
           for (const t of order) {
+            // Unrecorded: a target that sat idle while the others ran is measured as under continuous load, not
+            // as it comes back (node-postgres closes pooled connections idle for 10 s, so the first requests
+            // reconnect and PostgreSQL re-prepares; serve measured ~5× its warm CPU per request in a first run
+            // 2.7 min after its warm-up).
+            if (REWARM > 0)
+              await drive(`${t}|${c.key}`, urlOf(t, c.key), connections, REWARM, t.startsWith('serve') ? headers : {});
             const load1 = loadavg()[0]!;
             if (t === 'serve' && DIAGNOSTICS) await serveDiagnostics(serve); // starts its figures afresh
             const rq0 = runQueueWaitMicros(pidOf(t));

@@ -85,7 +85,7 @@ async function send(res: ServerResponse, response: Response, closing: boolean): 
     headers[key] = value;
   });
   // The gateway's own responses carry their text (response-text.ts): written as is, no stream read back.
-  const text = response.bodyUsed ? undefined : responseText(response);
+  const text = responseText(response);
   const body = text !== undefined ? text : response.body ? Buffer.from(await response.arrayBuffer()) : null;
   if (body !== null)
     headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);

@@ -21,6 +21,8 @@ export interface LoadResult {
   pgCpuUsPerRequest?: number;
   /** How long the server's main thread (the event loop) waited in the run queue per request, µs (proc-cpu.ts). */
   rqWaitUsPerRequest?: number;
+  /** How often the server's main thread was preempted (switched out while runnable) per request (proc-cpu.ts). */
+  preemptionsPerRequest?: number;
   /** serve only: its event-loop delay, GC pauses and pool queueing over the run (src/serve/diagnostics.ts). */
   serveDiagnostics?: DiagnosticsSnapshot;
   /** 1-minute load average when the run started. */

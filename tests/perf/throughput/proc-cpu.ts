@@ -57,6 +57,24 @@ export function runQueueWaitMicros(pid: number): number {
   }
 }
 
+/**
+ * How often a process's main thread (for Node: the event loop) has so far been switched out while it could still
+ * run — preempted, as opposed to going to sleep waiting for I/O (/proc/<pid>/status, nonvoluntary_ctxt_switches,
+ * the main thread's own count). Per request it tells a server whose bursts of work outlast the scheduler's slice,
+ * and which therefore queues behind every other runnable task on a busy machine, from one that finishes and sleeps.
+ */
+export function preemptions(pid: number): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    throw new Error(`process ${pid} is gone`);
+  }
+  const m = /^nonvoluntary_ctxt_switches:\s*(\d+)$/m.exec(status);
+  if (!m) throw new Error(`/proc/${pid}/status has no nonvoluntary_ctxt_switches`);
+  return Number(m[1]);
+}
+
 /** The postmaster's pid from a data directory's postmaster.pid. */
 export function postmasterPid(dataDir: string): number {
   return Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);

@@ -3,7 +3,7 @@
 -- INVOKER with a pinned search_path, and be callable only by the roles whose requests evaluate policies.
 begin;
 
-select plan(15);
+select plan(14);
 
 create temporary table uid_cases (label text, legacy text, claims text) on commit drop;
 insert into uid_cases values
@@ -64,58 +64,30 @@ select is(
   'no policy calls auth.uid(): policies read the user through (select private.uid()), planned once per session'
 );
 
--- The modules select policy (0039) reads the caller's tier and role from their own profile row inline, with no
--- SECURITY DEFINER helper (each cost as much as the rest of the policy). What that reading must give: an
--- admin's bound is the highest tier and drafts are visible to them, a member's bound is their own tier and
--- drafts stay hidden, and a signed-in user without a profile row sees nothing (null fails every comparison).
-insert into public.modules (slug, title, dimension, required_tier, is_published) values
-  ('bound-pro-published', 'Bound pro', 'clarity', 'pro', true),
-  ('bound-enterprise-published', 'Bound enterprise', 'clarity', 'enterprise', true),
-  ('bound-pro-draft', 'Bound pro draft', 'clarity', 'pro', false),
-  ('bound-enterprise-draft', 'Bound enterprise draft', 'clarity', 'enterprise', false);
-
-create function pg_temp.bound_modules_for(p_user uuid)
-returns text[]
+-- private.module_tier_ceiling(): the modules policy's tier bound (the matrix proves the policy's outcomes).
+create function pg_temp.ceiling_for(p_claims text)
+returns public.subscription_tier
 language plpgsql
 as $$
-declare
-  v_slugs text[];
 begin
-  perform tests.act_as_user(p_user);
-  select coalesce(array_agg(m.slug order by m.slug), '{}') into v_slugs
-  from public.modules as m where m.slug like 'bound-%';
-  perform tests.reset_role();
-  return v_slugs;
+  perform set_config('request.jwt.claims', coalesce(p_claims, ''), true);
+  return private.module_tier_ceiling();
 end;
 $$;
 
 select is(
-  pg_temp.bound_modules_for(tests.create_user('bound-admin@example.test', 'free', 'admin')),
-  array['bound-enterprise-draft', 'bound-enterprise-published', 'bound-pro-draft', 'bound-pro-published'],
-  'an admin on the free tier reads every module, drafts and the highest tier included'
+  pg_temp.ceiling_for(pg_catalog.json_build_object('sub', tests.create_user('ceiling-admin@example.test', 'free', 'admin'))::text),
+  pg_catalog.enum_last(null::public.subscription_tier),
+  'an admin on the free tier gets the highest tier as ceiling (admins read every module)'
 );
 
 select is(
-  pg_temp.bound_modules_for(tests.create_user('bound-pro@example.test', 'pro', 'member')),
-  array['bound-pro-published'],
-  'a pro member reads published modules up to pro: no enterprise module, no draft'
+  pg_temp.ceiling_for(pg_catalog.json_build_object('sub', tests.create_user('ceiling-pro@example.test', 'pro', 'member'))::text),
+  'pro'::public.subscription_tier,
+  'a member''s ceiling is their own subscription tier'
 );
 
-select is(
-  pg_temp.bound_modules_for(gen_random_uuid()),
-  '{}'::text[],
-  'a signed-in user without a profile row reads no module (the bound is null)'
-);
-
-select is(
-  (select count(*)::int
-     from pg_catalog.pg_policy as pol
-     cross join lateral regexp_matches(pg_catalog.pg_get_expr(pol.polqual, pol.polrelid), 'private\.(\w+)\(', 'g') as f(name)
-     join pg_catalog.pg_proc as p on p.proname = f.name[1] and p.pronamespace = 'private'::regnamespace
-    where pol.polname = 'modules_select_visible' and p.prosecdef),
-  0,
-  'the modules select policy calls no SECURITY DEFINER helper (one costs as much as the rest of the policy)'
-);
+select is(pg_temp.ceiling_for('{"role": "anon"}'), null, 'no signed-in user: no ceiling (null fails every tier comparison)');
 
 select * from finish();
 rollback;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { actAs } from '../../src/db/act-as.js';
 import type { Database } from '../../src/db/database.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/ephemeral-cluster.js';
 import { openNodePostgres } from '../../src/db/node-postgres.js';
@@ -59,10 +60,7 @@ describePg('realtime authorization: a denial (42501) while checking as the subsc
   it('a subscriber the policy cannot be evaluated for (42501 on the table it reads) sees neither', async () => {
     // The denial is real: the same read as anon raises 42501, which the checks turn into "not visible".
     await expect(
-      db.transaction(async (tx) => {
-        await tx.query(`select set_config('role', 'anon', true)`);
-        await tx.query('select * from rt_auth.notes');
-      }),
+      actAs(db, anon.role, anon.claims, (tx) => tx.query('select * from rt_auth.notes')),
     ).rejects.toMatchObject({ code: '42501' });
     expect(await rowVisible(db, notes, anon, { id: 1, body: 'one' })).toBe(false);
     expect(await deletedRowVisible(db, notes, anon, { id: 2, body: 'gone' })).toBe(false);

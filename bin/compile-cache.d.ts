@@ -2,7 +2,8 @@
 export declare const COMPILE_CACHE_DIR: string;
 export declare function sourceFiles(dir?: string, prefix?: string): string[];
 export declare function compileKey(files: string[], contents: Uint8Array[], srcDir?: string): string;
+export declare function fallbackNotice(error: unknown): string;
 export declare function compiledModule(
   entry: string,
-  options?: { srcDir?: string; cacheDir?: string },
+  options?: { srcDir?: string; cacheDir?: string; warn?: (line: string) => void },
 ): Promise<URL | null>;

@@ -3,7 +3,7 @@
 // hooks thread, resolver and source maps cost ~2 s of CPU per process start (and again in every PGlite worker
 // thread); the compiled tree loads in a fraction of that. It is a cache, not a build step: `npm ci` stays the
 // only set-up, the first run after any edit under src/ compiles again (~0.3 s), and when compiling is not possible
-// the caller falls back to tsx.
+// the caller falls back to tsx, saying why on stderr.
 //
 // The tree mirrors src/ (node_modules/.cache/shipspeak-db/js-<key>/serve/start.js …); packages resolve from the
 // repository's node_modules, which encloses it. Each file is transpiled on its own by esbuild (types stripped, exactly what tsx does to each file), so import
@@ -104,11 +104,31 @@ function prune(cacheDir) {
 }
 
 /**
- * The compiled <entry>.js for the current sources under srcDir (default src/), compiling them first if needed;
- * null when that is not possible (the caller then runs the TypeScript through tsx, which reports any syntax
- * error with its location). SHIPSPEAK_COMPILE_CACHE=0 skips the cache.
+ * The line a fallback to tsx prints (once, on stderr), so a slow start is explainable: the cache could not give a
+ * compiled copy — a source esbuild cannot transpile, a cache directory that cannot be written (read-only
+ * node_modules, a full disk), esbuild missing. The reason is esbuild's first error with its place, or else the
+ * error's first line.
  */
-export async function compiledModule(entry, { srcDir = SRC, cacheDir = COMPILE_CACHE_DIR } = {}) {
+export function fallbackNotice(error) {
+  // esbuild's message starts "Transform failed with 1 error:"; its first error says where and what.
+  const first = error?.errors?.[0];
+  const reason = first?.location
+    ? `${first.location.file}:${first.location.line}:${first.location.column}: ${first.text}`
+    : (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return `shipspeak-db: running through tsx (a slower start): no compiled copy of src/ (${reason}); SHIPSPEAK_COMPILE_CACHE=0 skips the cache silently\n`;
+}
+
+/**
+ * The compiled <entry>.js for the current sources under srcDir (default src/), compiling them first if needed —
+ * the first run after an edit, which is the cache's ordinary work and says nothing; null when that is not possible
+ * (the caller then runs the TypeScript through tsx, which reports any syntax error with its location), after
+ * `warn` has been given fallbackNotice(error) (default: stderr). SHIPSPEAK_COMPILE_CACHE=0 skips the cache, quietly:
+ * the fallback was asked for.
+ */
+export async function compiledModule(
+  entry,
+  { srcDir = SRC, cacheDir = COMPILE_CACHE_DIR, warn = (line) => process.stderr.write(line) } = {},
+) {
   if (process.env.SHIPSPEAK_COMPILE_CACHE === '0') return null;
   try {
     const files = sourceFiles(srcDir);
@@ -134,7 +154,8 @@ export async function compiledModule(entry, { srcDir = SRC, cacheDir = COMPILE_C
     }
     prune(cacheDir);
     return pathToFileURL(target);
-  } catch {
+  } catch (e) {
+    warn(fallbackNotice(e));
     return null;
   }
 }

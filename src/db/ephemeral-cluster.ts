@@ -21,7 +21,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { monitoringConf } from './monitoring-settings.js';
-import { quoteIdent } from './quote.js';
+import { quoteConfValue as quote, quoteIdent } from './quote.js';
 import { connectionConfig, redactUrl } from './node-postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -321,10 +321,6 @@ function startWatchdog(c: LiveCluster): number | undefined {
 
 // ---------------------------------------------------------------------------------------------------------
 // The cluster
-
-function quote(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 /**
  * Logical-decoding output plugins to trust. Recent PostgreSQL 15 minor releases (15.20 in Debian) add the

@@ -1,3 +1,4 @@
+import { quoteConfValue } from './quote.js';
 /**
  * The server logging configuration the project asks for (issue #16, monitoring): what a database error, a
  * slow statement, a lock wait, a DDL statement or a role change leaves in the server log — and, as much, what
@@ -57,5 +58,5 @@ export function monitoringConf(preloaded: string[]): Record<string, string> {
   const all: Record<string, string> = { ...LOGGING_SETTINGS };
   if (preloaded.includes('auto_explain')) Object.assign(all, AUTO_EXPLAIN_SETTINGS);
   if (preloaded.includes('pgaudit')) Object.assign(all, PGAUDIT_SETTINGS);
-  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, `'${v.replace(/'/g, "''")}'`]));
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, quoteConfValue(v)]));
 }

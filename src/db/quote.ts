@@ -13,6 +13,12 @@ export const quoteQualified = (schema: string, name: string): string => `${quote
 export const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /**
+ * A postgresql.conf value, single-quoted. Not an SQL literal: the configuration file's scanner also reads
+ * backslash escapes inside quotes (`\t`, `\n`, octal), so a backslash is doubled as well as a quote.
+ */
+export const quoteConfValue = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/**
  * A role in a `to` list: PUBLIC is a keyword there, not a role, and must stay bare (quoted it would name a
  * role called "public", which does not exist).
  */

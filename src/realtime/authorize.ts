@@ -24,6 +24,17 @@ export interface Subscriber {
   claims: JwtClaims;
 }
 
+/**
+ * Whether an error raised while checking as the subscriber means "not visible". 42501 (insufficient_privilege)
+ * is PostgreSQL refusing the subscriber something the check needed: SELECT on the table or a key column, a
+ * table a policy reads, or the lookup of a policy's private helper. Whatever the subscriber may not read, it may
+ * not be told about, so the event is withheld — the check fails closed instead of failing the whole delivery.
+ * Any other error is a real fault and is raised.
+ */
+function deniedToSubscriber(e: unknown): boolean {
+  return isPgError(e) && e.code === '42501';
+}
+
 async function asSubscriber(db: Database, who: Subscriber, sql: string, params: unknown[]): Promise<boolean> {
   try {
     return await actAs(db, who.role, who.claims, async (tx) => {
@@ -31,7 +42,7 @@ async function asSubscriber(db: Database, who: Subscriber, sql: string, params: 
       return r.rows[0]?.ok === true;
     });
   } catch (e) {
-    if (isPgError(e) && e.code === '42501') return false;
+    if (deniedToSubscriber(e)) return false;
     throw e;
   }
 }
@@ -108,7 +119,7 @@ export async function deletedRowVisible(
     ]);
     // Parsed (names resolved) here, as the server; planned and executed below as the subscriber. Should
     // PostgreSQL re-parse it as the subscriber (a policy reading another RLS table makes the plan depend on the
-    // role), the lookup of a private helper fails with 42501, which denies: the check fails closed.
+    // role), the lookup of a private helper fails with 42501, which denies (deniedToSubscriber).
     await tx.query(`prepare ${name} as ${check}`);
     await tx.query('savepoint subscriber');
     let ok = false;
@@ -118,7 +129,7 @@ export async function deletedRowVisible(
       const r = await tx.query<{ ok: boolean }>(`execute ${name}`);
       ok = r.rows[0]?.ok === true;
     } catch (e) {
-      if (!isPgError(e) || e.code !== '42501') failure = e;
+      if (!deniedToSubscriber(e)) failure = e;
     }
     // Back to the server's role (the savepoint undoes the role and claims) to drop the statement: prepared
     // statements belong to the connection, not the transaction, and this one may go back to a pool.

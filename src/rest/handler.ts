@@ -1,34 +1,22 @@
 import { runBatch } from '../db/batch.js';
 import type { Database, QueryResult, Statement } from '../db/database.js';
-import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, tableNotFound, toApiError } from './errors.js';
+import { ApiError, errorResponse, JSON_CONTENT_TYPE, singularityError, toApiError } from './errors.js';
 import { requestToken, verifyJwt, type JwtClaims } from './jwt.js';
 import { appliedPreferences, parsePreferences, transactionEnd, type Preferences, type TxEnd } from './preferences.js';
-import { parseQueryParams, type QueryParams, type SelectItem } from './query-params.js';
-import { capRange, checkEmbedDepth, checkResponseSize, type RequestLimits } from './limits.js';
-import { contentRange, readStatus, requestRange } from './range.js';
-import type { RoutineInfo, SchemaCache, Table } from './schema-cache.js';
-import { qualified } from './schema-cache.js';
+import { checkResponseSize, type RequestLimits } from './limits.js';
+import { contentRange, readStatus } from './range.js';
+import type { SchemaCache, Table } from './schema-cache.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, readBodyText } from './body.js';
+import type { Plan } from './plan.js';
+import type { Media } from './media.js';
 import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_JSON_DEPTH,
-  invalidJson,
-  isJsonObject,
-  parseJsonBody,
-  readBodyText,
-  type JsonBody,
-} from './body.js';
-import {
-  planDelete,
-  insertParts,
-  planInsert,
-  planRead,
-  planRpc,
-  planUpdate,
-  resolveRoutine,
-  rpcKind,
-  type BodyShape,
-  type Plan,
-} from './plan.js';
+  findTable,
+  planRpcRequest,
+  planTableRead,
+  planTableWrite,
+  type PlannedInsert,
+  type RequestParts,
+} from './plan-request.js';
 import { renderPlan, renderPlannedCount, renderPrelude, renderTimezone } from './render.js';
 import { textResponse } from './response-text.js';
 import type { PlanCache } from './plan-cache.js';
@@ -197,41 +185,6 @@ function negotiateSchema(cfg: HandlerConfig, headers: Headers, method: string): 
   return { name: requested, viaProfile: cfg.schemas.length > 1 };
 }
 
-interface Media {
-  shape: 'array' | 'object' | 'csv';
-  stripNulls: boolean;
-  contentType: string;
-}
-
-function negotiateMedia(accept: string | null): Media {
-  const ranges = (accept ?? '*/*')
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  for (const r of ranges) {
-    const [type = '', ...params] = r.split(';').map((p) => p.trim().toLowerCase());
-    const stripNulls = params.includes('nulls=stripped');
-    if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') {
-      return {
-        shape: 'object',
-        stripNulls,
-        contentType: `application/vnd.pgrst.object+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8`,
-      };
-    }
-    if (type === 'application/vnd.pgrst.array+json' || type === 'application/vnd.pgrst.array') {
-      return {
-        shape: 'array',
-        stripNulls,
-        contentType: `application/vnd.pgrst.array+json${stripNulls ? '; nulls=stripped' : ''}; charset=utf-8`,
-      };
-    }
-    if (type === 'text/csv') return { shape: 'csv', stripNulls: false, contentType: 'text/csv; charset=utf-8' };
-    if (type === 'application/json' || type === '*/*' || type === 'application/*')
-      return { shape: 'array', stripNulls: false, contentType: JSON_CONTENT_TYPE };
-  }
-  throw new ApiError(406, 'PGRST107', `None of these media types are available: ${ranges.join(', ')}`);
-}
-
 // ---------------------------------------------------------------------------------------------- execution
 
 interface RequestCtx {
@@ -345,33 +298,21 @@ function respond(
   return textResponse(empty ? null : body, { status, headers: h });
 }
 
-/** The JSON request body (bounded in size and depth); `emptyAs` is what an empty body means (RPC without arguments). */
-async function readBody(ctx: RequestCtx, emptyAs?: string): Promise<JsonBody> {
-  const type = (ctx.request.headers.get('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json' && type !== '')
-    throw new ApiError(415, 'PGRST107', `None of these media types are available: ${type}`);
-  const text = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  return parseJsonBody(
-    emptyAs !== undefined && text.trim() === '' ? emptyAs : text,
-    ctx.cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
-  );
-}
-
-/** The overload with one unnamed parameter a body of this media type can fill (json/jsonb for JSON, text for text/plain). */
-function singleUnnamedParam(overloads: RoutineInfo[], contentType: string): RoutineInfo | undefined {
-  const types =
-    contentType === 'text/plain'
-      ? ['text']
-      : contentType === 'application/json' || contentType === ''
-        ? ['json', 'jsonb']
-        : [];
-  return overloads.find(
-    (r) =>
-      r.args.length === 1 &&
-      r.args[0]!.name === '' &&
-      r.args[0]!.typeRef.schema === 'pg_catalog' &&
-      types.includes(r.args[0]!.typeRef.name),
-  );
+/** What planning reads from the request (plan-request.ts); the body is read, bounded, only if a plan needs it. */
+function requestParts(ctx: RequestCtx): RequestParts {
+  const { request, cfg } = ctx;
+  return {
+    method: ctx.method,
+    schema: ctx.schema.name,
+    search: ctx.url.searchParams,
+    prefs: ctx.prefs,
+    accept: request.headers.get('accept'),
+    range: request.headers.get('range'),
+    contentType: request.headers.get('content-type'),
+    body: () => readBodyText(request, cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+    limits: cfg.limits,
+    maxJsonDepth: cfg.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- routes
@@ -392,45 +333,6 @@ function root(ctx: RequestCtx): Response {
   return respond(200, JSON.stringify(doc), { 'Content-Type': 'application/openapi+json; charset=utf-8' }, ctx.method);
 }
 
-function findTable(ctx: RequestCtx, name: string): Table {
-  const t = ctx.cache.tables.get(qualified(ctx.schema.name, name));
-  if (!t)
-    throw tableNotFound(
-      ctx.schema.name,
-      name,
-      suggest(
-        name,
-        [...ctx.cache.tables.values()].filter((x) => x.schema === ctx.schema.name).map((x) => x.name),
-        ctx.schema.name,
-      ),
-    );
-  return t;
-}
-
-/** "Perhaps you meant …" for a close table name (PostgREST uses a fuzzy match, ≥ 0.75 similarity). */
-function suggest(name: string, candidates: string[], schema: string): string | null {
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = d[0]!;
-      d[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const tmp = d[j]!;
-        d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = tmp;
-      }
-    }
-    return d[b.length]!;
-  };
-  let best: string | null = null;
-  let bestScore = 0.75;
-  for (const c of candidates) {
-    const score = 1 - dist(name, c) / Math.max(name.length, c.length);
-    if (score >= bestScore) [best, bestScore] = [c, score];
-  }
-  return best ? `Perhaps you meant the table '${schema}.${best}'` : null;
-}
-
 /**
  * A GET or HEAD on a table: planned once per distinct request (plan-cache.ts). The key holds every input the
  * plan is made of — schema, table, method, the query string, Accept, Range and whether a count is asked for —
@@ -445,27 +347,14 @@ function planReadRequest(ctx: RequestCtx, t: Table): CachedRead {
   const key = JSON.stringify([ctx.schema.name, t.name, method, ctx.url.search, accept, rangeHeader, count]);
   const hit = ctx.cfg.plans?.get(ctx.cache, key);
   if (hit) return hit;
-  const q = parseQueryParams(ctx.url.searchParams);
-  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
-  const media = negotiateMedia(accept);
-  const top = q.levels.get('')!;
-  const range = capRange(requestRange(rangeHeader, top.limit, top.offset), ctx.cfg.limits.maxRows);
-  const shape: BodyShape = method === 'HEAD' ? 'none' : media.shape;
-  const plan = planRead(ctx.cache, ctx.schema.name, t, {
-    select: q.select,
-    levels: q.levels,
-    ...range,
-    count,
-    shape,
-    stripNulls: media.stripNulls,
-  });
+  const { plan, media, range } = planTableRead(ctx.cache, t, requestParts(ctx));
   const read: CachedRead = { plan, statement: renderPlan(plan), media, range };
   ctx.cfg.plans?.set(ctx.cache, key, read);
   return read;
 }
 
 async function table(ctx: RequestCtx, name: string): Promise<Response> {
-  const t = findTable(ctx, name);
+  const t = findTable(ctx.cache, ctx.schema.name, name);
   const { method, prefs } = ctx;
   const count = prefs.count !== undefined;
   if (method === 'GET' || method === 'HEAD') {
@@ -473,56 +362,24 @@ async function table(ctx: RequestCtx, name: string): Promise<Response> {
     const out = await run(ctx, plan, true, media.shape === 'object', statement);
     return readResponse(ctx, out, range.offset, count, media, ['count', 'tx', 'timezone']);
   }
-  const q = parseQueryParams(ctx.url.searchParams);
-  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
-  const media = negotiateMedia(ctx.request.headers.get('accept'));
-  const singular = media.shape === 'object';
-  if (method === 'POST') return insert(ctx, t, q, media);
-  if (method === 'PATCH' || method === 'DELETE') {
-    const top = q.levels.get('')!;
-    if (top.limit !== undefined || top.offset !== undefined || top.order.length > 0) {
-      // PostgREST can limit an update/delete; this gateway cannot, and must not silently touch more rows.
-      throw new ApiError(
-        400,
-        'PGRST127',
-        'Feature not implemented',
-        `limit, offset and order on ${method} are not supported by this gateway`,
-      );
-    }
-    const representation = prefs.return === 'representation';
-    const o = {
-      select: q.select,
-      levels: q.levels,
-      shape: representation ? media.shape : ('none' as BodyShape),
-      stripNulls: media.stripNulls,
-    };
-    let plan: Plan;
-    if (method === 'PATCH') {
-      const body = await readBody(ctx);
-      if (!isJsonObject(body.value)) throw invalidJson();
-      plan = planUpdate(ctx.cache, ctx.schema.name, t, {
-        ...o,
-        columns: Object.keys(body.value),
-        body: { text: body.text, kind: 'object' },
-      });
-    } else plan = planDelete(ctx.cache, ctx.schema.name, t, o);
-    const out = await run(ctx, plan, false, singular);
-    const cr =
-      method === 'PATCH'
-        ? contentRange(0, out.n - 1, count ? out.n : undefined)
-        : contentRange(1, 0, count ? out.n : undefined);
-    return respond(
-      representation ? 200 : 204,
-      representation ? (out.body ?? (singular ? 'null' : '[]')) : null,
-      {
-        'Content-Type': representation ? media.contentType : null,
-        'Content-Range': cr,
-        'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
-      },
-      method,
-    );
-  }
-  throw new ApiError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
+  const planned = await planTableWrite(ctx.cache, t, requestParts(ctx));
+  if (planned.route === 'insert') return insert(ctx, t, planned);
+  const { plan, media, singular, representation } = planned;
+  const out = await run(ctx, plan, false, singular);
+  const cr =
+    method === 'PATCH'
+      ? contentRange(0, out.n - 1, count ? out.n : undefined)
+      : contentRange(1, 0, count ? out.n : undefined);
+  return respond(
+    representation ? 200 : 204,
+    representation ? (out.body ?? (singular ? 'null' : '[]')) : null,
+    {
+      'Content-Type': representation ? media.contentType : null,
+      'Content-Range': cr,
+      'Preference-Applied': appliedPreferences(prefs, ['return', 'count', 'tx', 'timezone']),
+    },
+    method,
+  );
 }
 
 function readResponse(
@@ -558,18 +415,10 @@ function readResponse(
   );
 }
 
-async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): Promise<Response> {
+async function insert(ctx: RequestCtx, t: Table, planned: PlannedInsert): Promise<Response> {
   const { prefs } = ctx;
-  const { rows, columns, body, onConflict } = insertParts(t, await readBody(ctx), q, prefs);
-  const ret = prefs.return ?? 'minimal';
-  // headers-only needs the primary key of the new row for Location; representation the requested select.
-  const pkSelect: SelectItem[] = t.pk.map((c) => ({ kind: 'column', field: { name: c, json: [] } }));
-  const select = ret === 'headers-only' ? pkSelect : q.select;
-  const shape: BodyShape =
-    ret === 'minimal' ? 'none' : ret === 'headers-only' ? (t.pk.length ? 'array' : 'none') : media.shape;
-  const levels = ret === 'headers-only' ? new Map([['', { conditions: [], order: [] }]]) : q.levels;
-  const singular = media.shape === 'object';
-  if (rows === 0) {
+  const { plan, media, singular, ret, onConflict } = planned;
+  if (plan === null) {
     return respond(
       201,
       ret === 'representation' ? (singular ? 'null' : '[]') : null,
@@ -580,15 +429,6 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
       ctx.method,
     );
   }
-  const plan = planInsert(ctx.cache, ctx.schema.name, t, {
-    select,
-    levels,
-    shape,
-    stripNulls: media.stripNulls,
-    columns,
-    body,
-    ...(onConflict ? { onConflict } : {}),
-  });
   const out = await run(ctx, plan, false, singular);
   let location: string | null = null;
   if (ret === 'headers-only' && out.body && t.pk.length) {
@@ -618,82 +458,8 @@ async function insert(ctx: RequestCtx, t: Table, q: QueryParams, media: Media): 
 
 async function rpc(ctx: RequestCtx, name: string): Promise<Response> {
   const { method, prefs } = ctx;
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST')
-    throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
-  const overloads = ctx.cache.routines.get(qualified(ctx.schema.name, name)) ?? [];
-  const known = new Set<string>(overloads.flatMap((r) => r.args.map((a) => a.name)));
-  const viaPost = method === 'POST';
-  const q = parseQueryParams(ctx.url.searchParams, viaPost ? () => false : (k) => known.has(k));
-  checkEmbedDepth(q.select, ctx.cfg.limits.maxEmbedDepth);
-  let argNames: string[];
-  let argsJson: string;
-  let routine: RoutineInfo;
-  let rawArg: string | undefined;
-  const contentType = (ctx.request.headers.get('content-type') ?? 'application/json')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
-  const unnamed = viaPost ? singleUnnamedParam(overloads, contentType) : undefined;
-  if (unnamed && contentType === 'text/plain') {
-    // PostgREST: a text/plain body is the single unnamed text argument, as sent.
-    rawArg = await readBodyText(ctx.request, ctx.cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    [routine, argNames, argsJson] = [unnamed, [], '{}'];
-  } else if (viaPost) {
-    // The body goes to PostgreSQL as sent (json_to_record); JavaScript only reads its keys.
-    const body = await readBody(ctx, '{}');
-    const keys = isJsonObject(body.value) ? Object.keys(body.value) : null;
-    const named =
-      keys &&
-      overloads.some(
-        (r) =>
-          r.args.length > 0 &&
-          keys.every((k) => r.args.some((a) => a.name === k)) &&
-          r.args.every((a) => a.hasDefault || keys.includes(a.name)),
-      );
-    if (unnamed && !named) {
-      // A function with one unnamed json/jsonb parameter takes the whole body (any JSON value), as PostgREST.
-      rawArg = body.text;
-      [routine, argNames, argsJson] = [unnamed, [], '{}'];
-    } else {
-      if (!keys) throw invalidJson();
-      argNames = keys;
-      argsJson = body.text;
-      routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
-    }
-  } else {
-    argNames = [...q.args.keys()];
-    argsJson = JSON.stringify(Object.fromEntries(q.args));
-    routine = resolveRoutine(ctx.cache, ctx.schema.name, name, argNames, viaPost);
-  }
-  const media = negotiateMedia(ctx.request.headers.get('accept'));
-  if (media.shape === 'csv' && rpcKind(routine) !== 'row' && rpcKind(routine) !== 'row-set') {
-    // CSV needs named columns; a scalar or void function has none here.
-    throw new ApiError(
-      406,
-      'PGRST107',
-      'None of these media types are available: text/csv',
-      `${name} does not return rows with named columns`,
-    );
-  }
-  const top = q.levels.get('')!;
-  const kind = rpcKind(routine);
-  const requested = requestRange(viaPost ? null : ctx.request.headers.get('range'), top.limit, top.offset);
-  const range = kind === 'row-set' || kind === 'scalar-set' ? capRange(requested, ctx.cfg.limits.maxRows) : requested;
+  const { plan, media, kind, range, readOnly, singular } = await planRpcRequest(ctx.cache, name, requestParts(ctx));
   const count = prefs.count !== undefined;
-  const plan = planRpc(ctx.cache, ctx.schema.name, routine, {
-    argNames,
-    argsJson,
-    ...(rawArg !== undefined ? { rawArg } : {}),
-    select: q.select,
-    levels: q.levels,
-    ...range,
-    count,
-    shape: method === 'HEAD' ? 'none' : media.shape,
-    stripNulls: media.stripNulls,
-  });
-  // GET is always read-only; POST too when the function promises not to write (STABLE/IMMUTABLE).
-  const readOnly = !viaPost || routine.volatility !== 'v';
-  const singular = media.shape === 'object' && (kind === 'row-set' || kind === 'scalar-set');
   const out = await run(ctx, plan, readOnly, singular);
   if (kind === 'void')
     return respond(204, null, { 'Preference-Applied': appliedPreferences(prefs, ['tx', 'timezone']) }, method);

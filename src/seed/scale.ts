@@ -23,6 +23,7 @@
  *    each meeting's usage event itself with the meeting's own time.
  */
 import type { Database, Queryable } from '../db/database.js';
+import { quoteLiteral } from '../db/quote.js';
 
 export interface ScaleSeedOptions {
   users: number;
@@ -64,16 +65,13 @@ const AUDITED_TABLES = [
   'session_feedback',
 ];
 
-/** Single-quoted SQL literal (the random seed is the only user text that reaches the SQL, and only as a literal). */
-function literal(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 /** The statements of the load, in order; `:S` is the seed literal. Exported so tests can check determinism and shape. */
 export function scaleSteps(users: number, seed: string): { name: string; sql: string }[] {
   if (!Number.isSafeInteger(users) || users < 1)
     throw new Error(`scale seed: users must be a positive whole number, got ${users}`);
-  const S = literal(seed);
+  // The random seed is the only user text that reaches this SQL, and only as a literal (the sentences and
+  // titles below are the program's own).
+  const S = quoteLiteral(seed);
   const sentences = [
     'Thanks everyone for joining, let us start with the numbers from last week.',
     'So, um, the main point is that we shipped the export feature on time.',
@@ -106,7 +104,7 @@ export function scaleSteps(users: number, seed: string): { name: string; sql: st
     'Retrospective',
     'All hands',
   ];
-  const arr = (xs: string[]) => `array[${xs.map(literal).join(', ')}]`;
+  const arr = (xs: string[]) => `array[${xs.map(quoteLiteral).join(', ')}]`;
   return [
     {
       name: 'helpers',

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compiledModule } from '../../bin/compile-cache.js';
+import { compiledModule, fallbackNotice } from '../../bin/compile-cache.js';
 
 /**
  * bin/compile-cache.js: the CLI runs from a compiled copy of src/ (issue #17, start-up time). What must hold: the
  * copy always matches the sources (an edit selects a new tree), `import.meta.url` still names the .ts source (modules
- * find repository files through it), a broken source gives null (the caller falls back to tsx), and the real CLI
- * runs from the cache.
+ * find repository files through it), a broken source or an unwritable cache gives null (the caller falls back to
+ * tsx) after saying why once on stderr, and the real CLI runs from the cache.
  */
 const work = mkdtempSync(join(tmpdir(), 'shipspeak-compile-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -72,10 +72,40 @@ describe('compile cache (bin/compile-cache.js)', () => {
     expect((await load(fromB)).here).toBe(pathToFileURL(join(b.srcDir, 'main.ts')).href);
   });
 
-  it('a source that does not compile gives null (the CLI then runs through tsx) and leaves nothing behind', async () => {
+  it('a source that does not compile gives null (the CLI then runs through tsx), says why once, and leaves nothing behind', async () => {
     const p = project('broken', { 'main.ts': 'export const x: number = ;\n' });
-    expect(await compiledModule('main.js', p)).toBeNull();
+    const said: string[] = [];
+    expect(await compiledModule('main.js', { ...p, warn: (line) => said.push(line) })).toBeNull();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^shipspeak-db: running through tsx \(a slower start\): no compiled copy of src\/ \(/);
+    // The reason is esbuild's, naming the file and what it could not parse.
+    expect(said[0]).toMatch(/main\.ts:1:\d+: Unexpected ";"/);
+    expect(said[0]!.endsWith('\n')).toBe(true);
+    expect(said[0]!.trimEnd()).not.toContain('\n');
     expect(existsSync(p.cacheDir) ? readdirSync(p.cacheDir) : []).toEqual([]);
+  });
+
+  it('a cache directory that cannot be written gives null and names the error; a normal first compile says nothing', async () => {
+    const p = project('unwritable', { 'main.ts': 'export const x: number = 1;\n' });
+    // A regular file where the cache directory should be: unwritable whoever runs the test (root included).
+    const blocker = join(work, 'unwritable', 'not-a-dir');
+    writeFileSync(blocker, '');
+    const said: string[] = [];
+    const warn = (line: string) => said.push(line);
+    expect(await compiledModule('main.js', { srcDir: p.srcDir, cacheDir: join(blocker, 'cache'), warn })).toBeNull();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/no compiled copy of src\/ \(ENOTDIR: not a directory/);
+    said.length = 0;
+    // The expected path — first run after an edit, then a cache hit — is the cache's own work: no message.
+    expect(await compiledModule('main.js', { ...p, warn })).not.toBeNull();
+    expect(await compiledModule('main.js', { ...p, warn })).not.toBeNull();
+    expect(said).toEqual([]);
+  });
+
+  it('fallbackNotice: one line with the first line of the reason', () => {
+    expect(fallbackNotice(new Error("EROFS: read-only file system, mkdir '/x'\nmore detail"))).toBe(
+      "shipspeak-db: running through tsx (a slower start): no compiled copy of src/ (EROFS: read-only file system, mkdir '/x'); SHIPSPEAK_COMPILE_CACHE=0 skips the cache silently\n",
+    );
   });
 
   it('the real CLI starts from the compiled tree, and prints the same as through tsx', () => {
@@ -85,6 +115,9 @@ describe('compile cache (bin/compile-cache.js)', () => {
     const compiled = run({});
     const viaTsx = run({ SHIPSPEAK_COMPILE_CACHE: '0' });
     expect(compiled.status).toBe(0);
+    // Neither the compiled start nor the fallback that was asked for explains itself on stderr.
+    expect(compiled.stderr).toBe('');
+    expect(viaTsx.stderr).toBe('');
     expect(compiled.stdout).toContain('--no-cache');
     expect(compiled.stdout).toBe(viaTsx.stdout);
   });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgError, type Database, type Queryable } from '../../src/db/database.js';
+import { quoteLiteral } from '../../src/db/quote.js';
 import { applyBootstrap } from '../../src/migrate/bootstrap.js';
 import { migrateDown, migrateUp } from '../../src/migrate/runner.js';
 import { loadSeed } from '../../src/seed/load.js';
@@ -33,7 +34,7 @@ const M = (n: number) => `10000000-0000-4000-8000-00000000000${n}`; // meetings
 const T = (n: number) => `20000000-0000-4000-8000-00000000000${n}`; // transcripts
 const MOD = (n: number) => `40000000-0000-4000-8000-00000000000${n}`; // modules
 const S = (n: number) => `50000000-0000-4000-8000-00000000000${n}`; // practice sessions
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const lit = quoteLiteral;
 
 const EXPECTED_TABLES = [
   'meeting_analyses',

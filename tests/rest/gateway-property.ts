@@ -13,7 +13,7 @@ const runs = Number(process.env.RUNS ?? 50_000);
 const seed = process.env.SEED === undefined ? undefined : Number(process.env.SEED);
 const outcome: PropertyOutcome = { accepted: 0, refused: 0, byCode: new Map() };
 const t0 = performance.now();
-const details = fc.check(gatewayProperty(catalogCache(), outcome), {
+const details = await fc.check(gatewayProperty(catalogCache(), outcome), {
   numRuns: runs,
   ...(seed !== undefined ? { seed } : {}),
 });

@@ -9,15 +9,9 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { withDatabase } from '../../src/db/ephemeral-cluster.js';
 import { connectionConfig, openNodePostgres } from '../../src/db/node-postgres.js';
-
-const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(name)}`;
-  return u.toString();
-}
+import { quoteIdent as ident } from '../../src/db/quote.js';
 
 function runPrefix(): string {
   try {

@@ -1,8 +1,8 @@
 import { SUPABASE_URL } from './fixture.js';
-import type { RequestParts } from './plan-request.js';
+import type { GeneratedRequest } from './to-parts.js';
 
 /** A generated request as the web Request the gateway handles (in-process transport). */
-export function toRequest(r: RequestParts, token: string | null): Request {
+export function toRequest(r: GeneratedRequest, token: string | null): Request {
   const headers = new Headers({ 'Content-Type': 'application/json' });
   if (token) headers.set('Authorization', `Bearer ${token}`);
   if (r.prefer) headers.set('Prefer', r.prefer);

@@ -47,39 +47,58 @@ async function build(prepare: (db: Database) => Promise<void>): Promise<Blob> {
 }
 
 /**
- * The shared dump: one file per key, built by whichever file first takes the lock (O_EXCL), the others wait
- * for it. The dump is written to a temporary name and renamed, so a reader never sees half a file; a builder
- * that dies leaves the lock, and after four minutes a waiter builds its own copy rather than hang (files run
- * side by side on two cores, where a build can take minutes; hookTimeout is 300 s).
+ * `target` made once per run: whichever file first takes `${target}.lock` (O_EXCL) runs `produce` on a temporary
+ * name and renames it to `target`, so a reader never sees half a result; the others wait for it. A producer that
+ * fails removes the lock; a waiter whose producer died (its lock gone), or waited four minutes, makes its own with
+ * `fallback` rather than hang (files run side by side on two cores, where a build can take minutes; hookTimeout
+ * is 300 s). Answers what this file produced, or null when another made `target`.
  */
+async function onceUnderLock<T>(
+  target: string,
+  produce: (tmp: string) => Promise<T>,
+  fallback: () => Promise<T>,
+): Promise<T | null> {
+  const lock = `${target}.lock`;
+  let owner = false;
+  try {
+    closeSync(openSync(lock, 'wx'));
+    owner = true;
+  } catch {
+    // Another file is making it.
+  }
+  if (owner) {
+    try {
+      const tmp = `${target}.${process.pid}.tmp`;
+      const made = await produce(tmp);
+      renameSync(tmp, target);
+      return made;
+    } catch (e) {
+      rmSync(lock, { force: true });
+      throw e;
+    }
+  }
+  const deadline = Date.now() + 240_000;
+  while (!existsSync(target)) {
+    if (Date.now() > deadline || !existsSync(lock)) return fallback();
+    await sleep(100);
+  }
+  return null;
+}
+
+/** The shared dump: one file per key, built once per run (onceUnderLock). */
 async function sharedDump(dir: string, key: string, prepare: (db: Database) => Promise<void>): Promise<Blob> {
   const file = join(dir, `${key}.tar`);
-  const lock = `${file}.lock`;
   if (!existsSync(file)) {
-    let owner = false;
-    try {
-      closeSync(openSync(lock, 'wx'));
-      owner = true;
-    } catch {
-      // Another file is building it.
-    }
-    if (owner) {
-      try {
+    const made = await onceUnderLock(
+      file,
+      async (tmp) => {
         const blob = await build(prepare);
-        const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
-        renameSync(tmp, file);
         return blob;
-      } catch (e) {
-        rmSync(lock, { force: true });
-        throw e;
-      }
-    }
-    const deadline = Date.now() + 240_000;
-    while (!existsSync(file)) {
-      if (Date.now() > deadline || !existsSync(lock)) return build(prepare);
-      await sleep(100);
-    }
+      },
+      () => build(prepare),
+    );
+    if (made) return made;
   }
   return new Blob([readFileSync(file)]);
 }
@@ -114,38 +133,21 @@ async function unpack(dump: Blob, dir: string): Promise<string> {
 
 /**
  * The shared dump unpacked once per run, not once per test file (an unpack costs more than the one or two
- * opens most files make): the first file to take the lock unpacks it to a temporary name and renames it, the
- * others wait for it, and build their own copy if the unpacker died (its lock gone), as sharedDump does.
+ * opens most files make), under the same lock scheme as the dump (onceUnderLock).
  */
 async function sharedTemplateDir(dir: string, key: string, prepare: (db: Database) => Promise<void>): Promise<string> {
   const target = join(dir, `${key}.d`);
   if (existsSync(target)) return target;
   const dump = await sharedDump(dir, key, prepare);
-  const lock = `${target}.lock`;
-  let owner = false;
-  try {
-    closeSync(openSync(lock, 'wx'));
-    owner = true;
-  } catch {
-    // Another file is unpacking it.
-  }
-  if (owner) {
-    const tmp = `${target}.${process.pid}.tmp`;
-    try {
+  const made = await onceUnderLock(
+    target,
+    async (tmp) => {
       await unpack(dump, tmp);
-      renameSync(tmp, target);
       return target;
-    } catch (e) {
-      rmSync(lock, { force: true });
-      throw e;
-    }
-  }
-  const deadline = Date.now() + 240_000;
-  while (!existsSync(target)) {
-    if (Date.now() > deadline || !existsSync(lock)) return unpack(dump, join(dataRoot(), `tpl-${process.pid}-${key}`));
-    await sleep(100);
-  }
-  return target;
+    },
+    () => unpack(dump, join(dataRoot(), `tpl-${process.pid}-${key}`)),
+  );
+  return made ?? target;
 }
 
 /** A copy of `template` opened as a PGlite; closing it also deletes the copy. */
